@@ -1,0 +1,1 @@
+"""The subcommands of `reader`: each module has `register(subparsers)`."""

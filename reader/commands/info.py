@@ -1,0 +1,77 @@
+"""`reader info`: the corpus, its data folder, counts and translation models."""
+
+from __future__ import annotations
+
+import argparse
+
+from reader.commands._common import add_corpus_options, print_json, workspace
+from reader.core.workspace import Workspace
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "info",
+        help="show the corpus, its data folder, counts and models",
+        description="Show where the corpus and its data live, what it holds, and which "
+        "translation models are installed.",
+    )
+    add_corpus_options(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run)
+
+
+def gather(ws: Workspace) -> dict:
+    """What `reader info` reports, as a dict."""
+    from reader.core.annotations import AnnotationStore
+    from reader.core.models import list_models
+
+    scan = ws.corpus.scan()
+    langs: dict[str, int] = {}
+    for doc in scan.documents:
+        langs[doc.lang] = langs.get(doc.lang, 0) + 1
+    store = AnnotationStore(ws)
+    try:
+        tags = store.list()
+    finally:
+        store.close()
+    by_tag: dict[str, int] = {}
+    for ann in tags:
+        by_tag[ann.tag] = by_tag.get(ann.tag, 0) + 1
+    return {
+        "corpus": str(ws.corpus_root),
+        "data_dir": str(ws.data_dir),
+        "documents": len(scan.documents),
+        "languages": dict(sorted(langs.items())),
+        "skipped": len(scan.skipped),
+        "tags": by_tag,
+        "target_lang": ws.target_lang,
+        "models": [m.to_json() for m in list_models(ws)],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    info = gather(workspace(args))
+    if args.json:
+        print_json(info)
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    langs = ", ".join(f"{k} {v}" for k, v in info["languages"].items()) or "—"
+    tags = ", ".join(f"{k} {v}" for k, v in info["tags"].items()) or "none"
+    models = ", ".join(f"{m['from']}→{m['to']} {m['version']}" for m in info["models"])
+    for key, value in (
+        ("corpus", info["corpus"]),
+        ("data folder", info["data_dir"]),
+        ("documents", f"{info['documents']} ({langs})"),
+        ("skipped files", str(info["skipped"])),
+        ("tags", tags),
+        ("translate to", info["target_lang"]),
+        ("models", models or "none installed (see `reader models --help`)"),
+    ):
+        table.add_row(key, value)
+    Console().print(table)
+    return 0

@@ -1,0 +1,1 @@
+"""The headless core: ingest, index, search, translate, tag, export. Never imports textual."""

@@ -1,0 +1,218 @@
+"""A corpus folder with a catalog cache, so listing 20,000 documents needs no file reads."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reader.core.documents import Document, DocumentInfo, Skipped
+from reader.core.errors import ReaderError
+from reader.core.ingest import SkipFile, discover, document_id, read_document
+
+if TYPE_CHECKING:
+    from reader.core.workspace import Workspace
+
+# Bump when ingestion would read a file differently: every cached entry is then re-read.
+INGEST_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, path TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, title TEXT NOT NULL, lang TEXT NOT NULL, date TEXT, author TEXT,
+    paragraphs INTEGER NOT NULL, sentences INTEGER NOT NULL
+);
+"""
+_COLUMNS = "id, path, sha256, title, lang, date, author, paragraphs, sentences"
+_LOADED_KEEP = 8  # documents kept in memory
+
+
+@dataclass
+class ScanResult:
+    """The corpus after a scan: documents by id, skipped files, and what changed."""
+
+    documents: list[DocumentInfo]
+    skipped: list[Skipped]
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def _info(row: tuple) -> DocumentInfo:
+    doc_id, path, sha, title, lang, date, author, paragraphs, sentences = row
+    return DocumentInfo(doc_id, Path(path), title, lang, date, author, sha, paragraphs, sentences)
+
+
+class Corpus:
+    """The documents of a workspace's corpus folder, cached in `catalog.sqlite`."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.root = workspace.corpus_root
+        self._loaded: OrderedDict[tuple[str, str], Document] = OrderedDict()
+        self._lock = threading.Lock()
+        self.last_scan: ScanResult | None = None
+
+    @contextmanager
+    def _db(self):
+        db = sqlite3.connect(self.workspace.catalog_path, timeout=10)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            version = db.execute("SELECT value FROM meta WHERE key='ingest_version'").fetchone()
+            if version is None or int(version[0]) != INGEST_VERSION:
+                with db:
+                    db.execute("DELETE FROM documents")
+                    db.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('ingest_version', ?)",
+                        (str(INGEST_VERSION),),
+                    )
+            yield db
+        except sqlite3.Error as exc:
+            raise ReaderError(f"the catalog {self.workspace.catalog_path} failed: {exc}") from exc
+        finally:
+            db.close()
+
+    # Reading the catalog ------------------------------------------------------------------
+    def infos(self) -> list[DocumentInfo]:
+        """The documents of the last scan, by id, without reading any file (scans if never)."""
+        with self._db() as db:
+            scanned = db.execute("SELECT 1 FROM meta WHERE key='scanned'").fetchone()
+            rows = db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY id").fetchall()
+        if scanned is None:
+            return self.scan().documents
+        return [_info(row) for row in rows]
+
+    def info(self, doc_id: str) -> DocumentInfo | None:
+        """One document's catalog entry, or None."""
+        with self._db() as db:
+            row = db.execute(f"SELECT {_COLUMNS} FROM documents WHERE id=?", (doc_id,)).fetchone()
+        return _info(row) if row else None
+
+    # Scanning -----------------------------------------------------------------------------
+    def scan(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> ScanResult:
+        """Walk the folder; read only new or changed files (by mtime and size); drop deleted ones.
+
+        `progress(done, total)` is called per file; when `cancelled()` turns true the scan stops
+        and the catalog keeps what was done. Bad files are reported in `skipped`, never raised.
+        """
+        entries = list(discover(self.root, self.workspace.data_dir))
+        skipped = [e for e in entries if isinstance(e, Skipped)]
+        paths = [e for e in entries if isinstance(e, Path)]
+        with self._db() as db:
+            known = {
+                row[0]: row[1:]
+                for row in db.execute("SELECT id, mtime_ns, size, sha256 FROM documents")
+            }
+            seen: set[str] = set()
+            changed: list[str] = []
+            for done, path in enumerate(paths, 1):
+                if cancelled and cancelled():
+                    break
+                doc_id = document_id(path, self.root)
+                try:
+                    stat = path.stat()
+                except OSError as exc:
+                    skipped.append(Skipped(path, f"unreadable: {exc.strerror or exc}"))
+                    continue
+                old = known.get(doc_id)
+                if old and old[0] == stat.st_mtime_ns and old[1] == stat.st_size:
+                    seen.add(doc_id)
+                else:
+                    try:
+                        doc = read_document(path, self.root, self.workspace.max_file_bytes)
+                    except SkipFile as exc:
+                        skipped.append(Skipped(path, str(exc)))
+                    else:
+                        seen.add(doc_id)
+                        self._store(db, doc, stat.st_mtime_ns, stat.st_size)
+                        if not old or old[2] != doc.sha256:
+                            changed.append(doc_id)
+                if progress:
+                    progress(done, len(paths))
+            removed = []
+            if not (cancelled and cancelled()):
+                removed = sorted(set(known) - seen)
+                db.executemany("DELETE FROM documents WHERE id=?", [(i,) for i in removed])
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('scanned', '1')")
+            db.commit()
+            rows = db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY id").fetchall()
+        skipped.sort(key=lambda s: str(s.path))
+        self.last_scan = ScanResult([_info(r) for r in rows], skipped, changed, removed)
+        return self.last_scan
+
+    @staticmethod
+    def _store(db: sqlite3.Connection, doc: Document, mtime_ns: int, size: int) -> None:
+        info = doc.info
+        db.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                info.id,
+                str(info.path),
+                mtime_ns,
+                size,
+                info.sha256,
+                info.title,
+                info.lang,
+                info.date,
+                info.author,
+                info.paragraphs,
+                info.sentences,
+            ),
+        )
+
+    # Loading ------------------------------------------------------------------------------
+    def load(self, doc_id: str) -> Document:
+        """Read one document; the catalog is refreshed if the file changed since the scan."""
+        path = self.root / doc_id
+        if ".." in Path(doc_id).parts:
+            raise ReaderError(f"not a document id: {doc_id}")
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise ReaderError(f"no document {doc_id!r} in {self.root}") from exc
+        key = (doc_id, f"{stat.st_mtime_ns}:{stat.st_size}")
+        with self._lock:
+            if key in self._loaded:
+                self._loaded.move_to_end(key)
+                return self._loaded[key]
+        try:
+            doc = read_document(path, self.root, self.workspace.max_file_bytes)
+        except SkipFile as exc:
+            raise ReaderError(f"cannot read {doc_id}: {exc}") from exc
+        info = self.info(doc_id)
+        if info is None or info.sha256 != doc.sha256:
+            with self._db() as db:
+                self._store(db, doc, stat.st_mtime_ns, stat.st_size)
+                db.commit()
+        with self._lock:
+            self._loaded[key] = doc
+            while len(self._loaded) > _LOADED_KEEP:
+                self._loaded.popitem(last=False)
+        return doc
+
+    def resolve_id(self, name: str) -> str:
+        """A document id from an id, a path, or a unique id prefix (`001` for `001_....txt`)."""
+        candidate = Path(name)
+        if candidate.is_absolute() or candidate.exists():
+            try:
+                return document_id(candidate.resolve(), self.root)
+            except ValueError:
+                raise ReaderError(f"{name} is not inside the corpus {self.root}") from None
+        ids = [info.id for info in self.infos()]
+        if name in ids:
+            return name
+        matches = [i for i in ids if i.startswith(name)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise ReaderError(f"{name!r} matches several documents: {', '.join(matches[:5])}")
+        raise ReaderError(f"no document {name!r} in {self.root}; see `reader docs`")

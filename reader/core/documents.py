@@ -1,0 +1,111 @@
+"""The document model: a clean text with paragraphs and sentences as code-point spans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence: `text[start:end]` of its document. `index` counts across the document."""
+
+    start: int
+    end: int
+    index: int
+    paragraph: int
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """A paragraph: `text[start:end]` of its document, with its sentences in order."""
+
+    start: int
+    end: int
+    index: int
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """What the library list, the index and the exports need, without the text."""
+
+    id: str
+    path: Path
+    title: str
+    lang: str
+    date: str | None
+    author: str | None
+    sha256: str
+    paragraphs: int
+    sentences: int
+
+    def to_json(self) -> dict:
+        """The `reader docs --json` shape of one document."""
+        return {
+            "id": self.id,
+            "path": str(self.path),
+            "title": self.title,
+            "lang": self.lang,
+            "date": self.date,
+            "author": self.author,
+            "paragraphs": self.paragraphs,
+            "sentences": self.sentences,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A clean document: NFC text with LF line ends, no control characters.
+
+    `id` is the path relative to the corpus root, with forward slashes.
+    Paragraphs are separated by a blank line in `text`.
+    """
+
+    id: str
+    path: Path
+    title: str
+    lang: str
+    date: str | None
+    author: str | None
+    text: str
+    sha256: str
+    paragraphs: tuple[Paragraph, ...]
+    sentences: tuple[Sentence, ...] = field(repr=False)
+
+    def span_text(self, start: int, end: int) -> str:
+        """The text of the span `[start, end)`."""
+        return self.text[start:end]
+
+    def sentence_at(self, offset: int) -> Sentence | None:
+        """The sentence holding `offset`, or the nearest one after it."""
+        for sentence in self.sentences:
+            if offset < sentence.end:
+                return sentence
+        return self.sentences[-1] if self.sentences else None
+
+    @property
+    def info(self) -> DocumentInfo:
+        """The document's metadata, without the text."""
+        return DocumentInfo(
+            id=self.id,
+            path=self.path,
+            title=self.title,
+            lang=self.lang,
+            date=self.date,
+            author=self.author,
+            sha256=self.sha256,
+            paragraphs=len(self.paragraphs),
+            sentences=len(self.sentences),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file left out of the corpus, and why."""
+
+    path: Path
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"path": str(self.path), "reason": self.reason}

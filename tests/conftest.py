@@ -1,0 +1,45 @@
+"""Shared fixtures: every test runs with HOME, XDG folders and data folders in tmp_path."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reader.core.workspace import Workspace, bundled_corpus
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = sorted(p.name for p in (REPO / "corpus").iterdir() if p.is_file())
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Point HOME and the XDG folders into a temporary folder; clear our and argos' overrides."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for name, sub in (
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("XDG_CONFIG_HOME", ".config"),
+    ):
+        monkeypatch.setenv(name, str(home / sub))
+    for name in ("READER_DATA_DIR", "ARGOS_PACKAGES_DIR", "ARGOS_DEVICE_TYPE"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    """A writable copy of the bundled corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(bundled_corpus(), target, ignore=shutil.ignore_patterns(".reader"))
+    return target
+
+
+@pytest.fixture
+def workspace(corpus_dir: Path) -> Workspace:
+    """A workspace on a copy of the bundled corpus, its data in `<corpus>/.reader`."""
+    return Workspace.open(corpus_dir)
