@@ -35,8 +35,12 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console()
     table = Table(title=f"{len(result.documents)} documents", title_justify="left")
-    for name in ("id", "lang", "date", "title", "¶", "sentences"):
-        table.add_column(name, justify="right" if name in ("¶", "sentences") else "left")
+    table.add_column("id", no_wrap=True, max_width=28)
+    for name in ("lang", "date"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("title", ratio=1)
+    for name in ("¶", "sentences"):
+        table.add_column(name, justify="right", no_wrap=True)
     for doc in result.documents:
         table.add_row(
             Text(doc.id),
