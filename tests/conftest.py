@@ -43,3 +43,29 @@ def corpus_dir(tmp_path: Path) -> Path:
 def workspace(corpus_dir: Path) -> Workspace:
     """A workspace on a copy of the bundled corpus, its data in `<corpus>/.reader`."""
     return Workspace.open(corpus_dir)
+
+
+# Translation fixtures ----------------------------------------------------------------------
+@pytest.fixture(autouse=True, scope="session")
+def _single_thread_ctranslate2() -> object:  # a generator
+    """Run CTranslate2 on one thread (argos' ARGOS_INTRA_THREADS, read when argostranslate is
+    first imported): the tiny test model runs ~10x faster that way on a busy 2-core machine."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARGOS_INTRA_THREADS", "1")
+        yield
+
+
+@pytest.fixture(scope="session")
+def tiny_argosmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny real fr->en `.argosmodel` ("Bonjour le monde." -> "Hello le world."), built once."""
+    from support.tiny_argos import build
+
+    return build(tmp_path_factory.mktemp("argosmodels") / "translate-fr_en-0_1.argosmodel")
+
+
+@pytest.fixture
+def tiny_model(workspace: Workspace, tiny_argosmodel: Path):
+    """The tiny fr->en model installed into the workspace's argos folder; its ModelInfo."""
+    from reader.core.models import install_model_file
+
+    return install_model_file(workspace, tiny_argosmodel)

@@ -46,8 +46,11 @@ def test_docs_json_shape(capsys, corpus_dir, tmp_path):
 
 def test_docs_uses_bundled_corpus_and_data_dir_override(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("READER_DATA_DIR", str(tmp_path / "data"))
-    code, out, _ = run_cli(capsys, "docs")
-    assert code == 0 and "A 24-Hour Refund" in out
+    code, out, _ = run_cli(capsys, "docs", "--json")
+    assert code == 0
+    assert "A 24-Hour Refund: Fact or Fiction?" in [
+        d["title"] for d in json.loads(out)["documents"]
+    ]
     assert (tmp_path / "data" / "catalog.sqlite").exists()
 
 

@@ -1,0 +1,450 @@
+"""Sentence-aligned offline translation of documents (argostranslate + CTranslate2), cached.
+
+We translate our own sentences: each paragraph's sentences go to the model in one CTranslate2
+batch and come back one translation per sentence, so source and translation align by offsets.
+No sentence-boundary model is involved (argostranslate's MiniSBD would download one, Stanza
+fetches resources online): the sentence splitter handed to the argos pipeline is
+`GivenSentences`, which returns our sentences unchanged.
+
+Nothing here imports argostranslate or ctranslate2 at module import time: they are imported
+by the first real translation (`translate_document`), never by the cache-only readers
+`cached_translation` and `passage_translation`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from reader.core.cache import TranslationCache, sentence_key
+from reader.core.documents import Document, Paragraph, Sentence
+from reader.core.errors import ReaderError
+from reader.core.models import ModelInfo, argos, installed_models
+from reader.core.workspace import Workspace
+
+PIVOT = "en"
+UNKNOWN_LANGS = ("", "und")
+
+_NAMES = {
+    "ar": "Arabic", "az": "Azerbaijani", "bg": "Bulgarian", "bn": "Bengali", "ca": "Catalan",
+    "cs": "Czech", "da": "Danish", "de": "German", "el": "Greek", "en": "English",
+    "eo": "Esperanto", "es": "Spanish", "et": "Estonian", "eu": "Basque", "fa": "Persian",
+    "fi": "Finnish", "fr": "French", "ga": "Irish", "gl": "Galician", "he": "Hebrew",
+    "hi": "Hindi", "hu": "Hungarian", "id": "Indonesian", "it": "Italian", "ja": "Japanese",
+    "ko": "Korean", "lt": "Lithuanian", "lv": "Latvian", "ms": "Malay", "nb": "Norwegian",
+    "nl": "Dutch", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian", "ru": "Russian",
+    "sk": "Slovak", "sl": "Slovenian", "sq": "Albanian", "sv": "Swedish", "th": "Thai",
+    "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu", "vi": "Vietnamese",
+    "zh": "Chinese", "zt": "Chinese (traditional)", "und": "an unknown language",
+}  # fmt: skip
+
+
+def language_name(code: str) -> str:
+    """The English name of a language code ("fr" -> "French"); the code itself if unknown."""
+    return _NAMES.get(code.lower(), code)
+
+
+# Errors ------------------------------------------------------------------------------------
+class TranslationError(ReaderError):
+    """A document cannot be translated."""
+
+
+class ModelMissing(TranslationError):
+    """No installed model (direct or through English) translates from_code -> to_code."""
+
+    def __init__(self, from_code: str, to_code: str) -> None:
+        self.from_code, self.to_code = from_code, to_code
+        pivot = (
+            f"; {from_code}→{PIVOT} plus {PIVOT}→{to_code} works too"
+            if PIVOT not in (from_code, to_code)
+            else ""
+        )
+        super().__init__(
+            f"no {language_name(from_code)}→{language_name(to_code)} translation model is "
+            f"installed. Install one with `reader models install {from_code} {to_code}` "
+            f"(needs network) or `reader models install FILE.argosmodel` (a downloaded "
+            f"package){pivot}."
+        )
+
+
+class SameLanguage(TranslationError):
+    """The document is already in the target language."""
+
+    def __init__(self, doc_id: str, lang: str) -> None:
+        self.doc_id, self.lang = doc_id, lang
+        super().__init__(f"{doc_id} is already in {language_name(lang)}: nothing to translate")
+
+
+# Results -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SentenceTranslation:
+    """One source sentence `text[start:end]` and its translation (None: not cached yet)."""
+
+    start: int
+    end: int
+    source: str
+    translation: str | None
+    cached: bool
+    index: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "source": self.source,
+            "translation": self.translation,
+            "cached": self.cached,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ParagraphTranslation:
+    """A paragraph's sentences, aligned one to one with the document's sentences."""
+
+    start: int
+    end: int
+    sentences: tuple[SentenceTranslation, ...]
+    index: int = 0
+
+    @property
+    def text(self) -> str:
+        """The translated paragraph (sentences not translated yet are left out)."""
+        return " ".join(s.translation for s in self.sentences if s.translation)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "sentences": [s.to_json() for s in self.sentences],
+        }
+
+
+@dataclass
+class DocumentTranslation:
+    """A document's translation; `paragraphs` may stop short when `cancelled`."""
+
+    doc: str
+    from_code: str
+    to_code: str
+    model: str
+    paragraphs: list[ParagraphTranslation] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def sentences(self) -> list[SentenceTranslation]:
+        return [s for p in self.paragraphs for s in p.sentences]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "doc": self.doc,
+            "from": self.from_code,
+            "to": self.to_code,
+            "model": self.model,
+            "paragraphs": [p.to_json() for p in self.paragraphs],
+        }
+
+
+# Backends ----------------------------------------------------------------------------------
+class Translator(Protocol):
+    """Translates a batch of sentences, one output per input, in order."""
+
+    model: str  # the cache key: package code and version
+
+    def translate_batch(self, sentences: Sequence[str]) -> list[str]: ...
+
+
+class GivenSentences:
+    """argostranslate's sentence-splitter interface (`split_sentences`), returning our sentences.
+
+    It hands each sentence through unchanged, so no sentence-boundary model is loaded.
+    """
+
+    def split_sentences(self, text: str | Sequence[str]) -> list[str]:
+        return [text] if isinstance(text, str) else list(text)
+
+
+class ArgosTranslator:
+    """One installed Argos package: its tokenizer (argostranslate's `Package`) and CTranslate2.
+
+    `translate_batch` does what argostranslate's `apply_packaged_translation` does (same
+    tokenizer, the same `translate_batch` options from argos' settings, the same clean-up),
+    but decodes each sentence on its own: argos joins a paragraph's sentences into one string.
+    """
+
+    def __init__(self, ws: Workspace, info: ModelInfo, splitter: GivenSentences | None = None):
+        self.info = info
+        self.model = info.key
+        self.splitter = splitter or GivenSentences()
+        self._ws = ws
+        self._lock = threading.Lock()
+        self._pkg: Any = None
+        self._ct2: Any = None
+        self._options: dict[str, Any] = {}
+
+    def load(self) -> None:
+        """Import argostranslate and CTranslate2 and load the model (once)."""
+        with self._lock:
+            if self._ct2 is not None:
+                return
+            package = argos(self._ws)
+            import argostranslate.settings as settings
+            import ctranslate2
+
+            try:
+                pkg = package.Package(self.info.path)
+                params: dict[str, Any] = {
+                    "model_path": str(self.info.path / "model"),
+                    "device": settings.device,
+                    "inter_threads": settings.inter_threads,
+                    "intra_threads": settings.intra_threads,
+                }
+                if settings.compute_type != "auto":
+                    params["compute_type"] = settings.compute_type
+                self._ct2 = ctranslate2.Translator(**params)
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise TranslationError(
+                    f"cannot load the {self.info.name} model at {self.info.path}: {exc}. "
+                    f"Reinstall it with `reader models install {self.info.from_code} "
+                    f"{self.info.to_code}` or from a file."
+                ) from None
+            self._pkg = pkg
+            self._options = {
+                "replace_unknowns": True,
+                "max_batch_size": settings.batch_size,
+                "batch_type": "tokens",
+                "beam_size": max(1, settings.beam_size),
+                "num_hypotheses": 1,
+                "length_penalty": 0.2,
+            }
+
+    def translate_batch(self, sentences: Sequence[str]) -> list[str]:
+        """Translate sentences in one CTranslate2 call; one output per sentence."""
+        self.load()
+        pieces = self.splitter.split_sentences(sentences)
+        tokenizer, prefix = self._pkg.tokenizer, self._pkg.target_prefix
+        tokenized = [tokenizer.encode(s) for s in pieces]
+        target_prefix = [[prefix]] * len(tokenized) if prefix else None
+        results = self._ct2.translate_batch(tokenized, target_prefix=target_prefix, **self._options)
+        out = []
+        for result in results:
+            value = tokenizer.decode(result.hypotheses[0])
+            if prefix and value.startswith(prefix):
+                value = value[len(prefix) :]
+            out.append(value[1:] if value.startswith(" ") else value)
+        return out
+
+
+_backends: dict[tuple[str, str], ArgosTranslator] = {}
+_backends_lock = threading.Lock()
+
+
+def backend_for(ws: Workspace, info: ModelInfo) -> ArgosTranslator:
+    """The (process-wide, loaded once) translator of an installed package."""
+    key = (str(info.path), info.version)
+    with _backends_lock:
+        backend = _backends.get(key)
+        if backend is None:
+            backend = _backends[key] = ArgosTranslator(ws, info)
+        return backend
+
+
+def forget_backends() -> None:
+    """Unload every translator (after a package was installed or removed)."""
+    with _backends_lock:
+        _backends.clear()
+
+
+# Routes ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Route:
+    """The models that take from_code to to_code: one, or two through English."""
+
+    legs: tuple[ModelInfo, ...]
+
+    @property
+    def label(self) -> str:
+        if len(self.legs) == 1:
+            return self.legs[0].key
+        return "→".join([self.legs[0].from_code, *(leg.to_code for leg in self.legs)])
+
+
+def find_route(models: Sequence[ModelInfo], from_code: str, to_code: str) -> Route | None:
+    """A direct model, else from_code→en→to_code, else None."""
+    by_pair = {(m.from_code, m.to_code): m for m in models}
+    direct = by_pair.get((from_code, to_code))
+    if direct is not None:
+        return Route((direct,))
+    first, second = by_pair.get((from_code, PIVOT)), by_pair.get((PIVOT, to_code))
+    if first is not None and second is not None:
+        return Route((first, second))
+    return None
+
+
+# Translating -------------------------------------------------------------------------------
+def _model_input(source: str) -> str:
+    """What the model sees of a sentence: its words on one line."""
+    return " ".join(source.split())
+
+
+def _check_languages(doc: Document, to: str) -> None:
+    if doc.lang in UNKNOWN_LANGS:
+        raise TranslationError(f"cannot translate {doc.id}: its language is unknown")
+    if doc.lang == to:
+        raise SameLanguage(doc.id, to)
+
+
+def _target(ws: Workspace, to: str | None) -> str:
+    return (to or ws.target_lang).strip().lower()
+
+
+def _from_cache(
+    cache: TranslationCache | None, route: Route | None, to: str, inputs: Sequence[str]
+) -> list[str | None]:
+    """Cached final translations of `inputs` (None where missing), chaining pivot legs."""
+    if cache is None:
+        return [None] * len(inputs)
+    if route is None:  # no model installed now: what any model cached into `to`
+        hits = cache.get_any(to, [sentence_key(s) for s in inputs])
+        return [hits.get(sentence_key(s)) if s else "" for s in inputs]
+    current: list[str | None] = list(inputs)
+    for leg in route.legs:
+        keys = [sentence_key(s) for s in current if s]
+        hits = cache.get_many(leg.key, leg.to_code, keys)
+        current = [None if s is None else (hits.get(sentence_key(s)) if s else "") for s in current]
+    return current
+
+
+def _translate_inputs(
+    ws: Workspace, cache: TranslationCache, route: Route, inputs: Sequence[str]
+) -> tuple[list[str], list[bool]]:
+    """Translate through each leg: cached sentences from the cache, the rest in one batch."""
+    current = list(inputs)
+    cached = [True] * len(inputs)
+    for leg in route.legs:
+        keys = [sentence_key(s) for s in current]
+        hits = cache.get_many(leg.key, leg.to_code, keys)
+        outputs = [hits.get(k, "") if s else "" for s, k in zip(current, keys, strict=True)]
+        missing = [
+            i for i, (s, k) in enumerate(zip(current, keys, strict=True)) if s and k not in hits
+        ]
+        if missing:
+            translated = backend_for(ws, leg).translate_batch([current[i] for i in missing])
+            for i, text in zip(missing, translated, strict=True):
+                outputs[i] = text
+                cached[i] = False
+            cache.put_many(leg.key, leg.to_code, [(current[i], outputs[i]) for i in missing])
+        current = outputs
+    return current, cached
+
+
+def _paragraph(
+    doc: Document, paragraph: Paragraph, translations: Sequence[str | None], cached: Sequence[bool]
+) -> ParagraphTranslation:
+    sentences = tuple(
+        SentenceTranslation(s.start, s.end, doc.text[s.start : s.end], text, ok, s.index)
+        for s, text, ok in zip(paragraph.sentences, translations, cached, strict=True)
+    )
+    return ParagraphTranslation(paragraph.start, paragraph.end, sentences, paragraph.index)
+
+
+def translate_document(
+    ws: Workspace,
+    doc: Document,
+    to: str | None = None,
+    *,
+    on_paragraph: Callable[[ParagraphTranslation, int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> DocumentTranslation:
+    """Translate `doc` into `to` (default: the workspace's target language), paragraph by
+    paragraph: cached sentences from the cache, the others in one model batch per paragraph.
+
+    Calls `on_paragraph(paragraph, done, total)` after each paragraph and stops early (with
+    `cancelled=True` on the result) when `cancelled()` turns true. Raises SameLanguage,
+    ModelMissing, or TranslationError. Run it off the UI thread: the first call loads models.
+    """
+    to = _target(ws, to)
+    _check_languages(doc, to)
+    route = find_route(installed_models(ws), doc.lang, to)
+    if route is None:
+        raise ModelMissing(doc.lang, to)
+    result = DocumentTranslation(doc.id, doc.lang, to, route.label)
+    total = len(doc.paragraphs)
+    with TranslationCache(ws.translations_path) as cache:
+        for done, paragraph in enumerate(doc.paragraphs, start=1):
+            if cancelled is not None and cancelled():
+                result.cancelled = True
+                break
+            inputs = [_model_input(doc.text[s.start : s.end]) for s in paragraph.sentences]
+            translations, cached = _translate_inputs(ws, cache, route, inputs)
+            item = _paragraph(doc, paragraph, translations, cached)
+            result.paragraphs.append(item)
+            if on_paragraph is not None:
+                on_paragraph(item, done, total)
+    return result
+
+
+def _open_cache(ws: Workspace) -> TranslationCache | None:
+    return TranslationCache(ws.translations_path) if ws.translations_path.exists() else None
+
+
+def cached_translation(ws: Workspace, doc: Document, to: str | None = None) -> DocumentTranslation:
+    """The document's translation as far as the cache has it (no model, no argos import).
+
+    Sentences not cached have `translation=None`. Raises SameLanguage like translate_document;
+    with no model installed it still returns what any model cached (`model` is then "").
+    """
+    to = _target(ws, to)
+    if doc.lang == to:
+        raise SameLanguage(doc.id, to)
+    route = find_route(installed_models(ws), doc.lang, to)
+    result = DocumentTranslation(doc.id, doc.lang, to, route.label if route else "")
+    inputs = [_model_input(doc.text[s.start : s.end]) for s in doc.sentences]
+    cache = _open_cache(ws)
+    try:
+        found = _from_cache(cache, route, to, inputs)
+    finally:
+        if cache is not None:
+            cache.close()
+    by_index = dict(zip((s.index for s in doc.sentences), found, strict=True))
+    for paragraph in doc.paragraphs:
+        texts = [by_index[s.index] for s in paragraph.sentences]
+        result.paragraphs.append(_paragraph(doc, paragraph, texts, [t is not None for t in texts]))
+    return result
+
+
+def _overlapping(doc: Document, start: int, end: int) -> list[Sentence]:
+    return [s for s in doc.sentences if s.start < end and s.end > start]
+
+
+def passage_translation(
+    ws: Workspace, doc: Document, start: int, end: int, to: str | None = None
+) -> str | None:
+    """The cached translations of the sentences overlapping `[start, end)`, joined by spaces;
+    None when none is cached or the document is already in `to`. Cache only, no model."""
+    to = _target(ws, to)
+    sentences = _overlapping(doc, start, end)
+    if doc.lang == to or not sentences:
+        return None
+    cache = _open_cache(ws)
+    if cache is None:
+        return None
+    try:
+        route = find_route(installed_models(ws), doc.lang, to)
+        found = _from_cache(
+            cache, route, to, [_model_input(doc.text[s.start : s.end]) for s in sentences]
+        )
+    finally:
+        cache.close()
+    parts = [text for text in found if text]
+    return " ".join(parts) if parts else None
+
+
+def clear_cache(ws: Workspace) -> int:
+    """Empty the translation cache; return how many sentences it held."""
+    cache = _open_cache(ws)
+    if cache is None:
+        return 0
+    with cache:
+        return cache.clear()
