@@ -1,0 +1,250 @@
+"""Anchoring and re-anchoring passages: pure functions over text."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reader.core.anchoring import (
+    ANCHORED,
+    CONTEXT,
+    MOVED,
+    edit_distances,
+    find_quote,
+    make_selector,
+    reanchor,
+)
+from reader.core.ingest import document_from_text
+
+ARTICLE = (
+    "Elon Musk said the Roadster deposit was refunded within 24 hours. "
+    "Sam Altman disputed this on social media, posting an email from Tesla. "
+    "Analysts noted that refunds usually take several weeks to process. "
+    "The company did not answer a request for comment on Friday."
+)
+QUOTE = "Sam Altman disputed this on social media, posting an email from Tesla."
+
+
+def _selector(text: str = ARTICLE, quote: str = QUOTE):
+    start = text.index(quote)
+    return make_selector(text, start, start + len(quote))
+
+
+def _brute_distances(pattern: str, text: str) -> list[int]:
+    previous = list(range(len(pattern) + 1))
+    out = []
+    for char in text:
+        current = [0]
+        for i in range(1, len(pattern) + 1):
+            cost = previous[i - 1] + (pattern[i - 1] != char)
+            current.append(min(previous[i] + 1, current[i - 1] + 1, cost))
+        out.append(current[-1])
+        previous = current
+    return out
+
+
+# Selectors and quotes ----------------------------------------------------------------------
+def test_selector_keeps_32_characters_of_context() -> None:
+    selector = _selector()
+    assert selector.exact == QUOTE
+    assert len(selector.prefix) == CONTEXT and ARTICLE.endswith(selector.suffix) is False
+    assert len(selector.suffix) == CONTEXT
+    assert ARTICLE[selector.start - CONTEXT : selector.start] == selector.prefix
+    assert ARTICLE[selector.end : selector.end + CONTEXT] == selector.suffix
+
+
+def test_selector_at_the_edges_has_short_context() -> None:
+    selector = make_selector("abc def", 0, 3)
+    assert (selector.prefix, selector.exact, selector.suffix) == ("", "abc", " def")
+
+
+@pytest.mark.parametrize("span", [(-1, 2), (3, 3), (4, 2), (0, 99)])
+def test_selector_rejects_bad_spans(span: tuple[int, int]) -> None:
+    with pytest.raises(ValueError):
+        make_selector("abc def", *span)
+
+
+def test_find_quote_counts_occurrences_and_picks_the_nth() -> None:
+    text = "one cat, two cat, three cat"
+    assert find_quote(text, "cat") == (4, 7, 3)
+    assert find_quote(text, "cat", 3) == (24, 27, 3)
+    assert find_quote(text, "cat", 4) is None
+    assert find_quote(text, "cat", 0) is None
+    assert find_quote(text, "dog") is None
+    assert find_quote(text, "   ") is None
+
+
+def test_find_quote_normalises_nfd_crlf_and_whitespace() -> None:
+    text = "Le café est fermé.\nIl a dit « non ».\n\nFin."
+    nfd = unicodedata.normalize("NFD", "café est fermé")
+    assert nfd != "café est fermé"
+    start, end, _ = find_quote(text, nfd)
+    assert text[start:end] == "café est fermé"
+    start, end, _ = find_quote(text, "fermé.\r\nIl a dit")
+    assert text[start:end] == "fermé.\nIl a dit"
+    start, end, _ = find_quote(text, "fermé. Il a   dit")  # pasted without the line break
+    assert text[start:end] == "fermé.\nIl a dit"
+
+
+# Myers' edit distance ----------------------------------------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(st.text("abcé", min_size=1, max_size=14), st.text("abcdé", max_size=40))
+def test_edit_distances_match_the_textbook_dynamic_programme(pattern: str, text: str) -> None:
+    assert edit_distances(pattern, text) == _brute_distances(pattern, text)
+
+
+def test_edit_distances_of_a_long_pattern() -> None:
+    pattern = QUOTE * 3  # wider than a machine word: Python ints carry the bit vectors
+    text = ARTICLE + pattern.replace("email", "e-mail") + ARTICLE
+    distances = edit_distances(pattern, text)
+    assert min(distances) == 3
+    assert distances == _brute_distances(pattern, text)
+
+
+# Re-anchoring, in Hypothesis' order --------------------------------------------------------
+def test_unchanged_position_stays_anchored() -> None:
+    selector = _selector()
+    changed = ARTICLE.replace("Friday", "Saturday")
+    anchor = reanchor(changed, selector)
+    assert anchor is not None
+    assert (anchor.start, anchor.end, anchor.status, anchor.method) == (
+        selector.start,
+        selector.end,
+        ANCHORED,
+        "position",
+    )
+
+
+def test_text_inserted_before_the_passage_moves_it() -> None:
+    selector = _selector()
+    inserted = "UPDATE: this story was corrected on Monday.\n\n"
+    changed = inserted + ARTICLE
+    anchor = reanchor(changed, selector)
+    assert anchor is not None and anchor.status == MOVED and anchor.method == "exact"
+    assert anchor.start == selector.start + len(inserted)
+    assert changed[anchor.start : anchor.end] == QUOTE
+
+
+def test_exact_search_is_disambiguated_by_context() -> None:
+    text = "First, the claim: prices rose. Later, a rebuttal: prices rose. The end."
+    start = text.index("prices rose", 20)  # the second occurrence, after "rebuttal: "
+    selector = make_selector(text, start, start + len("prices rose"))
+    # Shift everything so the old position no longer holds the quote.
+    changed = "Intro. " + text
+    anchor = reanchor(changed, selector)
+    assert anchor is not None
+    assert anchor.start == start + len("Intro. ")
+    assert changed[anchor.start - len("rebuttal: ") : anchor.start] == "rebuttal: "
+
+
+def test_exact_search_prefers_the_occurrence_nearest_the_old_position() -> None:
+    block = "filler " * 10 + "echo "
+    text = block * 3 + "filler " * 10  # three occurrences with identical context
+    second = text.index("echo", len(block))
+    selector = make_selector(text, second, second + 4)
+    anchor = reanchor("ab" + text, selector)
+    assert anchor is not None and anchor.start == second + 2
+
+
+def test_one_word_edited_inside_is_found_by_the_fuzzy_match() -> None:
+    selector = _selector()
+    changed = ARTICLE.replace("disputed", "contested")
+    anchor = reanchor("New lede paragraph.\n\n" + changed, selector)
+    assert anchor is not None
+    assert anchor.method == "fuzzy" and anchor.status == MOVED
+    found = ("New lede paragraph.\n\n" + changed)[anchor.start : anchor.end]
+    assert found == QUOTE.replace("disputed", "contested")
+
+
+def test_removed_passage_is_not_found() -> None:
+    selector = _selector()
+    assert reanchor(ARTICLE.replace(QUOTE + " ", ""), selector) is None
+
+
+def test_short_quote_does_not_fuzzy_match_by_chance() -> None:
+    text = "He said no. Then she said yes. Everyone agreed."
+    start = text.index("she said yes")
+    selector = make_selector(text, start, start + len("she said yes"))
+    unrelated = "A completely different text where he said yet more things about it."
+    assert reanchor(unrelated, selector) is None
+
+
+def test_empty_text_orphans_everything() -> None:
+    assert reanchor("", _selector()) is None
+
+
+# Offsets are code points over the NFC clean text -------------------------------------------
+def test_emoji_offsets_are_code_points() -> None:
+    doc = document_from_text("Launch day 🚀🚀 for the 👩‍💻 team.\n\nThe rocket 🚀 flew at noon.")
+    start, end, _ = find_quote(doc.text, "The rocket 🚀 flew")
+    assert doc.text[start:end] == "The rocket 🚀 flew"
+    # 👩‍💻 is three code points (woman, ZWJ, laptop): offsets count each one.
+    assert start == doc.text.index("The rocket")
+    selector = make_selector(doc.text, start, end)
+    changed = document_from_text(
+        "🎉 " + "Launch day 🚀🚀 for the 👩‍💻 team.\n\nThe rocket 🚀 flew."
+    )
+    anchor = reanchor(changed.text, selector)
+    assert anchor is not None and anchor.start == start + 2
+    assert changed.text[anchor.start : anchor.end] == "The rocket 🚀 flew"
+
+
+def test_crlf_source_offsets_refer_to_the_lf_text() -> None:
+    raw = "Title line\r\n\r\nFirst paragraph here, with a claim.\r\nSecond line.\r\n"
+    doc = document_from_text(raw)
+    assert "\r" not in doc.text
+    start, end, _ = find_quote(doc.text, "with a claim.\r\nSecond")
+    assert doc.text[start:end].split() == ["with", "a", "claim.", "Second"]
+    # The same file saved with LF line ends gives the same text: the tag stays anchored.
+    lf = document_from_text(raw.replace("\r\n", "\n"))
+    assert lf.sha256 == doc.sha256
+    anchor = reanchor(lf.text, make_selector(doc.text, start, end))
+    assert anchor is not None and (anchor.start, anchor.end, anchor.status) == (
+        start,
+        end,
+        ANCHORED,
+    )
+
+
+def test_nfd_source_is_tagged_in_nfc() -> None:
+    raw = unicodedata.normalize("NFD", "Résumé de l'été.\n\nLa réponse fut négative.")
+    doc = document_from_text(raw)
+    assert doc.text == unicodedata.normalize("NFC", doc.text)
+    start, end, _ = find_quote(doc.text, unicodedata.normalize("NFD", "réponse fut négative"))
+    assert doc.text[start:end] == "réponse fut négative"
+    assert end - start == len("réponse fut négative")  # NFC length, not NFD
+
+
+def test_right_to_left_text_is_anchored_and_re_anchored() -> None:
+    arabic = "قال المتحدث إن الشركة أعادت المبلغ خلال يوم واحد.\n\nونفى ألتمان ذلك في منشور."
+    doc = document_from_text(arabic)
+    quote = "أعادت المبلغ خلال يوم واحد"
+    start, end, _ = find_quote(doc.text, quote)
+    selector = make_selector(doc.text, start, end)
+    assert selector.exact == quote
+    changed = document_from_text("تحديث: تم تصحيح الخبر.\n\n" + arabic)
+    anchor = reanchor(changed.text, selector)
+    assert anchor is not None and anchor.status == MOVED
+    assert changed.text[anchor.start : anchor.end] == quote
+    hebrew = document_from_text("הוא אמר שההחזר ניתן תוך יום אחד.")
+    start, end, _ = find_quote(hebrew.text, "תוך יום אחד")
+    assert hebrew.text[start:end] == "תוך יום אחד"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=60),
+    st.integers(min_value=0, max_value=len(ARTICLE) - 40),
+    st.integers(min_value=8, max_value=40),
+)
+def test_inserting_any_text_before_a_passage_keeps_it_exactly(
+    inserted: str, start: int, length: int
+) -> None:
+    selector = make_selector(ARTICLE, start, start + length)
+    changed = inserted + ARTICLE
+    anchor = reanchor(changed, selector)
+    assert anchor is not None
+    assert changed[anchor.start : anchor.end] == selector.exact
