@@ -1,0 +1,305 @@
+"""TUI benchmark: launch to the first library frame, opening an article, key-to-repaint.
+
+    python bench/tui.py [--docs 20000] [--runs 5]
+
+1. Launch: the installed `reader` starts in a tmux window (a real terminal); we time from
+   spawning it to the library list being on screen (`N documents` in the title and the first
+   title row drawn). The catalog is scanned beforehand (indexing excluded: the app scans and
+   indexes in a worker after the first frame). Bundled corpus and a news corpus of --docs
+   documents (bench/news.py). Without tmux, a headless in-process run is timed instead.
+2. Opening a 50-paragraph article (bench/news.py `article_of_paragraphs(50)`): from the call to
+   the article screen drawn, headless Pilot; first open (file read, clean, segment) and re-open.
+3. Key press to repaint while a translation runs: the tiny test model (tests/support) translates
+   a long French article in its worker while `j` is pressed; per key, the time `Pilot.press`
+   takes to deliver the key, move the cursor and refresh the screen.
+
+Targets: launch <= 1.0 s (bundled) / <= 1.5 s (20,000 docs); open <= 100 ms; key <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "tests"))
+import news  # noqa: E402
+
+from reader.core.workspace import Workspace, bundled_corpus  # noqa: E402
+
+READER = Path(sys.executable).parent / "reader"
+TARGETS = {"launch_bundled": 1.0, "launch_large": 1.5, "open": 0.100, "key": 0.050}
+
+
+def _row(name: str, seconds: float, target: float, extra: str = "") -> str:
+    ratio = seconds / target
+    verdict = "ok" if ratio <= 1 else "SLOW"
+    return (
+        f"{name:<44} {seconds * 1000:9.1f} ms  target {target * 1000:7.0f} ms  "
+        f"ratio {ratio:5.2f}  {verdict} {extra}"
+    )
+
+
+# 1. Launch ---------------------------------------------------------------------------------
+def launch_tmux(corpus: Path, data: Path, expect: str, runs: int) -> list[float]:
+    """Seconds from spawning `reader CORPUS` in tmux to the library list on screen."""
+    tmux = shutil.which("tmux")
+    assert tmux is not None
+    socket = f"reader-bench-{os.getpid()}"
+    times = []
+    for _ in range(runs):
+        run_data = Path(tempfile.mkdtemp(prefix="reader-bench-data-"))
+        shutil.copy(data / "catalog.sqlite", run_data / "catalog.sqlite")
+        env = {**os.environ, "READER_DATA_DIR": str(run_data), "LANG": "C.UTF-8"}
+        base = [tmux, "-u", "-L", socket]
+        subprocess.run([*base, "kill-server"], capture_output=True, env=env)
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                *base,
+                "new-session",
+                "-d",
+                "-s",
+                "b",
+                "-x",
+                "120",
+                "-y",
+                "40",
+                str(READER),
+                str(corpus),
+            ],
+            check=True,
+            env=env,
+        )
+        seen = None
+        while time.perf_counter() - start < 30:
+            screen = subprocess.run(
+                [*base, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True, env=env
+            ).stdout
+            if expect in screen and "Title" in screen and screen.count("\n") > 8:
+                lines = screen.splitlines()
+                header = next(i for i, line in enumerate(lines) if " Title " in line)
+                if header + 1 < len(lines) and lines[header + 1].strip():
+                    seen = time.perf_counter() - start
+                    break
+            time.sleep(0.005)
+        subprocess.run([*base, "kill-server"], capture_output=True, env=env)
+        shutil.rmtree(run_data, ignore_errors=True)
+        if seen is None:
+            raise RuntimeError(f"the library never showed; last screen:\n{screen}")
+        times.append(seen)
+    return times
+
+
+async def _launch_headless(ws: Workspace) -> float:
+    from textual.widgets import DataTable
+
+    from reader.tui.app import ReaderApp
+
+    start = time.perf_counter()
+    app = ReaderApp(ws, index_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.screen.query(DataTable) or not app.screen.query_one(DataTable).row_count:
+            await pilot.pause()
+        await pilot.pause()
+        return time.perf_counter() - start
+
+
+def measure_launch(corpus: Path, runs: int) -> tuple[list[float], str]:
+    data = Path(tempfile.mkdtemp(prefix="reader-bench-catalog-"))
+    ws = Workspace.open(corpus, data)
+    count = len(ws.corpus.scan().documents)
+    expect = f"{count} documents"
+    if shutil.which("tmux") and READER.exists():
+        times, how = launch_tmux(corpus, data, expect, runs), "tmux, spawn to list drawn"
+    else:
+        times = [asyncio.run(_launch_headless(ws)) for _ in range(runs)]
+        how = "headless in-process"
+    shutil.rmtree(data, ignore_errors=True)
+    return times, how
+
+
+# 2. Opening an article --------------------------------------------------------------------
+class FrameSpy:
+    """Times the first frame sent to the display once `ready()` holds (key/open -> repaint)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.ready = lambda: False
+        self.seen: float | None = None
+        original = app._display
+
+        def display(screen, renderable) -> None:
+            original(screen, renderable)
+            if renderable is not None and self.seen is None and self.ready():
+                self.seen = time.perf_counter()
+
+        app._display = display
+
+    def arm(self, ready) -> float:
+        self.ready, self.seen = ready, None
+        return time.perf_counter()
+
+    async def wait(self, pilot, start: float, timeout: float = 10.0) -> float:
+        while self.seen is None:
+            if time.perf_counter() - start > timeout:
+                raise RuntimeError("no frame came")
+            await asyncio.sleep(0.001)
+        return self.seen - start
+
+
+async def _open_article(ws: Workspace, doc_id: str, runs: int) -> tuple[float, list[float]]:
+    from reader.tui.app import ReaderApp
+    from reader.tui.screens.article import ArticleScreen
+
+    app = ReaderApp(ws, index_on_start=False)
+    times = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        spy = FrameSpy(app)
+        await pilot.pause()
+
+        def drawn() -> bool:
+            screen = app.screen
+            return isinstance(screen, ArticleScreen) and bool(screen.view._starts)
+
+        for _ in range(runs + 1):
+            start = spy.arm(drawn)
+            app.open_article(doc_id)
+            times.append(await spy.wait(pilot, start))
+            await pilot.press("q")
+            await pilot.pause()
+    return times[0], times[1:]
+
+
+def measure_open(runs: int) -> tuple[float, list[float], int]:
+    folder = Path(tempfile.mkdtemp(prefix="reader-bench-open-"))
+    (folder / "long.txt").write_text(news.article_of_paragraphs(50), encoding="utf-8")
+    ws = Workspace.open(folder, folder / ".data")
+    ws.corpus.scan()
+    paragraphs = ws.corpus.info("long.txt").paragraphs
+    ws.corpus._loaded.clear()  # the first open reads the file like a fresh session
+    first, rest = asyncio.run(_open_article(ws, "long.txt", runs))
+    shutil.rmtree(folder, ignore_errors=True)
+    return first, rest, paragraphs
+
+
+# 3. Key press while translating -------------------------------------------------------------
+def _french(paragraphs: int) -> str:
+    words = "le chat dort sur la table nous lisons les nouvelles du matin la ville est belle"
+    words = words.split()
+    body = [
+        " ".join(
+            f"{words[(i + j) % len(words)].capitalize()} {words[(i * j + 3) % len(words)]} "
+            f"{words[(i + 2 * j) % len(words)]} {words[(3 * i + j) % len(words)]} {i}-{j}."
+            for j in range(4)
+        )
+        for i in range(paragraphs)
+    ]
+    return "Un long article\n\n" + "\n\n".join(body) + "\n"
+
+
+async def _keys(ws: Workspace, doc_id: str, presses: int) -> tuple[list[float], int, bool]:
+    from reader.tui.app import ReaderApp
+
+    app = ReaderApp(ws, index_on_start=False)
+    times = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        spy = FrameSpy(app)
+        app.open_article(doc_id)
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        view = screen.view
+        await pilot.press("t")
+        while not any(s.translation for p in view.translations.values() for s in p.sentences):
+            await asyncio.sleep(0.005)  # the worker is translating now
+        for _ in range(presses):
+            target = view.cursor + 1
+            start = spy.arm(lambda target=target: view.cursor == target)
+            await pilot.press("j")
+            latency = await spy.wait(pilot, start)
+            if screen.translation_state == "running":  # count only keys during translation
+                times.append(latency)
+        running = screen.translation_state == "running"
+        done = sum(1 for p in view.translations.values() for s in p.sentences if s.translation)
+        await pilot.press("q")
+    return times, done, running
+
+
+def measure_keys(presses: int) -> tuple[list[float], int, bool]:
+    from support.tiny_argos import build
+
+    from reader.core.models import install_model_file
+
+    folder = Path(tempfile.mkdtemp(prefix="reader-bench-keys-"))
+    (folder / "long_fr.txt").write_text(_french(2000), encoding="utf-8")
+    ws = Workspace.open(folder, folder / ".data")
+    ws.corpus.scan()
+    install_model_file(ws, build(folder / "tiny-fr_en.argosmodel"))
+    result = asyncio.run(_keys(ws, "long_fr.txt", presses))
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    bundled, how = measure_launch(bundled_corpus(), args.runs)
+    large_folder = news.CACHE / f"corpus-{args.docs}"
+    news.write_corpus(large_folder, args.docs)
+    large, _ = measure_launch(large_folder, args.runs)
+    first, reopen, paragraphs = measure_open(args.runs)
+    keys, translated, _running = measure_keys(40)
+
+    print(f"# reader TUI benchmark ({how}; median of {args.runs} runs)")
+    print(
+        _row(
+            "launch to library, bundled corpus (4 docs)",
+            statistics.median(bundled),
+            TARGETS["launch_bundled"],
+        )
+    )
+    print(
+        _row(
+            f"launch to library, {args.docs:,} docs",
+            statistics.median(large),
+            TARGETS["launch_large"],
+        )
+    )
+    print(_row(f"open a {paragraphs}-paragraph article (first)", first, TARGETS["open"]))
+    print(
+        _row(
+            f"open a {paragraphs}-paragraph article (again)",
+            statistics.median(reopen),
+            TARGETS["open"],
+        )
+    )
+    p95 = sorted(keys)[int(len(keys) * 0.95) - 1]
+    print(
+        _row("key to repaint during translation (median)", statistics.median(keys), TARGETS["key"])
+    )
+    print(
+        _row(
+            "key to repaint during translation (p95)",
+            p95,
+            TARGETS["key"],
+            f"({len(keys)} keys during translation; {translated} sentences translated)",
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

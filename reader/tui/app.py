@@ -1,0 +1,154 @@
+"""ReaderApp: wiring, app-wide bindings, the command palette; `run(workspace)` starts it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from reader.core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reader.core.annotations import AnnotationStore
+
+
+class ReaderApp(App[int]):
+    """The keyboard-first reader. Screens call `reader.core`; long work runs in workers."""
+
+    CSS_PATH = "reader.tcss"
+    TITLE = "source-reader"
+    BINDINGS = [  # noqa: RUF012 (Textual's convention)
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key of this screen"),
+        Binding("f3", "tags", "Tags", id="app.tags", tooltip="Every tag in the corpus"),
+        Binding("e", "export", "Export", id="app.export", tooltip="Export the tags to a file"),
+    ]
+
+    def __init__(self, workspace: Workspace, *, index_on_start: bool = True) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.index_on_start = index_on_start
+        self.show_translation = False
+        self._store: AnnotationStore | None = None
+
+    # Core objects -------------------------------------------------------------------------
+    @property
+    def store(self) -> AnnotationStore:
+        """The workspace's tag store, opened on first use (UI thread only)."""
+        if self._store is None:
+            from reader.core.annotations import AnnotationStore
+
+            self._store = AnnotationStore(self.workspace)
+        return self._store
+
+    def tag_counts(self) -> dict[str, dict[str, int]]:
+        """Tags per document; empty when the store cannot be read."""
+        try:
+            return self.store.doc_tag_counts()
+        except ImportError:
+            return {}
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications carry data (file names, quotes): no markup unless asked for."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def get_default_screen(self) -> Screen:
+        from reader.tui.screens.library import LibraryScreen
+
+        return LibraryScreen()
+
+    def on_mount(self) -> None:
+        keymap = self.workspace.setting("keymap")
+        if isinstance(keymap, dict):
+            self.set_keymap({str(k): str(v) for k, v in keymap.items()})
+        theme = self.workspace.setting("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._save_theme)
+
+    def _save_theme(self, theme: Any) -> None:
+        if self.workspace.setting("theme") != theme.name:
+            self.workspace.set_setting("theme", theme.name)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place where an unexpected worker failure is shown (the app keeps running)."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title=f"{event.worker.group} failed",
+                severity="error",
+                timeout=15,
+            )
+
+    def on_unmount(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # App-wide actions ---------------------------------------------------------------------
+    def action_help(self) -> None:
+        from reader.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_tags(self) -> None:
+        from reader.tui.screens.tags import TagsScreen
+
+        if not isinstance(self.screen, TagsScreen):
+            self.push_screen(TagsScreen())
+
+    def action_export(self) -> None:
+        from reader.tui.screens.modals import ExportScreen
+
+        if not isinstance(self.screen, ExportScreen):
+            self.push_screen(ExportScreen(self.workspace))
+
+    def open_article(self, doc_id: str, *, query: str | None = None, at: int | None = None) -> None:
+        """Open a document on a new article screen, at offset `at`, highlighting `query`."""
+        from reader.tui.screens.article import ArticleScreen
+
+        self.push_screen(ArticleScreen(doc_id, query=query, at=at))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every action: the app's, then each key of the screen the palette was opened on."""
+        yield SystemCommand("Help", "Every key of this screen (?)", self.action_help)
+        yield SystemCommand("Tags", "Every tag in the corpus (F3)", self.action_tags)
+        yield SystemCommand(
+            "Export tags", "md, csv, json, jsonl, w3c, qdpx (e)", self.action_export
+        )
+        seen = {"help", "tags", "export", "command_palette"}
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if binding.action in seen or not binding.description:
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip or binding.description} ({key})",
+                partial(self._run_screen_action, screen, binding.action),
+            )
+        yield from super().get_system_commands(screen)
+
+    async def _run_screen_action(self, screen: Screen, action: str) -> None:
+        await screen.run_action(action)
+
+
+def run(workspace: Workspace, **options: Any) -> int:
+    """Run the app on a workspace until the user quits; return the exit code."""
+    result = ReaderApp(workspace, **options).run()
+    return int(result or 0)

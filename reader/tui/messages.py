@@ -1,0 +1,77 @@
+"""App-wide messages, posted by workers (thread-safe) and handled on the UI thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+
+class IndexProgress(Message):
+    """The start-up scan/index worker made progress."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+class IndexFinished(Message):
+    """The start-up worker finished: the catalog's documents and a notice for the user."""
+
+    def __init__(self, infos: list[Any], notice: str | None, severity: str = "information") -> None:
+        super().__init__()
+        self.infos = infos
+        self.notice = notice
+        self.severity = severity
+
+
+class SearchFinished(Message):
+    """A search finished: `result` is a `SearchResult`, or `error` says why there is none."""
+
+    def __init__(self, query: str, result: Any | None, error: str | None = None) -> None:
+        super().__init__()
+        self.query = query
+        self.result = result
+        self.error = error
+
+
+class TranslationUpdate(Message):
+    """Translated (or cached) paragraphs arrived for the open article."""
+
+    def __init__(self, doc_id: str, paragraphs: list[Any], done: int, total: int) -> None:
+        super().__init__()
+        self.doc_id = doc_id
+        self.paragraphs = paragraphs
+        self.done = done
+        self.total = total
+
+
+class TranslationStatus(Message):
+    """The translation pane's state changed: `kind` in ready/same/missing/error/offline."""
+
+    def __init__(
+        self,
+        doc_id: str,
+        kind: str,
+        text: str,
+        model: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.doc_id = doc_id
+        self.kind = kind
+        self.text = text
+        self.model = model
+
+
+class InstallProgress(Message):
+    """A model install made progress (bytes done, bytes total)."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+class TagsChanged(Message):
+    """The annotation store changed (tag counts and views must refresh)."""

@@ -1,0 +1,1 @@
+"""The app's screens: library, article, tags, help and the modals."""

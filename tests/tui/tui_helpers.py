@@ -1,0 +1,34 @@
+"""Helpers for the Pilot tests: the seed documents, settling workers, opening articles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reader.core.workspace import Workspace
+from reader.tui.app import ReaderApp
+
+FR = "001"  # the French seed (date 2025-11-01)
+DE = "003"  # the German seed
+EN = "000"  # the English seed
+
+
+def doc_id(workspace: Workspace, prefix: str) -> str:
+    return workspace.corpus.resolve_id(prefix)
+
+
+async def settle(app: ReaderApp, pilot: Any, delay: float = 0.0) -> None:
+    """Let timers fire, then wait for every worker and the messages they posted."""
+    if delay:
+        await pilot.pause(delay)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def open_doc(app: ReaderApp, pilot: Any, doc: str, **kw: Any) -> Any:
+    """Open a document on an article screen and wait until it is drawn."""
+    app.open_article(doc, **kw)
+    await pilot.pause()
+    await pilot.pause()
+    return app.screen
