@@ -14,7 +14,16 @@ from reader import __version__
 from reader.core.errors import ReaderError
 
 # Each name is a module in reader.commands with `register(subparsers)`.
-COMMANDS: tuple[str, ...] = ("docs", "info")
+COMMANDS: tuple[str, ...] = (
+    "docs",
+    "info",
+    "translate",
+    "models",
+    "index",
+    "search",
+    "tags",
+    "export",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
