@@ -56,7 +56,7 @@ def _render(title: str, date: str, sentences: list[str], per_paragraph: int = 4)
     paragraphs = [
         " ".join(sentences[i : i + per_paragraph]) for i in range(0, len(sentences), per_paragraph)
     ]
-    head = f"{title}\n\ndate {date} " if date else f"{title}\n\n"
+    head = f"date {date}\n\n{title}\n\n" if date else f"{title}\n\n"
     return head + "\n\n".join(paragraphs) + "\n"
 
 
@@ -78,7 +78,7 @@ def articles(n: int, seed: int = 0) -> list[tuple[str, str]]:
 def write_corpus(folder: Path, n: int, seed: int = 0) -> Path:
     """Write `n` articles under `folder` (reused when already complete); return the folder."""
     folder = Path(folder)
-    marker = folder / f".complete-{n}-{seed}"
+    marker = folder / f".complete-{n}-{seed}-v2"
     if marker.exists():
         return folder
     for name, text in articles(n, seed):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from reader.core.documents import Document, DocumentInfo, Skipped
 from reader.core.errors import ReaderError
-from reader.core.ingest import SkipFile, discover, document_id, read_document
+from reader.core.ingest import Candidate, SkipFile, document_id, read_document, walk
 
 if TYPE_CHECKING:
     from reader.core.workspace import Workspace
@@ -44,7 +44,7 @@ class ScanResult:
 
 def _info(row: tuple) -> DocumentInfo:
     doc_id, path, sha, title, lang, date, author, paragraphs, sentences = row
-    return DocumentInfo(doc_id, Path(path), title, lang, date, author, sha, paragraphs, sentences)
+    return DocumentInfo(doc_id, path, title, lang, date, author, sha, paragraphs, sentences)
 
 
 class Corpus:
@@ -55,27 +55,41 @@ class Corpus:
         self.root = workspace.corpus_root
         self._loaded: OrderedDict[tuple[str, str], Document] = OrderedDict()
         self._lock = threading.Lock()
+        self._local = threading.local()
         self.last_scan: ScanResult | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.workspace.catalog_path, timeout=10)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+        version = db.execute("SELECT value FROM meta WHERE key='ingest_version'").fetchone()
+        if version is None or int(version[0]) != INGEST_VERSION:
+            with db:
+                db.execute("DELETE FROM documents")
+                db.execute("DELETE FROM meta WHERE key='scanned'")
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('ingest_version', ?)",
+                    (str(INGEST_VERSION),),
+                )
+        return db
 
     @contextmanager
     def _db(self):
-        db = sqlite3.connect(self.workspace.catalog_path, timeout=10)
+        """This thread's connection to the catalog (opened and set up once per thread)."""
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-            version = db.execute("SELECT value FROM meta WHERE key='ingest_version'").fetchone()
-            if version is None or int(version[0]) != INGEST_VERSION:
-                with db:
-                    db.execute("DELETE FROM documents")
-                    db.execute(
-                        "INSERT OR REPLACE INTO meta VALUES ('ingest_version', ?)",
-                        (str(INGEST_VERSION),),
-                    )
+            db = getattr(self._local, "db", None) or self._connect()
+        except sqlite3.Error as exc:
+            path = self.workspace.catalog_path
+            raise ReaderError(f"cannot open the catalog {path}: {exc}") from exc
+        self._local.db = db
+        try:
             yield db
         except sqlite3.Error as exc:
+            db.rollback()
             raise ReaderError(f"the catalog {self.workspace.catalog_path} failed: {exc}") from exc
-        finally:
-            db.close()
+        except BaseException:
+            db.rollback()
+            raise
 
     # Reading the catalog ------------------------------------------------------------------
     def infos(self) -> list[DocumentInfo]:
@@ -104,9 +118,9 @@ class Corpus:
         `progress(done, total)` is called per file; when `cancelled()` turns true the scan stops
         and the catalog keeps what was done. Bad files are reported in `skipped`, never raised.
         """
-        entries = list(discover(self.root, self.workspace.data_dir))
+        entries = list(walk(self.root, self.workspace.data_dir))
         skipped = [e for e in entries if isinstance(e, Skipped)]
-        paths = [e for e in entries if isinstance(e, Path)]
+        files = [e for e in entries if isinstance(e, Candidate)]
         with self._db() as db:
             known = {
                 row[0]: row[1:]
@@ -114,30 +128,27 @@ class Corpus:
             }
             seen: set[str] = set()
             changed: list[str] = []
-            for done, path in enumerate(paths, 1):
+            for done, file in enumerate(files, 1):
                 if cancelled and cancelled():
                     break
-                doc_id = document_id(path, self.root)
-                try:
-                    stat = path.stat()
-                except OSError as exc:
-                    skipped.append(Skipped(path, f"unreadable: {exc.strerror or exc}"))
-                    continue
-                old = known.get(doc_id)
+                stat = file.stat
+                old = known.get(file.id)
                 if old and old[0] == stat.st_mtime_ns and old[1] == stat.st_size:
-                    seen.add(doc_id)
+                    seen.add(file.id)
                 else:
                     try:
-                        doc = read_document(path, self.root, self.workspace.max_file_bytes)
+                        doc = read_document(
+                            Path(file.path), self.root, self.workspace.max_file_bytes
+                        )
                     except SkipFile as exc:
-                        skipped.append(Skipped(path, str(exc)))
+                        skipped.append(Skipped(Path(file.path), str(exc)))
                     else:
-                        seen.add(doc_id)
+                        seen.add(file.id)
                         self._store(db, doc, stat.st_mtime_ns, stat.st_size)
                         if not old or old[2] != doc.sha256:
-                            changed.append(doc_id)
+                            changed.append(file.id)
                 if progress:
-                    progress(done, len(paths))
+                    progress(done, len(files))
             removed = []
             if not (cancelled and cancelled()):
                 removed = sorted(set(known) - seen)

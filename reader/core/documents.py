@@ -28,10 +28,13 @@ class Paragraph:
 
 @dataclass(frozen=True, slots=True)
 class DocumentInfo:
-    """What the library list, the index and the exports need, without the text."""
+    """What the library list, the index and the exports need, without the text.
+
+    `path` is a plain string: building 20,000 Path objects would slow every rescan.
+    """
 
     id: str
-    path: Path
+    path: str
     title: str
     lang: str
     date: str | None
@@ -44,7 +47,7 @@ class DocumentInfo:
         """The `reader docs --json` shape of one document."""
         return {
             "id": self.id,
-            "path": str(self.path),
+            "path": self.path,
             "title": self.title,
             "lang": self.lang,
             "date": self.date,
@@ -89,7 +92,7 @@ class Document:
         """The document's metadata, without the text."""
         return DocumentInfo(
             id=self.id,
-            path=self.path,
+            path=str(self.path),
             title=self.title,
             lang=self.lang,
             date=self.date,

@@ -50,29 +50,59 @@ class Parsed:
 
 
 # Discovery ---------------------------------------------------------------------------------
-def discover(root: Path, data_dir: Path | None = None) -> Iterator[Path | Skipped]:
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A file that may be a document: its id, absolute path and stat result."""
+
+    id: str
+    path: str
+    stat: os.stat_result
+
+
+def walk(root: Path, data_dir: Path | None = None) -> Iterator[Candidate | Skipped]:
     """Yield candidate files under `root` in sorted order, and `Skipped` for bad entries.
 
-    Hidden files and folders and the app's data folder are passed over.
+    Hidden files and folders and the app's data folder are passed over. Uses `os.scandir`:
+    a rescan of 20,000 files must not pay for a Path object per file.
     """
-    data_dir = data_dir.resolve() if data_dir else None
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        here = Path(folder)
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".") and d != DATA_DIR_NAME and (here / d).resolve() != data_dir
-        )
-        for name in sorted(files):
-            if name.startswith("."):
+    skip_dir = str(data_dir.resolve()) if data_dir else None
+    stack = [(str(root), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            yield Skipped(Path(folder), f"unreadable folder: {exc.strerror or exc}")
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            path = here / name
-            if path.suffix.lower() not in FORMATS:
-                yield Skipped(path, f"unsupported file type {path.suffix or '(none)'}")
-            elif path.is_symlink() and not path.exists():
-                yield Skipped(path, "broken symlink")
-            else:
-                yield path
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != DATA_DIR_NAME and entry.path != skip_dir:
+                    subfolders.append((entry.path, f"{prefix}{entry.name}/"))
+                continue
+            ext = os.path.splitext(entry.name)[1]
+            if ext.lower() not in FORMATS:
+                yield Skipped(Path(entry.path), f"unsupported file type {ext or '(none)'}")
+                continue
+            try:
+                stat = entry.stat()
+            except FileNotFoundError:
+                yield Skipped(Path(entry.path), "broken symlink")
+                continue
+            except OSError as exc:
+                yield Skipped(Path(entry.path), f"unreadable: {exc.strerror or exc}")
+                continue
+            yield Candidate(f"{prefix}{entry.name}", entry.path, stat)
+        stack.extend(reversed(subfolders))
+
+
+def discover(root: Path, data_dir: Path | None = None) -> Iterator[Path | Skipped]:
+    """`walk`, with plain paths for the candidates."""
+    for entry in walk(root, data_dir):
+        yield entry if isinstance(entry, Skipped) else Path(entry.path)
 
 
 # Readers -----------------------------------------------------------------------------------
