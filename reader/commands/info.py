@@ -55,14 +55,12 @@ def run(args: argparse.Namespace) -> int:
         print_json(info)
         return 0
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
 
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
     langs = ", ".join(f"{k} {v}" for k, v in info["languages"].items()) or "—"
     tags = ", ".join(f"{k} {v}" for k, v in info["tags"].items()) or "none"
     models = ", ".join(f"{m['from']}→{m['to']} {m['version']}" for m in info["models"])
+    console = Console()
     for key, value in (
         ("corpus", info["corpus"]),
         ("data folder", info["data_dir"]),
@@ -72,6 +70,5 @@ def run(args: argparse.Namespace) -> int:
         ("translate to", info["target_lang"]),
         ("models", models or "none installed (see `reader models --help`)"),
     ):
-        table.add_row(key, value)
-    Console().print(table)
+        console.print(Text.assemble((f"{key:<14}", "bold"), value), soft_wrap=True)
     return 0

@@ -96,10 +96,8 @@ class Record:
 
 def _translation(ws: Workspace, doc: Document, ann: Annotation) -> str | None:
     """The cached translation of the passage (cache only; never runs a model)."""
-    try:
-        from reader.core.translation import passage_translation
-    except ImportError:  # the translation module is optional for exports
-        return None
+    from reader.core.translation import passage_translation
+
     try:
         return passage_translation(ws, doc, ann.start, ann.end)
     except ReaderError:

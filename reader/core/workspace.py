@@ -49,7 +49,8 @@ def default_data_dir(corpus_root: Path) -> Path:
     if _is_writable_dir(corpus_root) and not inside_package:
         return corpus_root / DATA_DIR_NAME
     key = hashlib.sha256(str(corpus_root).encode()).hexdigest()[:16]
-    return user_data_root() / "corpora" / f"{corpus_root.name}-{key}"
+    name = "bundled" if inside_package else corpus_root.name
+    return user_data_root() / "corpora" / f"{name}-{key}"
 
 
 @dataclass

@@ -44,6 +44,8 @@ async def test_tag_keys_store_tags_at_once(make_app, workspace: Workspace) -> No
         assert view.anchor is None  # tagging ends the selection
         await pilot.press("j", "x")
         assert len(stored(workspace, tag="context")) == 1
+        await pilot.press("x")  # the same tag on the same passage twice is refused
+        assert len(stored(workspace, tag="context")) == 1
         # the tagged passage is styled and marked in the margin
         paragraph = doc.sentences[1].paragraph
         assert view.marks_text(paragraph).plain.split("\n") == ["▌C", "▌R"]

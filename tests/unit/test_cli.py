@@ -108,3 +108,21 @@ def test_python_dash_m(tmp_path):
         [sys.executable, "-m", "reader", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("reader ")
+
+
+def test_info_reports_corpus_data_counts_and_models(capsys, workspace, tiny_model):
+    from reader.core.annotations import AnnotationStore
+
+    doc = workspace.corpus.load(workspace.corpus.resolve_id("001"))
+    with AnnotationStore(workspace) as store:
+        store.add(doc, doc.sentences[0].start, doc.sentences[0].end, "claim")
+    code, out, _ = run_cli(capsys, "info", "--corpus", str(workspace.corpus_root), "--json")
+    assert code == 0
+    info = json.loads(out)
+    assert info["corpus"] == str(workspace.corpus_root)
+    assert info["data_dir"] == str(workspace.data_dir)
+    assert info["documents"] == 4 and info["languages"] == {"de": 1, "en": 1, "fr": 1, "it": 1}
+    assert info["tags"] == {"claim": 1}
+    assert [(m["from"], m["to"], m["installed"]) for m in info["models"]] == [("fr", "en", True)]
+    code, out, _ = run_cli(capsys, "info", "--corpus", str(workspace.corpus_root))
+    assert code == 0 and str(workspace.data_dir) in out and "fr→en" in out

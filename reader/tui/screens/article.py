@@ -124,21 +124,18 @@ class ArticleScreen(Screen):
     def _match(self, doc: Document) -> list[tuple[int, int]]:
         if not self.query_text:
             return []
-        try:
-            from reader.core.search import match_spans
+        from reader.core.search import match_spans
 
+        try:
             return list(match_spans(self.query_text, doc))
-        except (ImportError, ReaderError):
+        except ReaderError:
             return []
 
     def _annotations(self) -> list[Any]:
-        try:
-            if self.doc is not None and not self._reconciled:
-                self._reconciled = True
-                self.app.store.reconcile_doc(self.doc)  # re-anchor if the text changed
-            return list(self.app.store.for_doc(self.doc_id))
-        except ImportError:
-            return []
+        if self.doc is not None and not self._reconciled:
+            self._reconciled = True
+            self.app.store.reconcile_doc(self.doc)  # re-anchor if the text changed
+        return list(self.app.store.for_doc(self.doc_id))
 
     # Status ---------------------------------------------------------------------------------
     def _update_status(self) -> None:
@@ -219,20 +216,18 @@ class ArticleScreen(Screen):
         self.view.set_annotations(self._annotations())
         self._update_status()
 
-    def _store(self) -> Any | None:
-        try:
-            return self.app.store
-        except ImportError:
-            self.app.notify("Tags are not available in this installation", severity="error")
-            return None
-
     def action_tag(self, tag: str) -> None:
         span = self.view.selection_span()
-        store = self._store()
-        if span is None or store is None or self.doc is None:
+        if span is None or self.doc is None:
+            return
+        if any(
+            (a.start, a.end, a.tag) == (span[0], span[1], tag)
+            for a in self.app.store.for_doc(self.doc_id)
+        ):
+            self.app.notify(f"Already tagged as {tag}", timeout=2)
             return
         try:
-            store.add(self.doc, span[0], span[1], tag)
+            self.app.store.add(self.doc, span[0], span[1], tag)
         except ReaderError as exc:
             self.app.notify(str(exc), severity="error")
             return
@@ -254,10 +249,9 @@ class ArticleScreen(Screen):
         from reader.tui.screens.modals import NoteScreen
 
         def save(note: str | None) -> None:
-            store = self._store()
-            if note is None or store is None:
+            if note is None:
                 return
-            store.edit(here.id, note=note)
+            self.app.store.edit(here.id, note=note)
             self._reload_tags()
             self.app.notify("Note saved", timeout=2)
 
@@ -265,8 +259,8 @@ class ArticleScreen(Screen):
 
     def action_link(self) -> None:
         here = self._tag_here()
-        store = self._store()
-        if here is None or store is None:
+        store = self.app.store
+        if here is None:
             self.app.notify("No tag under the cursor to link", severity="warning")
             return
         from reader.tui.screens.modals import LinkScreen
@@ -292,26 +286,19 @@ class ArticleScreen(Screen):
 
     def action_delete(self) -> None:
         here = self._tag_here()
-        store = self._store()
-        if here is None or store is None:
+        if here is None:
             self.app.notify("No tag under the cursor", severity="warning")
             return
-        store.remove(here.id)
+        self.app.store.remove(here.id)
         self._reload_tags()
         self.app.notify(f"Deleted the {here.tag} (u undoes)", timeout=3)
 
     def action_undo(self) -> None:
-        store = self._store()
-        if store is None:
-            return
-        self.app.notify(store.undo() or "Nothing to undo", timeout=2)
+        self.app.notify(self.app.store.undo() or "Nothing to undo", timeout=2)
         self._reload_tags()
 
     def action_redo(self) -> None:
-        store = self._store()
-        if store is None:
-            return
-        self.app.notify(store.redo() or "Nothing to redo", timeout=2)
+        self.app.notify(self.app.store.redo() or "Nothing to redo", timeout=2)
         self._reload_tags()
 
     # Translation ----------------------------------------------------------------------------

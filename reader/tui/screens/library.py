@@ -127,27 +127,20 @@ class LibraryScreen(Screen):
 
         notice: str | None = None
         severity = "information"
+        from reader.core.index import IndexLocked, update_index
+
         try:
-            from reader.core.index import IndexLocked, update_index
-        except ImportError:  # the search index is not installed: list the corpus only
-            ws.corpus.scan(progress=progress, cancelled=lambda: worker.is_cancelled)
-            notice = "Search is not available in this installation"
-            severity = "warning"
+            stats = update_index(ws, progress=progress, cancelled=lambda: worker.is_cancelled)
+        except IndexLocked as exc:
+            notice, severity = str(exc), "warning"
+        except ReaderError as exc:
+            notice, severity = str(exc), "error"
         else:
-            try:
-                stats = update_index(ws, progress=progress, cancelled=lambda: worker.is_cancelled)
-            except IndexLocked as exc:
-                notice, severity = str(exc), "warning"
-            except ReaderError as exc:
-                notice, severity = str(exc), "error"
-            else:
-                notice = stats.notice
+            notice = stats.notice
         if worker.is_cancelled:
             return
         try:  # re-anchor the tags of documents that changed (cheap when none did)
             report = self.app.store.reconcile(ws.corpus)
-        except ImportError:
-            report = None
         except ReaderError as exc:
             notice, severity = str(exc), "error"
             report = None
@@ -314,11 +307,8 @@ class LibraryScreen(Screen):
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search_worker(self, query: str) -> None:
-        try:
-            from reader.core.search import search
-        except ImportError:
-            self.post_message(SearchFinished(query, None, "Search is not available"))
-            return
+        from reader.core.search import search
+
         try:
             result = search(self.app.workspace, query, limit=50)
         except ReaderError as exc:

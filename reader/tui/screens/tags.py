@@ -116,15 +116,12 @@ class TagsScreen(Screen):
     def reload(self) -> None:
         """Read the tags through the store's filters and fill the table."""
         table = self.query_one(DataTable)
-        try:
-            self.rows = self.app.store.list(
-                tag=self._filter("tag"),
-                doc_id=self._filter("doc"),
-                lang=self._filter("lang"),
-                status=self._filter("status"),
-            )
-        except ImportError:
-            self.rows = []
+        self.rows = self.app.store.list(
+            tag=self._filter("tag"),
+            doc_id=self._filter("doc"),
+            lang=self._filter("lang"),
+            status=self._filter("status"),
+        )
         selected = table.cursor_row
         table.clear()
         passage = self._passage_width
