@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
     if not args.doc_id:
         raise ReaderError("give a DOC_ID to translate (see `reader docs`), or --clear-cache")
-    doc = ws.corpus.load(args.doc_id)
+    doc = ws.corpus.load(ws.corpus.resolve_id(args.doc_id))
     out = Console(highlight=False)
     printer = None if args.json else _printer(out)
     try:
