@@ -58,21 +58,15 @@ class TranslationCache:
 
     def get_many(self, model: str, target: str, keys: Iterable[str]) -> dict[str, str]:
         """The cached translations among `keys` (sha256 of sources) for this model and target."""
-        wanted = list(dict.fromkeys(keys))
-        found: dict[str, str] = {}
-        for i in range(0, len(wanted), _BATCH):
-            chunk = wanted[i : i + _BATCH]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT source_sha, translation FROM translations "
-                f"WHERE model = ? AND target = ? AND source_sha IN ({marks})",
-                (model, target, *chunk),
-            )
-            found.update(rows)
-        return found
+        return self._lookup("model = ? AND target = ?", (model, target), keys)
 
     def get_any(self, target: str, keys: Iterable[str]) -> dict[str, str]:
         """Cached translations into `target` by any model, the newest first wins."""
+        return self._lookup("target = ?", (target,), keys, order=" ORDER BY created")
+
+    def _lookup(
+        self, where: str, params: tuple[str, ...], keys: Iterable[str], order: str = ""
+    ) -> dict[str, str]:
         wanted = list(dict.fromkeys(keys))
         found: dict[str, str] = {}
         for i in range(0, len(wanted), _BATCH):
@@ -80,8 +74,8 @@ class TranslationCache:
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
                 "SELECT source_sha, translation FROM translations "
-                f"WHERE target = ? AND source_sha IN ({marks}) ORDER BY created",
-                (target, *chunk),
+                f"WHERE {where} AND source_sha IN ({marks}){order}",
+                (*params, *chunk),
             )
             found.update(rows)
         return found
