@@ -141,6 +141,8 @@ def _bad_folder(root: Path) -> dict[str, str]:
     locked = root / "locked.txt"
     locked.write_text("secret")
     locked.chmod(0)
+    if Path("/proc/self/mem").exists():
+        os.symlink("/proc/self/mem", root / "mem.txt")
     (root / ".hidden.txt").write_text("hidden")
     (root / ".git").mkdir()
     (root / ".git" / "x.txt").write_text("ignored")
@@ -167,6 +169,8 @@ def test_bad_files_are_skipped_and_reported(tmp_path):
     assert latin.text == "Café crème à la française."
     if os.geteuid() != 0:  # root reads anything: the permission case only holds for users
         assert "unreadable" in reasons["locked.txt"]
+    if Path("/proc/self/mem").exists():  # reading it at offset 0 fails, even for root
+        assert reasons["mem.txt"].startswith("unreadable")
 
 
 def test_skipfile_for_missing_file(tmp_path):
