@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS documents (
 """
 _COLUMNS = "id, path, sha256, title, lang, date, author, paragraphs, sentences"
 _LOADED_KEEP = 8  # documents kept in memory
+_COMMIT_EVERY = 1.0  # seconds between catalog commits during a scan
 
 
 @dataclass
@@ -112,11 +114,14 @@ class Corpus:
         self,
         progress: Callable[[int, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        on_document: Callable[[Document], None] | None = None,
     ) -> ScanResult:
         """Walk the folder; read only new or changed files (by mtime and size); drop deleted ones.
 
         `progress(done, total)` is called per file; when `cancelled()` turns true the scan stops
         and the catalog keeps what was done. Bad files are reported in `skipped`, never raised.
+        `on_document(doc)` is called with each document read (new or changed by mtime/size),
+        so a caller such as the index can use it without reading the file again.
         """
         entries = list(walk(self.root, self.workspace.data_dir))
         skipped = [e for e in entries if isinstance(e, Skipped)]
@@ -128,6 +133,7 @@ class Corpus:
             }
             seen: set[str] = set()
             changed: list[str] = []
+            last_commit = time.monotonic()
             for done, file in enumerate(files, 1):
                 if cancelled and cancelled():
                     break
@@ -147,6 +153,11 @@ class Corpus:
                         self._store(db, doc, stat.st_mtime_ns, stat.st_size)
                         if not old or old[2] != doc.sha256:
                             changed.append(file.id)
+                        if on_document:
+                            on_document(doc)
+                        if time.monotonic() - last_commit > _COMMIT_EVERY:
+                            db.commit()  # never hold the catalog's write lock for long
+                            last_commit = time.monotonic()
                 if progress:
                     progress(done, len(files))
             removed = []

@@ -3,11 +3,17 @@
 The index is derived data: it can always be rebuilt from the corpus. Nothing outside this
 module and `reader.core.search` imports whoosh.
 
-Every body is indexed twice: in `body` (accent-folded, lowercased, unstemmed) and in
-`body_<lang>` (its language's Snowball stemmer, then accent folding), one field per language
-that `whoosh.lang` can stem. Both keep positions and character offsets, so phrases work and
-hits can be highlighted from the postings without re-reading the document. The clean text is
-stored, so snippets need no file read and their offsets are code points of `Document.text`.
+Every body is indexed twice: in `body` (accent-folded, lowercased, unstemmed, with positions
+for phrases) and in `body_<lang>` (its language's Snowball stemmer, then accent folding; term
+frequencies only), one field per language that `whoosh.lang` can stem. The clean text is
+stored, so snippets need no file read and highlights are found in it at query time (see
+`reader.core.search`); their offsets are code points of `Document.text`.
+
+Indexing speed: the two body fields analyse a text in one pass (regex tokens, then a cached
+raw word -> term function built from the field analyzer's own filters, so the terms are
+exactly the analyzer's), postings are grouped per term in memory (`TermPool`) and written a
+block at a time through Whoosh's own codec, documents are indexed as the corpus scan reads
+them, and a full build of 4,000+ documents uses two worker processes.
 
 Tags are not indexed: `tag:claim` is resolved at query time from the annotation store, so the
 filter is never stale (see `reader.core.search`).
@@ -16,10 +22,14 @@ filter is never stale (see `reader.core.search`).
 from __future__ import annotations
 
 import json
+import operator
 import os
+import re
 import shutil
 import threading
 import time
+from array import array
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -34,10 +44,13 @@ if TYPE_CHECKING:
     from reader.core.workspace import Workspace
 
 # Bump when the schema or an analyzer changes: existing indexes are then rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATE_FILE = "reader-index.json"
 LOCK_WAIT = 3.0  # seconds a second writer waits for the lock before giving up
 MULTIPROC_MIN = 4000  # documents to (re)index before the multiprocess writer pays off
+MP_BATCH = 250  # documents per job file handed to a worker process
+SMALL_UPDATE = 200  # documents changed at most to commit as a new segment without merging
+MAX_SEGMENTS = 8  # segments before a commit merges the small ones again
 # Languages with a Snowball stemmer in whoosh.lang; each gets its own `body_<lang>` field.
 STEM_LANGS: tuple[str, ...] = (
     "ar", "da", "de", "en", "es", "fi", "fr", "hu", "it", "nl", "no", "pt", "ro", "ru", "sv",
@@ -64,6 +77,11 @@ class IndexStats:
 
 
 # Analyzers ---------------------------------------------------------------------------------
+# Whoosh's RegexTokenizer default pattern, with a non-capturing group so `findall` gives tokens.
+TOKEN = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
+TERM_CACHE_MAX = 500_000  # distinct raw words remembered per analyzer before starting over
+
+
 def folding_analyzer():
     """Lowercase, accent-folded, unstemmed words (`évolution` == `evolution`)."""
     from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer
@@ -90,11 +108,189 @@ def stemming_analyzer(lang: str):
     return chain | StemFilter(lang=lang, cachesize=50000) | CharsetFilter(accent_map)
 
 
+def _word_function(analyzer) -> Callable[[str], str | None] | None:
+    """What `analyzer` does to one token, as a plain function of its text (None: a stop
+    word), built from the analyzer's own filters; None when a filter is not one of ours."""
+    from whoosh.analysis import (
+        CharsetFilter,
+        LowercaseFilter,
+        RegexTokenizer,
+        StemFilter,
+        StopFilter,
+    )
+
+    items = getattr(analyzer, "items", [])
+    if not items or type(items[0]) is not RegexTokenizer or items[0].gaps:
+        return None
+    steps: list[Callable[[str], str | None]] = []
+    for item in items[1:]:
+        if type(item) is LowercaseFilter:
+            steps.append(str.lower)
+        elif type(item) is StopFilter:
+            stops, low, high = item.stops, item.min, item.max
+
+            def stop(t: str, stops=stops, low=low, high=high) -> str | None:
+                if len(t) < low or (high is not None and len(t) > high) or t in stops:
+                    return None
+                return t
+
+            steps.append(stop)
+        elif type(item) is StemFilter:
+            ignore, stem = item.ignore, item._stem
+            steps.append(lambda t, ignore=ignore, stem=stem: t if t in ignore else stem(t))
+        elif type(item) is CharsetFilter:
+            steps.append(lambda t, charmap=item.charmap: t.translate(charmap))
+        else:
+            return None
+
+    def analyse(word: str) -> str | None:
+        term: str | None = word
+        for step in steps:
+            term = step(term)  # type: ignore[arg-type]
+            if term is None:
+                return None
+        return term
+
+    return analyse
+
+
+class TermCache(dict):
+    """raw token -> its indexed term (UTF-8 bytes), or None for a stop word.
+
+    A miss applies the field analyzer's own filters to the token (or runs the analyzer on
+    it), so the fused indexing below gives exactly the terms the analyzer gives (and that
+    queries are analysed into); tests compare the two on real text.
+    """
+
+    def __init__(self, analyzer) -> None:
+        super().__init__()
+        self.analyzer = analyzer
+        self.analyse = _word_function(analyzer)
+        self.variants: dict[bytes, list[str]] = {}  # term -> the raw words seen for it
+
+    def __missing__(self, word: str) -> bytes | None:
+        if len(self) >= TERM_CACHE_MAX:
+            self.clear()
+            self.variants.clear()
+        if self.analyse is not None:
+            text = self.analyse(word)
+        else:
+            texts = [t.text for t in self.analyzer(word, mode="index")]
+            text = texts[0] if texts else None
+        term = text.encode("utf-8") if text is not None else None
+        self[word] = term
+        if term is not None:
+            self.variants.setdefault(term, []).append(word)
+        return term
+
+
+_term_caches: dict[str, TermCache] = {}
+
+
+def term_cache(lang: str | None) -> TermCache:
+    """The cache of the folding analyzer (`lang` None) or of `lang`'s stemming analyzer."""
+    key = lang or ""
+    cache = _term_caches.get(key)
+    if cache is None:
+        analyzer = stemming_analyzer(lang) if lang else folding_analyzer()
+        cache = _term_caches.setdefault(key, TermCache(analyzer))
+    return cache
+
+
+_single_positions: dict[int, bytes] = {}
+
+
+def _encode_positions(positions: list[int]) -> bytes:
+    """whoosh.formats.Positions.encode (a count, then the pickled position deltas), with
+    the encodings of single positions (most terms of a document) remembered."""
+    if len(positions) == 1:
+        found = _single_positions.get(positions[0])
+        if found is not None:
+            return found
+    from pickle import dumps
+
+    from whoosh.system import pack_uint
+
+    deltas = [positions[0], *map(operator.sub, positions[1:], positions)]
+    encoded = pack_uint(len(deltas)) + dumps(deltas, 2)
+    if len(positions) == 1 and positions[0] < 100_000:
+        _single_positions[positions[0]] = encoded
+    return encoded
+
+
+def _body_field_classes():
+    """The two body field types: Whoosh TEXT fields whose `index` does the analysis in one
+    pass over the text (regex tokens, then a dict of raw word -> term) instead of a chain of
+    per-token generators. The postings are Whoosh's own Positions / Frequency formats."""
+    global _FIELD_CLASSES
+    if _FIELD_CLASSES is not None:
+        return _FIELD_CLASSES
+    from whoosh.fields import TEXT
+    from whoosh.system import pack_uint
+
+    packed = [pack_uint(n) for n in range(256)]
+
+    class FoldedBody(TEXT):
+        """Accent-folded, unstemmed body with positions (phrases)."""
+
+        def __init__(self) -> None:
+            super().__init__(analyzer=folding_analyzer(), phrase=True)
+
+        def index(self, value: Any, **kwargs: Any):
+            if not isinstance(value, str):
+                return super().index(value, **kwargs)
+            cache = term_cache(None)
+            where: defaultdict[bytes | None, list[int]] = defaultdict(list)
+            for pos, term in enumerate(map(cache.__getitem__, TOKEN.findall(value))):
+                where[term].append(pos)
+            where.pop(None, None)
+            boost = self.format.field_boost
+            return [
+                (term, len(p), len(p) * boost, _encode_positions(p)) for term, p in where.items()
+            ]
+
+    class StemmedBody(TEXT):
+        """One language's stemmed body, frequencies only (highlights come from the text)."""
+
+        def __init__(self, lang: str) -> None:
+            super().__init__(analyzer=stemming_analyzer(lang), phrase=False)
+            self.lang = lang
+
+        def index(self, value: Any, **kwargs: Any):
+            if not isinstance(value, str):
+                return super().index(value, **kwargs)
+            counts = Counter(map(term_cache(self.lang).__getitem__, TOKEN.findall(value)))
+            counts.pop(None, None)
+            boost = self.format.field_boost
+            return [
+                (term, n, n * boost, packed[n] if n < 256 else pack_uint(n))
+                for term, n in counts.items()
+            ]
+
+    for cls in (FoldedBody, StemmedBody):  # picklable as reader.core.index.<name>
+        cls.__module__, cls.__qualname__ = __name__, cls.__name__
+    _FIELD_CLASSES = (FoldedBody, StemmedBody)
+    return _FIELD_CLASSES
+
+
+_FIELD_CLASSES: tuple[type, type] | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """`FoldedBody` and `StemmedBody`, created on first use (whoosh is imported lazily);
+    unpickling an index schema finds them here."""
+    if name in ("FoldedBody", "StemmedBody"):
+        folded, stemmed = _body_field_classes()
+        return folded if name == "FoldedBody" else stemmed
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def build_schema():
     """The index schema (see the module docstring)."""
     from whoosh.analysis import IDTokenizer, LowercaseFilter
     from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
+    folded_body, stemmed_body = _body_field_classes()
     folded = folding_analyzer()
     lowered_id = IDTokenizer() | LowercaseFilter()
     fields: dict[str, Any] = {
@@ -108,10 +304,10 @@ def build_schema():
         # Never filled: `tag:` terms are replaced at query time (reader.core.search).
         "tag": KEYWORD(lowercase=True),
         "text": STORED(),
-        "body": TEXT(analyzer=folded, phrase=True, chars=True),
+        "body": folded_body(),
     }
     for lang in STEM_LANGS:
-        fields[f"body_{lang}"] = TEXT(analyzer=stemming_analyzer(lang), phrase=True, chars=True)
+        fields[f"body_{lang}"] = stemmed_body(lang)
     return Schema(**fields)
 
 
@@ -162,8 +358,14 @@ def index_exists(ws: Workspace) -> bool:
     """Whether the workspace has an index of the current schema version (maybe stale)."""
     from whoosh.index import exists_in
 
+    if _stored_version(ws) != SCHEMA_VERSION:
+        return False
+    with _cache_lock:
+        ix = _open_indexes.get(str(ws.index_dir))
     try:
-        return _stored_version(ws) == SCHEMA_VERSION and exists_in(str(ws.index_dir))
+        if ix is not None:  # already open here: no need to read its table of contents again
+            return ix.latest_generation() > -1
+        return exists_in(str(ws.index_dir))
     except Exception:
         return False
 
@@ -229,28 +431,281 @@ def _create(ws: Workspace) -> Index:
 
 
 def _indexed(reader: Any) -> dict[str, str]:
-    """id -> sha256 of every live document in the index, read from the columns."""
-    ids = reader.column_reader("id")
-    shas = reader.column_reader("sha256")
-    return {_str(ids[docnum]): _str(shas[docnum]) for docnum in reader.all_doc_ids()}
+    """id -> sha256 of every live document in the index, read from the columns in bulk."""
+    out: dict[str, str] = {}
+    for leaf, _offset in reader.leaf_readers():
+        ids = list(leaf.column_reader("id", translate=False))
+        shas = list(leaf.column_reader("sha256", translate=False))
+        deleted = getattr(leaf, "deleted_docs_set", None) if leaf.has_deletions() else ()
+        if deleted is None:  # a reader without the set: ask it document by document
+            deleted = {d for d in range(len(ids)) if leaf.is_deleted(d)}
+        out.update(
+            (_str(doc_id), _str(sha))
+            for docnum, (doc_id, sha) in enumerate(zip(ids, shas, strict=True))
+            if docnum not in deleted
+        )
+    return out
 
 
 def _str(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _writer(ix: Index, procs: int = 1):
-    from whoosh.index import LockError
+class TermPool:
+    """Postings kept in memory grouped by field and term, in compact arrays.
 
-    try:
-        if procs > 1:
-            return ix.writer(procs=procs, multisegment=True, timeout=LOCK_WAIT, limitmb=128)
-        return ix.writer(timeout=LOCK_WAIT, limitmb=128)
-    except LockError:
+    Whoosh's PostingPool keeps one tuple per posting, sorts them all at commit and, past its
+    memory limit, pickles every posting to temporary runs and merges them back. Documents
+    arrive in document-number order, so grouping by term as they come leaves only the terms
+    to sort, with no temporary files and a fraction of the memory (the posting values of
+    single positions and small frequencies are shared bytes objects).
+    """
+
+    def __init__(self) -> None:
+        self.fields: dict[str, dict[bytes, tuple]] = {}
+        self.fieldnames: set[str] = set()
+        self.unsorted: set[tuple[str, bytes]] = set()
+        self._shared: dict[bytes, bytes] = {}  # one object per short value (merges)
+
+    def _terms(self, fieldname: str) -> dict[bytes, tuple]:
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        return terms
+
+    def add(self, item: tuple) -> None:
+        """Add one (fieldname, btext, docnum, weight, value) posting (Whoosh's pool API)."""
+        fieldname, btext, docnum, weight, value = item
+        if docnum < 0:  # a spelling word: these fields have none
+            return
+        terms = self._terms(fieldname)
+        entry = terms.get(btext)
+        if entry is None:
+            entry = terms[btext] = (array("I"), array("d"), [])
+        if entry[0] and docnum <= entry[0][-1]:
+            self.unsorted.add((fieldname, btext))
+        entry[0].append(docnum)
+        entry[1].append(weight)
+        value = value or b""
+        entry[2].append(self._shared.setdefault(value, value) if len(value) <= 12 else value)
+
+    def add_document_postings(self, fieldname: str, docnum: int, items: list[tuple]) -> None:
+        """Add one new document's (btext, freq, weight, value) postings of a field; `docnum`
+        is higher than every document number added so far."""
+        terms = self._terms(fieldname)
+        get = terms.get
+        for btext, _freq, weight, value in items:
+            entry = get(btext)
+            if entry is None:
+                entry = terms[btext] = (array("I"), array("d"), [])
+            entry[0].append(docnum)
+            entry[1].append(weight)
+            entry[2].append(value)
+
+    def term(self, fieldname: str, btext: bytes) -> tuple[array, array, list[bytes]]:
+        """(docnums, weights, values) of one term, by document number."""
+        docs, weights, values = self.fields[fieldname][btext]
+        if (fieldname, btext) in self.unsorted:
+            rows = sorted(zip(docs, weights, values, strict=True), key=operator.itemgetter(0))
+            docs = array("I", (r[0] for r in rows))
+            weights = array("d", (r[1] for r in rows))
+            values = [r[2] for r in rows]
+        return docs, weights, values
+
+    def iter_postings(self) -> Iterator[tuple]:
+        """Every posting as Whoosh's (fieldname, btext, docnum, weight, value), sorted."""
+        for fieldname in sorted(self.fields):
+            for btext in sorted(self.fields[fieldname]):
+                docs, weights, values = self.term(fieldname, btext)
+                for docnum, weight, value in zip(docs, weights, values, strict=True):
+                    yield fieldname, btext, docnum, weight, value
+
+    def cleanup(self) -> None:
+        self.fields.clear()
+
+
+def _write_term(pw: Any, docs: array, weights: array, values: list, lengths: list) -> None:
+    """Write one term's postings through Whoosh's W3PostingsWriter a block at a time.
+
+    The same block contents that `add_posting` (one call per posting) builds: ids, float
+    weights, the non-empty values, the max weight and the min/max non-zero field lengths.
+    """
+    limit = pw._blocklimit
+    total = len(docs)
+    for start in range(0, total, limit):
+        if pw._ids:
+            pw._write_block()
+        stop = min(start + limit, total)
+        ids = docs[start:stop]
+        pw._ids = ids
+        pw._weights = array("f", weights[start:stop])
+        pw._maxweight = max(0, max(pw._weights))
+        chunk = values[start:stop]
+        pw._values = chunk if all(chunk) else [v for v in chunk if v]
+        found = [n for n in map(lengths.__getitem__, ids) if n]
+        pw._minlength = min(found) if found else None
+        pw._maxlength = max(found) if found else 0
+
+
+def _fast_writer_class():
+    """A SegmentWriter that collects postings in a TermPool and writes them directly."""
+    global _FAST_WRITER
+    if _FAST_WRITER is not None:
+        return _FAST_WRITER
+    from whoosh.writing import SegmentWriter
+
+    class FastSegmentWriter(SegmentWriter):
+        def __init__(self, ix: Any, **kwargs: Any) -> None:
+            super().__init__(ix, **kwargs)
+            self.pool = TermPool()
+
+        def add_document(self, **fields: Any) -> None:
+            """SegmentWriter.add_document; fields whose `index` returns a list (the body
+            fields) have their postings added to the pool in bulk."""
+            schema = self.schema
+            names = sorted(name for name in fields if not name.startswith("_"))
+            if any(schema[n].separate_spelling() or schema[n].vector for n in names if n in schema):
+                return super().add_document(**fields)
+            self._check_state()
+            self._check_fields(schema, names)
+            perdoc, pool, docnum = self.perdocwriter, self.pool, self.docnum
+            docboost = self._doc_boost(fields)
+            perdoc.start_doc(docnum)
+            try:
+                for name in names:
+                    value = fields.get(name)
+                    if value is None:
+                        continue
+                    field = schema[name]
+                    length = 0
+                    if field.indexed:
+                        boost = self._field_boost(fields, name, docboost)
+                        items = field.index(value)
+                        if isinstance(items, list) and boost == 1.0:
+                            if field.scorable:
+                                length = sum(map(operator.itemgetter(1), items))
+                            pool.add_document_postings(name, docnum, items)
+                        else:
+                            for tbytes, freq, weight, vbytes in items:
+                                if field.scorable:
+                                    length += freq
+                                pool.add((name, tbytes, docnum, weight * boost, vbytes))
+                    stored = fields.get(f"_stored_{name}", value)
+                    perdoc.add_field(name, field, stored if field.stored else None, length)
+                    if field.column_type and stored is not None:
+                        perdoc.add_column_value(
+                            name, field.column_type, field.to_column_value(stored)
+                        )
+            except ValueError:
+                perdoc.cancel_doc()
+                raise
+            perdoc.finish_doc()
+            self._added = True
+            self.docnum += 1
+            return None
+
+        def _flush_segment(self) -> None:
+            self.perdocwriter.close()
+            pdr = self.per_document_reader() if self.codec.length_stats else None
+            pool, fw, schema = self.pool, self.fieldwriter, self.schema
+            try:
+                for fieldname in sorted(pool.fields):
+                    terms = pool.fields[fieldname]
+                    if pdr is not None:
+                        get = pdr.doc_field_length_reader(fieldname)
+                        lengths = [get(d) for d in range(self.docnum)]
+                    else:
+                        lengths = [0] * self.docnum
+                    fw.start_field(fieldname, schema[fieldname])
+                    for btext in sorted(terms):
+                        fw.start_term(btext)
+                        _write_term(fw._postwriter, *pool.term(fieldname, btext), lengths)
+                        fw.finish_term()
+                    fw.finish_field()
+            finally:
+                fw.close()
+                if pdr is not None:
+                    pdr.close()
+
+    _FAST_WRITER = FastSegmentWriter
+    return _FAST_WRITER
+
+
+_FAST_WRITER: Any = None
+
+
+def _mp_writer_class():
+    """Whoosh's multiprocess writer whose worker processes use FastSegmentWriter."""
+    global _MP_WRITER
+    if _MP_WRITER is not None:
+        return _MP_WRITER
+    from whoosh.multiproc import MpWriter, SubWriterTask
+
+    class FastSubWriterTask(SubWriterTask):
+        def run(self) -> None:
+            import whoosh.multiproc
+
+            # This runs in the forked worker process only.
+            whoosh.multiproc.SegmentWriter = _fast_writer_class()
+            super().run()
+
+    class FastMpWriter(MpWriter):
+        def _new_task(self) -> Any:
+            task = FastSubWriterTask(
+                self.storage,
+                self.indexname,
+                self.jobqueue,
+                self.resultqueue,
+                self.subargs,
+                self.multisegment,
+            )
+            self.tasks.append(task)
+            task.start()
+            return task
+
+    _MP_WRITER = FastMpWriter
+    return _MP_WRITER
+
+
+_MP_WRITER: Any = None
+
+
+def _writer(ix: Index, procs: int = 1):
+    """A writer on `ix` for a caller that already holds its lock (see `_write_lock`).
+
+    Segments are left as separate files, not assembled into a compound file: Whoosh opens a
+    compound file's parts by copying each into memory (BytesIO), so every reader of a 20,000
+    document index held a copy of the postings (>1 GB of RSS) and took ~0.2 s to open.
+    """
+    if procs > 1:
+        return _mp_writer_class()(
+            ix,
+            procs=procs,
+            multisegment=True,
+            batchsize=MP_BATCH,
+            _lk=False,
+            compound=False,
+            subargs={"compound": False},  # the workers' own writers (they never lock)
+        )
+    return _fast_writer_class()(ix, _lk=False, compound=False)
+
+
+@contextmanager
+def _write_lock(ix: Index) -> Iterator[None]:
+    """Hold the index's writer lock (waiting LOCK_WAIT seconds at most) or raise IndexLocked."""
+    from whoosh.util.filelock import try_for
+
+    lock = ix.lock("WRITELOCK")
+    if not try_for(lock.acquire, timeout=LOCK_WAIT, delay=0.1):
         raise IndexLocked(
             "the search index is being updated by another process "
             f"(waited {LOCK_WAIT:g} s); try again when it has finished"
-        ) from None
+        )
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _holds_lock(ws: Workspace) -> bool:
@@ -270,6 +725,103 @@ def _holds_lock(ws: Workspace) -> bool:
 
 
 # Updating ----------------------------------------------------------------------------------
+def _corpus_size(ws: Workspace) -> int:
+    """How many candidate files the corpus folder holds (a walk, no file reads)."""
+    from reader.core.ingest import Candidate, walk
+
+    return sum(isinstance(e, Candidate) for e in walk(ws.corpus_root, ws.data_dir))
+
+
+class _Update:
+    """One update_index run: the lazily opened writer and what it did."""
+
+    def __init__(self, ix: Index, indexed: dict[str, str], stats: IndexStats, procs: int):
+        self.ix, self.indexed, self.stats, self.procs = ix, indexed, stats, procs
+        self.writer: Any = None
+        self.done: set[str] = set()
+
+    def _open(self) -> Any:
+        if self.writer is None:
+            self.writer = _writer(self.ix, self.procs)
+        return self.writer
+
+    def write(self, doc: Document) -> None:
+        """(Re)index `doc` unless the index already has this version of it."""
+        if doc.id in self.done or self.indexed.get(doc.id) == doc.sha256:
+            return
+        writer = self._open()
+        if doc.id in self.indexed:
+            writer.update_document(**document_fields(doc))
+            self.stats.updated += 1
+        else:
+            writer.add_document(**document_fields(doc))
+            self.stats.added += 1
+        self.done.add(doc.id)
+
+    def delete(self, doc_id: str) -> None:
+        self._open().delete_by_term("id", doc_id)
+        self.stats.removed += 1
+
+    def commit(self) -> None:
+        if self.writer is None:
+            return
+        changed = self.stats.added + self.stats.updated + self.stats.removed
+        if self.procs == 1 and changed <= SMALL_UPDATE and len(self.ix._segments()) < MAX_SEGMENTS:
+            self.writer.commit(merge=False)  # a new small segment; no merging work now
+        else:
+            self.writer.commit()
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+
+    def run(
+        self,
+        ws: Workspace,
+        progress: Callable[[int, int], None] | None,
+        cancelled: Callable[[], bool] | None,
+    ) -> None:
+        """Scan, indexing the documents the scan reads; then load and index the documents
+        the catalog knew but the index lacks; remove the deleted ones; commit."""
+        indexed = self.indexed
+
+        reported = 0
+
+        def scan_progress(_done: int, total: int) -> None:
+            nonlocal reported
+            if progress and len(self.done) > reported:  # a file the scan read went in
+                reported = len(self.done)
+                progress(reported, total)
+
+        try:
+            scan = ws.corpus.scan(
+                progress=scan_progress, cancelled=cancelled, on_document=self.write
+            )
+            if not (cancelled and cancelled()):
+                wanted = {info.id: info.sha256 for info in scan.documents}
+                for doc_id in sorted(set(indexed) - set(wanted)):
+                    self.delete(doc_id)
+                todo = [
+                    doc_id
+                    for doc_id, sha in wanted.items()
+                    if doc_id not in self.done and indexed.get(doc_id) != sha
+                ]
+                for done, doc_id in enumerate(todo, 1):
+                    if cancelled and cancelled():
+                        break
+                    try:
+                        self.write(ws.corpus.load(doc_id))
+                    except ReaderError:  # vanished or unreadable since the scan
+                        if doc_id in indexed:
+                            self.delete(doc_id)
+                    if progress:
+                        progress(done, len(todo))
+            self.commit()
+        except BaseException:
+            self.cancel()
+            raise
+
+
 def update_index(
     ws: Workspace,
     *,
@@ -280,20 +832,17 @@ def update_index(
 ) -> IndexStats:
     """Bring the index up to date with the corpus folder.
 
-    Scans the corpus, (re)indexes new and changed documents (by sha256), removes deleted ones.
+    Scans the corpus and (re)indexes new and changed documents (by sha256) as the scan reads
+    them, then the ones the catalog already knew but the index lacks; removes deleted ones.
     A missing index, a schema version change, `rebuild=True` or an unreadable index gives a
     full rebuild (the last one with `notice` set). `progress(done, total)` is called per
-    document; when `cancelled()` turns true the work done so far is committed and kept.
-    `procs` > 1 uses Whoosh's multiprocess writer (default: 2 for 4,000+ documents, when
-    called from the main thread, since forking a threaded process is unsafe).
-    Raises IndexLocked when another process keeps the writer lock.
+    document indexed; when `cancelled()` turns true the work done so far is committed.
+    `procs` > 1 uses Whoosh's multiprocess writer (default: 2 for a full build of 4,000+
+    documents, when called from the main thread, since forking a threaded process is
+    unsafe). Raises IndexLocked when another process keeps the writer lock.
     """
     started = time.perf_counter()
     stats = IndexStats()
-    scan = ws.corpus.scan(cancelled=cancelled)
-    if cancelled and cancelled():
-        stats.seconds = time.perf_counter() - started
-        return stats
     ix, indexed = None, {}
     version = _stored_version(ws)
     if not rebuild and version == SCHEMA_VERSION:
@@ -317,46 +866,14 @@ def update_index(
         ix = _create(ws)
         stats.rebuilt = True
 
-    wanted = {info.id: info.sha256 for info in scan.documents}
-    todo = [doc_id for doc_id, sha in wanted.items() if indexed.get(doc_id) != sha]
-    gone = sorted(set(indexed) - set(wanted))
-    if not todo and not gone:
-        stats.total = len(wanted)
-        stats.seconds = time.perf_counter() - started
-        return stats
-
     if procs is None:  # forking from a worker thread (the TUI) is not safe: main thread only
         main = threading.current_thread() is threading.main_thread()
-        procs = 2 if main and len(todo) >= MULTIPROC_MIN and (os.cpu_count() or 1) > 1 else 1
-    writer = _writer(ix, procs)
-    try:
-        for doc_id in gone:
-            writer.delete_by_term("id", doc_id)
-            stats.removed += 1
-        for done, doc_id in enumerate(todo, 1):
-            if cancelled and cancelled():
-                break
-            try:
-                doc = ws.corpus.load(doc_id)
-            except ReaderError:
-                doc = None
-            if doc is None:
-                if doc_id in indexed:  # vanished or unreadable since the scan
-                    writer.delete_by_term("id", doc_id)
-                    stats.removed += 1
-            elif doc_id in indexed:
-                writer.update_document(**document_fields(doc))
-                stats.updated += 1
-            else:
-                writer.add_document(**document_fields(doc))
-                stats.added += 1
-            if progress:
-                progress(done, len(todo))
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
-    stats.total = ix.doc_count()
+        procs = 1
+        if main and not indexed and (os.cpu_count() or 1) > 1:
+            procs = 2 if _corpus_size(ws) >= MULTIPROC_MIN else 1
+    with _write_lock(ix):
+        _Update(ix, indexed, stats, procs).run(ws, progress, cancelled)
+    stats.total = len(indexed) + stats.added - stats.removed  # without opening a new reader
     stats.seconds = time.perf_counter() - started
     return stats
 
@@ -366,7 +883,7 @@ def optimize_index(ws: Workspace) -> int:
     ix = open_index(ws)
     before = len(ix._segments())
     if before > 1:
-        writer = _writer(ix)
-        writer.commit(optimize=True)
+        with _write_lock(ix):
+            _writer(ix).commit(optimize=True)
         forget_index(ws)
     return before

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import islice
 
 UNDETERMINED = "und"
 _SAMPLE_CHARS = 2000
 _MIN_LETTERS = 3
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 @lru_cache(maxsize=1)
@@ -19,8 +21,8 @@ def _detector():
 
 def detect_language(text: str) -> str:
     """The ISO 639-1 code of `text`'s language (639-3 where none exists), or "und"."""
-    sample = re.sub(r"\s+", " ", text[:_SAMPLE_CHARS]).strip()
-    if sum(ch.isalpha() for ch in sample) < _MIN_LETTERS:
+    sample = " ".join(text[:_SAMPLE_CHARS].split())
+    if len(list(islice(_LETTER.finditer(sample), _MIN_LETTERS))) < _MIN_LETTERS:
         return UNDETERMINED
     try:
         result = _detector()(sample, model="lite", k=1)

@@ -6,19 +6,26 @@ every language present in the index, so `refunds` finds "Refund" and `evolution`
 "évolution". Filters: `lang:fr`, `author:name`, `date:[2025-01-01 TO 2025-12-31]`,
 `tag:claim` (documents with at least one claim).
 
+Phrases match in the unstemmed `body` (and the title): the stemmed fields keep no positions.
+
 `tag:` is resolved at query time from the annotation store, never from the index, so the
 filter is never stale: tagging a passage needs no reindex.
 
-Highlights come from the character offsets stored in the index postings and snippets are cut
-from the clean text stored in the index, so every offset is a code point of `Document.text`.
+Highlights are found at query time in the clean text stored in the index, for the shown hits
+only: each distinct word of the text goes through the same (cached) analysis as the index, so
+stemmed, folded, prefix, wildcard and fuzzy matches are all marked, and every offset is a code
+point of `Document.text`. (Storing character offsets in the postings instead made indexing
+several times slower and the index much larger.)
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import pickle
 import re
 import struct
+import threading
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -28,12 +35,12 @@ from reader.core.errors import ReaderError
 from reader.core.index import (
     BODY_FIELDS,
     STEM_LANGS,
+    TOKEN,
     IndexLocked,
-    folding_analyzer,
     forget_index,
     index_exists,
     searching,
-    stemming_analyzer,
+    term_cache,
     update_index,
 )
 
@@ -46,7 +53,6 @@ TEXT_FIELDS = ("title", *BODY_FIELDS)
 MAX_SNIPPETS = 3
 SNIPPET_BEFORE = 70  # characters of context before the first highlight of a snippet
 SNIPPET_LENGTH = 220  # longest snippet, in characters
-MAX_HIGHLIGHT_TERMS = 200  # expansions of prefix*/fuzzy~ looked up for highlighting
 _FIELD_PREFIX = re.compile(r"(?<![\w\"])([A-Za-z_]\w*):")
 _WORD = re.compile(r"\w+")
 
@@ -139,7 +145,21 @@ def syntax_error(query: str) -> str | None:
     return None
 
 
+_parsers: dict[tuple, Any] = {}
+
+
 def _parser(fields: list[str], schema, plain: bool = False):
+    """A query parser over `fields` (kept: building one costs more than parsing a query)."""
+    key = (tuple(fields), id(schema), plain, threading.get_ident())  # one per thread
+    parser = _parsers.get(key)
+    if parser is None or parser.schema is not schema:
+        if len(_parsers) > 32:
+            _parsers.clear()
+        parser = _parsers[key] = _new_parser(fields, schema, plain)
+    return parser
+
+
+def _new_parser(fields: list[str], schema, plain: bool = False):
     from whoosh import qparser
 
     parser = qparser.MultifieldParser(fields, schema, group=qparser.AndGroup)
@@ -196,6 +216,18 @@ def _resolve_tags(q, tag_docs: dict[str, list[str]]):
     if q.is_leaf():
         return q
     return q.apply(lambda child: _resolve_tags(child, tag_docs))
+
+
+def _without_stemmed_phrases(q):
+    """`q` without phrases on the stemmed body fields, which keep no positions: a phrase
+    matches through `body` (and `title`), word for word after accent folding."""
+    from whoosh.query import NullQuery, Phrase
+
+    if isinstance(q, Phrase) and q.fieldname.startswith("body_"):
+        return NullQuery
+    if q.is_leaf():
+        return q
+    return q.apply(_without_stemmed_phrases).normalize()
 
 
 def _tag_docs(ws: Workspace) -> dict[str, list[str]]:
@@ -271,40 +303,93 @@ def _search(ws: Workspace, query: str, limit: int) -> SearchResult:
     if not query:
         return result
     with searching(ws) as searcher:
-        reader = searcher.reader()
-        present = sorted(_text(t) for t in reader.lexicon("lang") if _text(t) in STEM_LANGS)
+        langs = _lang_sets(searcher)
+        present = [lang for lang in sorted(langs) if lang in STEM_LANGS]
         fields = ["title", "body", *(f"body_{lang}" for lang in present)]
-        q, result.error = parse_query(query, fields, searcher.schema)
+        shown, result.error = parse_query(query, fields, searcher.schema)
+        q = _without_stemmed_phrases(shown)
         if _uses_field(q, "tag"):
             q = _resolve_tags(q, _tag_docs(ws))
         matched = _docset(searcher, q)
         result.total = len(matched)
-        langs = _lang_sets(searcher)
         counts = {lang: len(matched & docs) for lang, docs in langs.items()}
         result.facets = {"lang": {lang: n for lang, n in sorted(counts.items()) if n}}
-        top = []
+        top: list[tuple[int, float]] = []
         if matched:
-            page = min(max(1, limit), len(matched))
-            fielded = per_field_conjunction(q)
-            results = searcher.search(fielded, limit=page) if fielded is not None else None
-            if results is None or results.scored_length() < page:
-                results = searcher.search(q, limit=page)
-            top = [results[i] for i in range(min(limit, results.scored_length()))]
-        spans = _hit_spans(reader, q, [hit.docnum for hit in top])
-        for hit in top:
-            stored = hit.fields()
+            top = _rank(searcher, q, matched, langs, present, min(max(1, limit), len(matched)))
+        highlighter = Highlighter(shown)
+        for docnum, score in top:
+            stored = searcher.stored_fields(docnum)
             text = stored.get("text", "")
+            spans = highlighter.spans(text, stored.get("lang"))
             result.hits.append(
                 Hit(
                     id=stored["id"],
                     title=stored.get("title", ""),
                     lang=stored.get("lang", ""),
                     date=stored.get("date"),
-                    score=float(hit.score or 0.0),
-                    snippets=make_snippets(text, spans.get(hit.docnum, [])),
+                    score=float(score or 0.0),
+                    snippets=make_snippets(text, spans),
                 )
             )
     return result
+
+
+MAX_RESCORED = 1000  # documents of minor languages scored one by one before giving up
+
+
+def _rank(
+    searcher, q, matched: set[int], langs: dict[str, set[int]], present: list[str], page: int
+) -> list[tuple[int, float]]:
+    """The `page` best (docnum, score) of the documents `q` matches, best first.
+
+    Scoring a common word in every field is what makes a search slow, so the documents of the
+    major languages (5%+ of the index, with a stemmer) are ranked by Whoosh on the title and
+    their stemmed fields only (`ranking_query`), and the few matching documents of the other
+    languages are scored one by one with `q`'s own matcher; the two lists are merged. When
+    that cannot fill the page with documents of `matched`, Whoosh ranks `q` itself.
+    """
+    total = searcher.doc_count()
+    major = {lang for lang in present if len(langs.get(lang, ())) * 20 >= total}
+    found: dict[int, float] = {}
+    if major:
+        ranked = ranking_query(per_field_conjunction(q) or q, major)
+        if ranked != q:
+            results = searcher.search(ranked, limit=page)
+            found = {results.docnum(i): results.score(i) for i in range(results.scored_length())}
+            minor = set().union(*(docs for lang, docs in langs.items() if lang not in major))
+            others = sorted(matched & minor)
+            if len(others) <= MAX_RESCORED:
+                found.update(_scores(searcher, q, others))
+            else:
+                found = {}
+    if len(found) < page or not found.keys() <= matched:
+        results = searcher.search(q, limit=page)
+        found = {results.docnum(i): results.score(i) for i in range(results.scored_length())}
+    return sorted(found.items(), key=lambda item: (-item[1], item[0]))[:page]
+
+
+def _scores(searcher, q, docnums: list[int]) -> dict[int, float]:
+    """Whoosh's score of `q` for each of the sorted `docnums` that it matches."""
+    out: dict[int, float] = {}
+    if not docnums:
+        return out
+    context = searcher.context()
+    for sub, offset in searcher.leaf_searchers():
+        local = [d - offset for d in docnums if offset <= d < offset + sub.doc_count_all()]
+        if not local:
+            continue
+        matcher = q.matcher(sub, context)
+        for docnum in local:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == docnum:
+                out[docnum + offset] = matcher.score()
+    return out
 
 
 # Counting matches: sets of document numbers read block by block (much faster than stepping
@@ -414,6 +499,49 @@ def _docset(searcher, q) -> set[int]:
     return set(q.docs(searcher))
 
 
+def ranking_query(q, major: set[str]):
+    """For ranking the documents of the `major` languages only: `q` scoring each word in
+    fewer fields, which is much faster.
+
+    In an Or over a word's fields that has the stemmed fields of every major language, the
+    `body` branch and the stemmed branches of the other languages are dropped (a word's
+    `body` match in a document of language L is, but for rare accent variants, also a
+    `body_L` match). Only And/Or nodes are rewritten, so it matches a subset of `q`; totals
+    and facets always come from `q`, and `_rank` scores the other languages' documents with
+    `q` itself.
+    """
+    from whoosh.query import And, Or
+
+    if isinstance(q, And):
+        return And([ranking_query(c, major) for c in q.children()])
+    if not isinstance(q, Or):
+        return q
+    children = [ranking_query(c, major) for c in q.children()]
+    fields = [_single_field(c) for c in children]
+    covered = {f[len("body_") :] for f in fields if f and f.startswith("body_")}
+    if "body" not in fields or not major <= covered:
+        return Or(children)
+    kept = [
+        child
+        for child, name in zip(children, fields, strict=True)
+        if name != "body" and not (name and name.startswith("body_") and name[5:] not in major)
+    ]
+    return Or(kept)
+
+
+def _single_field(q) -> str | None:
+    """The field of a Term, or of an And of Terms on one field; else None."""
+    from whoosh.query import And, Term
+
+    if isinstance(q, Term):
+        return q.fieldname
+    if isinstance(q, And):
+        names = {c.fieldname if isinstance(c, Term) else None for c in q.children()}
+        if len(names) == 1:
+            return names.pop()
+    return None
+
+
 def per_field_conjunction(q):
     """For ranking `a b` (And of per-word Ors over fields): Or over fields of And of words.
 
@@ -477,49 +605,6 @@ def _highlight_targets(q):
     return out
 
 
-def _highlight_terms(reader, q) -> tuple[list[tuple[str, bytes]], list[tuple[str, list, int]]]:
-    """The (field, term) pairs to highlight for `q`, and its phrases as (field, terms, slop)."""
-    from whoosh.query import Phrase
-
-    terms: set[tuple[str, bytes]] = set()
-    phrases = []
-    for leaf in _highlight_targets(q):
-        name = leaf.field()
-        if isinstance(leaf, Phrase):
-            field = reader.schema[name]
-            words = [field.to_bytes(w) for w in leaf.words]
-            if words and all((name, w) in reader for w in words):
-                phrases.append((name, words, max(1, leaf.slop)))
-            continue
-        try:
-            found = leaf.existing_terms(reader, phrases=True, expand=True)
-        except Exception:  # an odd leaf (e.g. a range on text) is not worth highlighting
-            continue
-        for fname, btext in sorted(found):
-            if fname == name and len(terms) < MAX_HIGHLIGHT_TERMS:
-                terms.add((fname, btext))
-    return sorted(terms), phrases
-
-
-def _postings_chars(reader, fieldname: str, btext: bytes, wanted: list[int]) -> dict[int, list]:
-    """docnum -> [(position, start, end), ...] of a term, for the sorted `wanted` docnums."""
-    out: dict[int, list] = {}
-    try:
-        matcher = reader.postings(fieldname, btext)
-    except Exception:
-        return out
-    for docnum in wanted:
-        if not matcher.is_active():
-            break
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-            if not matcher.is_active():
-                break
-        if matcher.id() == docnum:
-            out[docnum] = matcher.value_as("characters")
-    return out
-
-
 def phrase_spans(occurrences: list[list[tuple[int, int, int]]], slop: int = 1):
     """Spans of a phrase from its words' (position, start, end) lists: each next word at most
     `slop` positions after the previous one, in order."""
@@ -539,22 +624,114 @@ def phrase_spans(occurrences: list[list[tuple[int, int, int]]], slop: int = 1):
     return spans
 
 
-def _hit_spans(reader, q, docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
-    """docnum -> sorted, merged character spans of the query's terms, from the postings."""
-    spans: dict[int, set[tuple[int, int]]] = {d: set() for d in docnums}
-    wanted = sorted(set(docnums))
-    if not wanted:
-        return {}
-    terms, phrases = _highlight_terms(reader, q)
-    for fieldname, btext in terms:
-        for docnum, chars in _postings_chars(reader, fieldname, btext, wanted).items():
-            spans[docnum].update((start, end) for _pos, start, end in chars)
-    for fieldname, words, slop in phrases:
-        per_word = [_postings_chars(reader, fieldname, w, wanted) for w in words]
-        for docnum in wanted:
-            occurrences = [found.get(docnum, []) for found in per_word]
-            spans[docnum].update(phrase_spans(occurrences, slop))
-    return {d: merge_spans(s) for d, s in spans.items()}
+class Highlighter:
+    """Finds the spans of a query's words in a text, with the index's own analysis.
+
+    Built once per query from its positive leaves on text fields (`title:` leaves count as
+    `body`); `spans(text, lang)` looks at the `body` leaves and those of `body_<lang>`.
+    Each distinct word of the text is analysed once (cached per process), candidate words
+    are found with one regular expression, and only phrases need the token sequence.
+    """
+
+    def __init__(self, q) -> None:
+        from whoosh.query import FuzzyTerm, Phrase, Prefix, Term, Wildcard
+
+        self.exact: dict[str, set[bytes]] = {}
+        self.tests: dict[str, list] = {}
+        self.phrases: dict[str, list[tuple[list[bytes], int]]] = {}
+        for leaf in _highlight_targets(q):
+            name = leaf.field()
+            if isinstance(leaf, Phrase):
+                words = [str(w).encode("utf-8") for w in leaf.words]
+                if words:
+                    self.phrases.setdefault(name, []).append((words, max(1, leaf.slop)))
+            elif isinstance(leaf, FuzzyTerm):
+                test = _fuzzy_test(str(leaf.text), leaf.maxdist, leaf.prefixlength)
+                self.tests.setdefault(name, []).append(test)
+            elif isinstance(leaf, Prefix):
+                prefix = str(leaf.text)
+                self.tests.setdefault(name, []).append(lambda t, p=prefix: t.startswith(p))
+            elif isinstance(leaf, Wildcard):
+                test = re.compile(_wildcard_regex(str(leaf.text))).fullmatch
+                self.tests.setdefault(name, []).append(test)
+            elif isinstance(leaf, Term):
+                self.exact.setdefault(name, set()).add(str(leaf.text).encode("utf-8"))
+
+    def __bool__(self) -> bool:
+        return bool(self.exact or self.tests or self.phrases)
+
+    def spans(self, text: str, lang: str | None) -> list[tuple[int, int]]:
+        """Sorted, merged spans of `text` (a document in `lang`) that the query marks."""
+        if not text or not self:
+            return []
+        fields = [("body", None)]
+        if lang in STEM_LANGS:
+            fields.append((f"body_{lang}", lang))
+        words = set(TOKEN.findall(text))
+        marked: set[str] = set()
+        phrases = []
+        for name, field_lang in fields:
+            cache = term_cache(field_lang)
+            exact, tests = self.exact.get(name, ()), self.tests.get(name, ())
+            if exact or tests:
+                for word in itertools.filterfalse(cache.__contains__, words):
+                    cache[word]  # analyse the words this process has not seen yet
+                for term in exact:  # the raw words known to give `term`
+                    marked.update(words.intersection(cache.variants.get(term, ())))
+                for word in words if tests else ():
+                    term = cache[word]
+                    if term is not None and _any_test(tests, term.decode("utf-8")):
+                        marked.add(word)
+            phrases.extend((cache, w, slop) for w, slop in self.phrases.get(name, ()))
+        spans: set[tuple[int, int]] = set()
+        for word in marked:
+            spans.update(_token_spans(text, word))
+        if phrases:
+            tokens = [(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+            for cache, phrase, slop in phrases:
+                if not all(_has_term(cache, words, w) for w in phrase):
+                    continue
+                occurrences = [
+                    [(pos, s, e) for pos, (t, s, e) in enumerate(tokens) if cache[t] == w]
+                    for w in phrase
+                ]
+                spans.update(phrase_spans(occurrences, slop))
+        return merge_spans(spans)
+
+
+def _any_test(tests: list, term: str) -> bool:
+    return any(test(term) for test in tests)
+
+
+def _has_term(cache, words: set[str], term: bytes) -> bool:
+    return any(cache[w] == term for w in words)
+
+
+def _token_spans(text: str, word: str) -> list[tuple[int, int]]:
+    """The spans of `text` where `word` (a token) occurs as a whole token: TOKEN's match,
+    which word characters and `*` extend and a `.` between two of them joins."""
+    out = []
+    size, width = len(text), len(word)
+    start = text.find(word)
+    while start != -1:
+        end = start + width
+        before = start and (
+            _is_token_char(text[start - 1])
+            or (text[start - 1] == "." and start >= 2 and _is_token_char(text[start - 2]))
+        )
+        after = end < size and (
+            _is_token_char(text[end])
+            or (text[end] == "." and end + 1 < size and _is_token_char(text[end + 1]))
+        )
+        if not before and not after:
+            out.append((start, end))
+        start = text.find(word, start + 1)
+    return out
+
+
+def _is_token_char(char: str) -> bool:
+    """Whether `char` matches `[\\w*]` (re's \\w: alphanumeric or underscore)."""
+    return char.isalnum() or char in "_*"
 
 
 def merge_spans(spans) -> list[tuple[int, int]]:
@@ -633,53 +810,18 @@ def make_snippets(
 def match_spans(query: str, doc: Document) -> list[tuple[int, int]]:
     """Every span of `doc.text` that the query's words match, sorted and merged.
 
-    Uses the index's analyzers, so `refunds` marks "Refunds" and "refund"; `title:` words
+    Uses the index's analysis, so `refunds` marks "Refunds" and "refund"; `title:` words
     are marked in the text too; words under NOT and filters (lang:, date:, tag:) are not.
     """
-    from whoosh.query import FuzzyTerm, Phrase, Prefix, Term, Wildcard
-
     from reader.core.index import build_schema
 
     query = query.strip()
     if not query or not doc.text:
         return []
     stem_field = f"body_{doc.lang}" if doc.lang in STEM_LANGS else None
-    fields = ["body", *([stem_field] if stem_field else [])]
-    q, _error = parse_query(query, ["title", *fields], _schema(build_schema))
-    wanted: dict[str, list] = {name: [] for name in fields}
-    for leaf in _highlight_targets(q):
-        if leaf.field() in wanted:
-            wanted[leaf.field()].append(leaf)
-    analyzers = {"body": folding_analyzer()}
-    if stem_field:
-        analyzers[stem_field] = stemming_analyzer(doc.lang)
-    spans: set[tuple[int, int]] = set()
-    for name, leaves in wanted.items():
-        if not leaves:
-            continue
-        tokens = [
-            (t.text, t.pos, t.startchar, t.endchar)
-            for t in analyzers[name](doc.text, positions=True, chars=True, mode="index")
-        ]
-        exact: set[str] = set()
-        tests = []
-        for leaf in leaves:
-            if isinstance(leaf, Phrase):
-                words = [str(w) for w in leaf.words]
-                occurrences = [[(p, s, e) for t, p, s, e in tokens if t == w] for w in words]
-                spans.update(phrase_spans(occurrences, max(1, leaf.slop)))
-            elif isinstance(leaf, FuzzyTerm):
-                tests.append(_fuzzy_test(str(leaf.text), leaf.maxdist, leaf.prefixlength))
-            elif isinstance(leaf, Prefix):
-                tests.append(lambda t, p=str(leaf.text): t.startswith(p))
-            elif isinstance(leaf, Wildcard):
-                tests.append(re.compile(_wildcard_regex(str(leaf.text))).fullmatch)
-            elif isinstance(leaf, Term):
-                exact.add(str(leaf.text))
-        for text, _pos, start, end in tokens:
-            if text in exact or any(test(text) for test in tests):
-                spans.add((start, end))
-    return merge_spans(spans)
+    fields = ["title", "body", *([stem_field] if stem_field else [])]
+    q, _error = parse_query(query, fields, _schema(build_schema))
+    return Highlighter(q).spans(doc.text, doc.lang)
 
 
 _schema_cache: list = []

@@ -128,8 +128,9 @@ _HOLDER = textwrap.dedent(
     from reader.core.index import update_index
 
     def progress(done, total):
-        print("writing", flush=True)
-        time.sleep(float(sys.argv[2]))
+        if done == 1:  # hold the writer lock a while, once
+            print("writing", flush=True)
+            time.sleep(float(sys.argv[2]))
 
     update_index(Workspace.open(sys.argv[1]), progress=progress)
     print("done", flush=True)
@@ -163,8 +164,8 @@ def test_second_writer_waits_then_reports_and_search_keeps_working(
     finally:
         holder.kill()
         holder.wait()
-    stats = update_index(workspace)
-    assert stats.updated == 1  # the lock is free again; the French edit goes in
+    update_index(workspace)  # the lock is free again; both edits are in (the holder's
+    # scan may have taken the French one already)
     assert ids(search(workspace, "wombat")) == ["000"]
     assert ids(search(workspace, "ornithorynque")) == ["001"]
 
@@ -195,3 +196,75 @@ def test_cli_does_not_import_whoosh_at_startup() -> None:
     code = "import sys, reader.cli; reader.cli.build_parser(); print('whoosh' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# Fast paths: they must index exactly what Whoosh's own analysis and writer would --------------
+def test_fused_body_fields_index_exactly_like_their_analyzers(workspace: Workspace) -> None:
+    schema = index_module.build_schema()
+    tricky = " U.S.A. 3.14 a*b x.y.z évolution Rückerstattung İstanbul THE the a ÆON Straße"
+    for info in workspace.corpus.infos():
+        text = workspace.corpus.load(info.id).text + tricky
+        for name in ("body", f"body_{info.lang}", "body_ru"):
+            field = schema[name]
+            fused = {t: (n, w, v) for t, n, w, v in field.index(text)}
+            reference = {
+                t.encode("utf-8"): (n, w, v)
+                for t, n, w, v in field.format.word_values(text, field.analyzer, mode="index")
+            }
+            assert fused == reference, (info.id, name)
+            assert fused  # not vacuous
+
+
+def test_term_pool_sorts_out_of_order_postings() -> None:
+    pool = index_module.TermPool()
+    pool.add(("body", b"b", 5, 1.0, b"x"))
+    pool.add(("body", b"b", 2, 2.0, b"y"))
+    pool.add(("body", b"a", 7, 1.0, b""))
+    pool.add_document_postings("body_en", 9, [(b"c", 3, 3.0, b"z")])
+    assert list(pool.iter_postings()) == [
+        ("body", b"a", 7, 1.0, b""),
+        ("body", b"b", 2, 2.0, b"y"),
+        ("body", b"b", 5, 1.0, b"x"),
+        ("body_en", b"c", 9, 3.0, b"z"),
+    ]
+
+
+def test_a_new_corpus_is_read_once(workspace: Workspace, monkeypatch) -> None:
+    from reader.core import corpus as corpus_module
+
+    reads: list[Path] = []
+    real = corpus_module.read_document
+
+    def counting(path, *args, **kwargs):
+        reads.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(corpus_module, "read_document", counting)
+    stats = update_index(workspace)
+    assert stats.added == 4 and len(reads) == 4  # the scan's reads are indexed as they come
+    assert ids(search(workspace, "remboursement")) == ["001"]
+
+
+def test_a_small_update_adds_a_segment_without_merging(
+    workspace: Workspace, corpus_dir: Path
+) -> None:
+    update_index(workspace)
+    before = len(index_module.open_index(workspace)._segments())
+    path = file_of(corpus_dir, "003")
+    path.write_text(path.read_text(encoding="utf-8") + "\nEin Schnabeltier.\n", encoding="utf-8")
+    stats = update_index(workspace)
+    assert (stats.updated, stats.total) == (1, 4)
+    assert len(index_module.open_index(workspace)._segments()) == before + 1
+    assert ids(search(workspace, "Schnabeltier")) == ["003"]
+    assert search(workspace, "lang:de").total == 1
+
+
+def test_multiprocess_writer(workspace: Workspace) -> None:
+    stats = update_index(workspace, procs=2)
+    assert (stats.added, stats.total) == (4, 4)
+    assert ids(search(workspace, "Rückerstattung")) == ["003"]
+    assert ids(search(workspace, '"24 hours"')) == ["000"]
+    assert index_module.optimize_index(workspace) >= 1
+    assert search(workspace, "lang:it").total == 1
+    # segments stay separate files: Whoosh copies a compound file's parts into memory
+    assert not list(workspace.index_dir.glob("*.seg"))

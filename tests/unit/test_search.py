@@ -335,3 +335,60 @@ def test_per_field_conjunction_only_narrows_the_query(ws: Workspace) -> None:
             q, _ = parse_query(query, fields, searcher.schema)
             narrowed = _docset(searcher, per_field_conjunction(q))
             assert narrowed and narrowed <= _docset(searcher, q)
+
+
+def test_highlights_are_whole_tokens() -> None:
+    from reader.core.ingest import document_from_text
+
+    doc = document_from_text("U.S. news\n\nThe U.S. said: us, US and USA; focus. Use us.\n")
+    marked = [doc.text[s:e] for s, e in match_spans("us", doc)]
+    assert marked == ["us", "US", "us"]  # not the "U.S" token, nor "focus"
+    assert [doc.text[s:e] for s, e in match_spans("u.s", doc)] == ["U.S", "U.S"]
+
+
+def test_ranking_query_only_narrows_the_query(ws: Workspace) -> None:
+    from reader.core.index import searching
+    from reader.core.search import _docset, parse_query, per_field_conjunction, ranking_query
+
+    fields = ["title", "body", "body_de", "body_en", "body_fr", "body_it"]
+    with searching(ws) as searcher:
+        for query in ("tesla", "musk altman", "the cliente", "refunds NOT tesla", "evolution"):
+            q, _ = parse_query(query, fields, searcher.schema)
+            full = _docset(searcher, q)
+            for major in ({"en"}, {"en", "fr"}, {"de", "en", "fr", "it"}):
+                ranked = ranking_query(per_field_conjunction(q) or q, major)
+                assert _docset(searcher, ranked) <= full, (query, major)
+        q, _ = parse_query("tesla", fields, searcher.schema)
+        assert str(ranking_query(q, {"en"})) == "(title:tesla OR body_en:tesla)"
+        q, _ = parse_query("the", fields, searcher.schema)  # a stop word everywhere: kept
+        assert ranking_query(q, {"en"}) == q
+
+
+def test_minor_languages_are_ranked_too(ws: Workspace) -> None:
+    """Ranking scores the major languages' stemmed fields and the other documents apart;
+    the merged ranking has the same documents and scores as Whoosh's ranking of the query."""
+    from reader.core.index import searching
+    from reader.core.search import _docset, _lang_sets, _rank, parse_query
+
+    fields = ["title", "body", "body_de", "body_en", "body_fr", "body_it"]
+    with searching(ws) as searcher:
+        langs = _lang_sets(searcher)
+        for query in ("tesla", "cliente", "evolution OR refunds", "tesla NOT remboursement"):
+            q, _ = parse_query(query, fields, searcher.schema)
+            matched = _docset(searcher, q)
+            assert matched, query
+            # as if English were the only major language: the others are scored one by one
+            ranked = _rank(searcher, q, matched, langs, ["en"], len(matched))
+            assert {d for d, _ in ranked} == matched, query
+            assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
+            whoosh = searcher.search(q, limit=20)
+            reference = {whoosh.docnum(i): whoosh.score(i) for i in range(len(whoosh))}
+            for docnum, score in ranked:  # minor-language documents: q's own score
+                if searcher.stored_fields(docnum)["lang"] != "en":
+                    assert score == pytest.approx(reference[docnum])
+
+
+def test_phrases_match_through_the_unstemmed_body(ws: Workspace) -> None:
+    result = search(ws, '"24 hours"')
+    assert ids(result) == ["000"] and result.error is None
+    assert search(ws, '"hours 24"').total == 0  # word order still counts
