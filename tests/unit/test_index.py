@@ -13,6 +13,7 @@ import pytest
 
 from reader.cli import main
 from reader.core import index as index_module
+from reader.core import index_writer
 from reader.core.index import IndexLocked, IndexStats, update_index
 from reader.core.search import search
 from reader.core.workspace import Workspace
@@ -216,7 +217,7 @@ def test_fused_body_fields_index_exactly_like_their_analyzers(workspace: Workspa
 
 
 def test_term_pool_sorts_out_of_order_postings() -> None:
-    pool = index_module.TermPool()
+    pool = index_writer.TermPool()
     pool.add(("body", b"b", 5, 1.0, b"x"))
     pool.add(("body", b"b", 2, 2.0, b"y"))
     pool.add(("body", b"a", 7, 1.0, b""))
