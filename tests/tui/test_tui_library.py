@@ -142,8 +142,9 @@ from reader.tui.app import ReaderApp
 async def main():
     app = ReaderApp(Workspace.open(sys.argv[1]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        for _ in range(2):  # the index worker starts after the first refresh
+            await app.workers.wait_for_complete()
+            await pilot.pause()
         assert app.screen.query_one("#documents").row_count == 4
     print(sorted(m for m in ("argostranslate", "ctranslate2", "sentencepiece") if m in sys.modules))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -56,6 +57,9 @@ def hit_prompt(hit: Any) -> Text:
         prompt.append("\n  ")
         prompt.append_text(line)
     return prompt
+
+
+INDEX_DELAY = 0.3  # seconds the index worker waits, so the first frame reaches the screen
 
 
 class LibraryScreen(Screen):
@@ -120,6 +124,9 @@ class LibraryScreen(Screen):
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)
     def _index_worker(self) -> None:
         worker = get_current_worker()
+        time.sleep(INDEX_DELAY)  # indexing holds the GIL for long stretches: paint first
+        if worker.is_cancelled:
+            return
         ws = self.app.workspace
 
         def progress(done: int, total: int) -> None:
