@@ -166,6 +166,7 @@ class Corpus:
                 db.executemany("DELETE FROM documents WHERE id=?", [(i,) for i in removed])
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('scanned', '1')")
             db.commit()
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # keep the main file complete
             rows = db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY id").fetchall()
         skipped.sort(key=lambda s: str(s.path))
         self.last_scan = ScanResult([_info(r) for r in rows], skipped, changed, removed)
