@@ -626,12 +626,6 @@ class AnnotationStore:
         return ann
 
     # Undo and redo --------------------------------------------------------------------------
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
     def undo(self) -> str | None:
         """Undo this session's last change; its description, or None if there is none."""
         with self._lock:

@@ -76,10 +76,6 @@ class Document:
     paragraphs: tuple[Paragraph, ...]
     sentences: tuple[Sentence, ...] = field(repr=False)
 
-    def span_text(self, start: int, end: int) -> str:
-        """The text of the span `[start, end)`."""
-        return self.text[start:end]
-
     def sentence_at(self, offset: int) -> Sentence | None:
         """The sentence holding `offset`, or the nearest one after it."""
         for sentence in self.sentences:
