@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,12 +37,22 @@ _COMMIT_EVERY = 1.0  # seconds between catalog commits during a scan
 
 @dataclass
 class ScanResult:
-    """The corpus after a scan: documents by id, skipped files, and what changed."""
+    """The corpus after a scan: its documents, skipped files, and what changed."""
 
-    documents: list[DocumentInfo]
+    rows: dict[str, tuple] = field(repr=False)  # id -> its catalog row (_COLUMNS)
     skipped: list[Skipped]
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+
+    @cached_property
+    def documents(self) -> list[DocumentInfo]:
+        """The documents by id (built on first use: a rescan that only checks for changes
+        need not make 20,000 objects)."""
+        return [_info(self.rows[doc_id]) for doc_id in sorted(self.rows)]
+
+    def sha256s(self) -> dict[str, str]:
+        """id -> sha256 of every document."""
+        return {doc_id: row[2] for doc_id, row in self.rows.items()}
 
 
 def _info(row: tuple) -> DocumentInfo:
@@ -127,10 +138,10 @@ class Corpus:
         skipped = [e for e in entries if isinstance(e, Skipped)]
         files = [e for e in entries if isinstance(e, Candidate)]
         with self._db() as db:
-            known = {
-                row[0]: row[1:]
-                for row in db.execute("SELECT id, mtime_ns, size, sha256 FROM documents")
-            }
+            rows = db.execute(f"SELECT {_COLUMNS}, mtime_ns, size FROM documents").fetchall()
+            known = {row[0]: (row[-2], row[-1], row[2]) for row in rows}
+            current = {row[0]: row[:-2] for row in rows}
+            stored = False
             seen: set[str] = set()
             changed: list[str] = []
             last_commit = time.monotonic()
@@ -150,7 +161,8 @@ class Corpus:
                         skipped.append(Skipped(Path(file.path), str(exc)))
                     else:
                         seen.add(file.id)
-                        self._store(db, doc, stat.st_mtime_ns, stat.st_size)
+                        current[doc.id] = self._store(db, doc, stat.st_mtime_ns, stat.st_size)
+                        stored = True
                         if not old or old[2] != doc.sha256:
                             changed.append(file.id)
                         if on_document:
@@ -165,32 +177,36 @@ class Corpus:
                 removed = sorted(set(known) - seen)
                 db.executemany("DELETE FROM documents WHERE id=?", [(i,) for i in removed])
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('scanned', '1')")
+            for doc_id in removed:
+                del current[doc_id]
             db.commit()
-            db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # keep the main file complete
-            rows = db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY id").fetchall()
+            if stored or removed:
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # keep the main file complete
         skipped.sort(key=lambda s: str(s.path))
-        self.last_scan = ScanResult([_info(r) for r in rows], skipped, changed, removed)
+        self.last_scan = ScanResult(current, skipped, changed, removed)
         return self.last_scan
 
     @staticmethod
-    def _store(db: sqlite3.Connection, doc: Document, mtime_ns: int, size: int) -> None:
+    def _store(db: sqlite3.Connection, doc: Document, mtime_ns: int, size: int) -> tuple:
+        """Write one document's catalog entry; return its row (_COLUMNS)."""
         info = doc.info
-        db.execute(
-            "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                info.id,
-                str(info.path),
-                mtime_ns,
-                size,
-                info.sha256,
-                info.title,
-                info.lang,
-                info.date,
-                info.author,
-                info.paragraphs,
-                info.sentences,
-            ),
+        row = (
+            info.id,
+            str(info.path),
+            info.sha256,
+            info.title,
+            info.lang,
+            info.date,
+            info.author,
+            info.paragraphs,
+            info.sentences,
         )
+        db.execute(
+            f"INSERT OR REPLACE INTO documents ({_COLUMNS}, mtime_ns, size) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (*row, mtime_ns, size),
+        )
+        return row
 
     # Loading ------------------------------------------------------------------------------
     def load(self, doc_id: str) -> Document:

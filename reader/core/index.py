@@ -4,16 +4,18 @@ The index is derived data: it can always be rebuilt from the corpus. Nothing out
 module, `reader.core.index_writer` and `reader.core.search` imports whoosh.
 
 Every body is indexed twice: in `body` (accent-folded, lowercased, unstemmed, with positions
-for phrases) and in `body_<lang>` (its language's Snowball stemmer, then accent folding; term
-frequencies only), one field per language that `whoosh.lang` can stem. The clean text is
-stored, so snippets need no file read and highlights are found in it at query time (see
-`reader.core.search`); their offsets are code points of `Document.text`.
+for phrases, like `title` and `author`) and in `body_<lang>` (its language's Snowball
+stemmer, then accent folding; term frequencies only), one field per language that
+`whoosh.lang` can stem. The clean text is stored, so snippets need no file read and
+highlights are found in it at query time (see `reader.core.search`); their offsets are code
+points of `Document.text`.
 
-Indexing speed: the two body fields analyse a text in one pass (regex tokens, then a cached
-raw word -> term function built from the field analyzer's own filters, so the terms are
-exactly the analyzer's), postings are grouped per term in memory and written a block at a
-time through Whoosh's own codec (`reader.core.index_writer`), documents are indexed as the
-corpus scan reads them, and a full build of 4,000+ documents uses two worker processes.
+Indexing speed: the writer (`reader.core.index_writer`) splits a text once for all the
+fields that index it and maps each raw word to its term through a dict (built from the field
+analyzer's own filters, so the terms are exactly the analyzer's); postings are sorted with
+numpy and written a block at a time in Whoosh's format, positions in a compact encoding
+(`CompactPositions`). Documents are indexed as the corpus scan reads them, and a full build
+of 4,000+ documents uses two worker processes.
 
 Tags are not indexed: `tag:claim` is resolved at query time from the annotation store, so the
 filter is never stale (see `reader.core.search`).
@@ -21,21 +23,23 @@ filter is never stale (see `reader.core.search`).
 
 from __future__ import annotations
 
+import itertools
 import json
-import operator
 import os
-import re
 import shutil
+import sys
 import threading
 import time
-from collections import Counter, defaultdict
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from reader.core.errors import ReaderError
-from reader.core.index_writer import fast_writer_class, mp_writer_class
+from reader.core.index_writer import TOKEN as TOKEN  # the tokens of the text fields
+from reader.core.index_writer import fast_writer_class, mp_writer_class, word_analysis
 
 if TYPE_CHECKING:
     from whoosh.index import Index
@@ -44,7 +48,7 @@ if TYPE_CHECKING:
     from reader.core.workspace import Workspace
 
 # Bump when the schema or an analyzer changes: existing indexes are then rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 STATE_FILE = "reader-index.json"
 LOCK_WAIT = 3.0  # seconds a second writer waits for the lock before giving up
 MULTIPROC_MIN = 4000  # documents to (re)index before the multiprocess writer pays off
@@ -77,8 +81,6 @@ class IndexStats:
 
 
 # Analyzers ---------------------------------------------------------------------------------
-# Whoosh's RegexTokenizer default pattern, with a non-capturing group so `findall` gives tokens.
-TOKEN = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
 TERM_CACHE_MAX = 500_000  # distinct raw words remembered per analyzer before starting over
 
 
@@ -108,64 +110,19 @@ def stemming_analyzer(lang: str):
     return chain | StemFilter(lang=lang, cachesize=50000) | CharsetFilter(accent_map)
 
 
-def _word_function(analyzer) -> Callable[[str], str | None] | None:
-    """What `analyzer` does to one token, as a plain function of its text (None: a stop
-    word), built from the analyzer's own filters; None when a filter is not one of ours."""
-    from whoosh.analysis import (
-        CharsetFilter,
-        LowercaseFilter,
-        RegexTokenizer,
-        StemFilter,
-        StopFilter,
-    )
-
-    items = getattr(analyzer, "items", [])
-    if not items or type(items[0]) is not RegexTokenizer or items[0].gaps:
-        return None
-    steps: list[Callable[[str], str | None]] = []
-    for item in items[1:]:
-        if type(item) is LowercaseFilter:
-            steps.append(str.lower)
-        elif type(item) is StopFilter:
-            stops, low, high = item.stops, item.min, item.max
-
-            def stop(t: str, stops=stops, low=low, high=high) -> str | None:
-                if len(t) < low or (high is not None and len(t) > high) or t in stops:
-                    return None
-                return t
-
-            steps.append(stop)
-        elif type(item) is StemFilter:
-            ignore, stem = item.ignore, item._stem
-            steps.append(lambda t, ignore=ignore, stem=stem: t if t in ignore else stem(t))
-        elif type(item) is CharsetFilter:
-            steps.append(lambda t, charmap=item.charmap: t.translate(charmap))
-        else:
-            return None
-
-    def analyse(word: str) -> str | None:
-        term: str | None = word
-        for step in steps:
-            term = step(term)  # type: ignore[arg-type]
-            if term is None:
-                return None
-        return term
-
-    return analyse
-
-
 class TermCache(dict):
     """raw token -> its indexed term (UTF-8 bytes), or None for a stop word.
 
     A miss applies the field analyzer's own filters to the token (or runs the analyzer on
-    it), so the fused indexing below gives exactly the terms the analyzer gives (and that
-    queries are analysed into); tests compare the two on real text.
+    it), so highlights find exactly the terms the index has (and that queries are analysed
+    into); tests compare the two on real text.
     """
 
     def __init__(self, analyzer) -> None:
         super().__init__()
         self.analyzer = analyzer
-        self.analyse = _word_function(analyzer)
+        analysis = word_analysis(analyzer)
+        self.analyse = analysis[1] if analysis is not None else None
         self.variants: dict[bytes, list[str]] = {}  # term -> the raw words seen for it
 
     def __missing__(self, word: str) -> bytes | None:
@@ -197,117 +154,115 @@ def term_cache(lang: str | None) -> TermCache:
     return cache
 
 
-_single_positions: dict[int, bytes] = {}
+_WIDTH_TYPES = {1: "B", 2: "H", 4: "I"}  # array typecodes of CompactPositions' delta widths
 
 
-def _encode_positions(positions: list[int]) -> bytes:
-    """whoosh.formats.Positions.encode (a count, then the pickled position deltas), with
-    the encodings of single positions (most terms of a document) remembered."""
-    if len(positions) == 1:
-        found = _single_positions.get(positions[0])
-        if found is not None:
-            return found
-    from pickle import dumps
-
-    from whoosh.system import pack_uint
-
-    deltas = [positions[0], *map(operator.sub, positions[1:], positions)]
-    encoded = pack_uint(len(deltas)) + dumps(deltas, 2)
-    if len(positions) == 1 and positions[0] < 100_000:
-        _single_positions[positions[0]] = encoded
-    return encoded
-
-
-def _body_field_classes():
-    """The two body field types: Whoosh TEXT fields whose `index` does the analysis in one
-    pass over the text (regex tokens, then a dict of raw word -> term) instead of a chain of
-    per-token generators. The postings are Whoosh's own Positions / Frequency formats."""
-    global _FIELD_CLASSES
-    if _FIELD_CLASSES is not None:
-        return _FIELD_CLASSES
+def _classes() -> tuple[type, type, type, type]:
+    """The index's own format and field types (whoosh is imported lazily): accent-folded text
+    with `CompactPositions`, and one language's stemmed text with `TermWeights`."""
+    global _CLASSES
+    if _CLASSES is not None:
+        return _CLASSES
     from whoosh.fields import TEXT
-    from whoosh.system import pack_uint
+    from whoosh.formats import Format, Positions, tokens
 
-    packed = [pack_uint(n) for n in range(256)]
+    class CompactPositions(Positions):
+        """Whoosh's Positions with a compact value: a byte giving the width (1, 2 or 4) of
+        the little-endian position deltas that follow, instead of a pickled list (the fast
+        writer lays these out with numpy)."""
 
-    class FoldedBody(TEXT):
-        """Accent-folded, unstemmed body with positions (phrases)."""
+        def encode(self, poslist: Any) -> bytes:
+            deltas = [b - a for a, b in zip([0, *poslist[:-1]], poslist, strict=True)]
+            top = max(deltas)
+            width = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 4
+            packed = array(_WIDTH_TYPES[width], deltas)
+            if sys.byteorder == "big":
+                packed.byteswap()
+            return bytes((width,)) + packed.tobytes()
 
-        def __init__(self) -> None:
-            super().__init__(analyzer=folding_analyzer(), phrase=True)
+        def decode_positions(self, valuestring: bytes) -> list[int]:
+            deltas = array(_WIDTH_TYPES[valuestring[0]])
+            deltas.frombytes(memoryview(valuestring)[1:])
+            if sys.byteorder == "big":
+                deltas.byteswap()
+            return list(accumulate(deltas))
 
-        def index(self, value: Any, **kwargs: Any):
-            if not isinstance(value, str):
-                return super().index(value, **kwargs)
-            cache = term_cache(None)
-            where: defaultdict[bytes | None, list[int]] = defaultdict(list)
-            for pos, term in enumerate(map(cache.__getitem__, TOKEN.findall(value))):
-                where[term].append(pos)
-            where.pop(None, None)
-            boost = self.format.field_boost
-            return [
-                (term, len(p), len(p) * boost, _encode_positions(p)) for term, p in where.items()
-            ]
+        def decode_frequency(self, valuestring: bytes) -> int:
+            return (len(valuestring) - 1) // valuestring[0]
 
-    class StemmedBody(TEXT):
-        """One language's stemmed body, frequencies only (highlights come from the text)."""
+    class TermWeights(Format):
+        """Whoosh's Frequency without its values (which repeat the frequency): a posting
+        keeps its weight, the term's frequency times the field boost."""
+
+        posting_size = 0
+
+        def word_values(self, value: Any, analyzer: Any, **kwargs: Any):
+            counts: dict[str, list[float]] = {}
+            kwargs["boosts"] = True
+            for t in tokens(value, analyzer, kwargs):
+                found = counts.setdefault(t.text, [0, 0.0])
+                found[0] += 1
+                found[1] += t.boost
+            boost = self.field_boost
+            return ((w, n, weight * boost, b"") for w, (n, weight) in counts.items())
+
+    class FoldedText(TEXT):
+        """Accent-folded, unstemmed words with positions (phrases)."""
+
+        def __init__(self, stored: bool = False, field_boost: float = 1.0) -> None:
+            super().__init__(
+                analyzer=folding_analyzer(), phrase=True, stored=stored, field_boost=field_boost
+            )
+            self.format = CompactPositions(field_boost=field_boost)
+
+    class StemmedText(TEXT):
+        """One language's stemmed words, frequencies only (highlights come from the text)."""
 
         def __init__(self, lang: str) -> None:
             super().__init__(analyzer=stemming_analyzer(lang), phrase=False)
+            self.format = TermWeights()
             self.lang = lang
 
-        def index(self, value: Any, **kwargs: Any):
-            if not isinstance(value, str):
-                return super().index(value, **kwargs)
-            counts = Counter(map(term_cache(self.lang).__getitem__, TOKEN.findall(value)))
-            counts.pop(None, None)
-            boost = self.format.field_boost
-            return [
-                (term, n, n * boost, packed[n] if n < 256 else pack_uint(n))
-                for term, n in counts.items()
-            ]
-
-    for cls in (FoldedBody, StemmedBody):  # picklable as reader.core.index.<name>
+    _CLASSES = (CompactPositions, TermWeights, FoldedText, StemmedText)
+    for cls in _CLASSES:  # picklable as reader.core.index.<name>
         cls.__module__, cls.__qualname__ = __name__, cls.__name__
-    _FIELD_CLASSES = (FoldedBody, StemmedBody)
-    return _FIELD_CLASSES
+    return _CLASSES
 
 
-_FIELD_CLASSES: tuple[type, type] | None = None
+_CLASSES: tuple[type, type, type, type] | None = None
+_CLASS_NAMES = ("CompactPositions", "TermWeights", "FoldedText", "StemmedText")
 
 
 def __getattr__(name: str) -> Any:
-    """`FoldedBody` and `StemmedBody`, created on first use (whoosh is imported lazily);
-    unpickling an index schema finds them here."""
-    if name in ("FoldedBody", "StemmedBody"):
-        folded, stemmed = _body_field_classes()
-        return folded if name == "FoldedBody" else stemmed
+    """The `_classes`, created on first use (whoosh is imported lazily); unpickling an index
+    schema finds them here."""
+    if name in _CLASS_NAMES:
+        return _classes()[_CLASS_NAMES.index(name)]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_schema():
     """The index schema (see the module docstring)."""
     from whoosh.analysis import IDTokenizer, LowercaseFilter
-    from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+    from whoosh.fields import ID, KEYWORD, STORED, Schema
 
-    folded_body, stemmed_body = _body_field_classes()
-    folded = folding_analyzer()
+    *_formats, folded_text, stemmed_text = _classes()
     lowered_id = IDTokenizer() | LowercaseFilter()
     fields: dict[str, Any] = {
         "id": ID(stored=True, unique=True, sortable=True),
         "sha256": ID(sortable=True),
         "path": STORED(),
-        "title": TEXT(analyzer=folded, stored=True, field_boost=2.0),
+        "title": folded_text(stored=True, field_boost=2.0),
         "lang": ID(analyzer=lowered_id, stored=True, sortable=True),
         "date": ID(stored=True),
-        "author": TEXT(analyzer=folded, stored=True),
+        "author": folded_text(stored=True),
         # Never filled: `tag:` terms are replaced at query time (reader.core.search).
         "tag": KEYWORD(lowercase=True),
         "text": STORED(),
-        "body": folded_body(),
+        "body": folded_text(),
     }
     for lang in STEM_LANGS:
-        fields[f"body_{lang}"] = stemmed_body(lang)
+        fields[f"body_{lang}"] = stemmed_text(lang)
     return Schema(**fields)
 
 
@@ -434,21 +389,29 @@ def _indexed(reader: Any) -> dict[str, str]:
     """id -> sha256 of every live document in the index, read from the columns in bulk."""
     out: dict[str, str] = {}
     for leaf, _offset in reader.leaf_readers():
-        ids = list(leaf.column_reader("id", translate=False))
-        shas = list(leaf.column_reader("sha256", translate=False))
+        ids, shas = _column_strings(leaf, "id"), _column_strings(leaf, "sha256")
         deleted = getattr(leaf, "deleted_docs_set", None) if leaf.has_deletions() else ()
         if deleted is None:  # a reader without the set: ask it document by document
             deleted = {d for d in range(len(ids)) if leaf.is_deleted(d)}
-        out.update(
-            (_str(doc_id), _str(sha))
-            for docnum, (doc_id, sha) in enumerate(zip(ids, shas, strict=True))
-            if docnum not in deleted
-        )
+        pairs = zip(ids, shas, strict=True)
+        if deleted:
+            pairs = (pair for docnum, pair in enumerate(pairs) if docnum not in deleted)
+        out.update(pairs)
     return out
 
 
-def _str(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+def _column_strings(leaf: Any, fieldname: str) -> list[str]:
+    """A segment's column of strings, read as one block (a VarBytes column: the values one
+    after another, then their lengths), or value by value for another column type."""
+    column = leaf.column_reader(fieldname, translate=False)
+    lengths = getattr(column, "_lengths", None)
+    if lengths is None or not hasattr(column, "_basepos"):
+        values = list(column)
+    else:
+        ends = list(itertools.accumulate(lengths))
+        data = column._dbfile.get(column._basepos, ends[-1]) if ends else b""
+        values = list(map(data.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
 
 
 def _writer(ix: Index, procs: int = 1):
@@ -457,7 +420,11 @@ def _writer(ix: Index, procs: int = 1):
     Segments are left as separate files, not assembled into a compound file: Whoosh opens a
     compound file's parts by copying each into memory (BytesIO), so every reader of a 20,000
     document index held a copy of the postings (>1 GB of RSS) and took ~0.2 s to open.
+    Segments use the array codec (`reader.core.index_codec`), which ranking reads fast.
     """
+    from reader.core.index_codec import codec_classes
+
+    codec = codec_classes()[0]()
     if procs > 1:
         return mp_writer_class()(
             ix,
@@ -466,9 +433,10 @@ def _writer(ix: Index, procs: int = 1):
             batchsize=MP_BATCH,
             _lk=False,
             compound=False,
-            subargs={"compound": False},  # the workers' own writers (they never lock)
+            codec=codec,
+            subargs={"compound": False, "codec": codec},  # the workers' writers (no lock)
         )
-    return fast_writer_class()(ix, _lk=False, compound=False)
+    return fast_writer_class()(ix, _lk=False, compound=False, codec=codec)
 
 
 @contextmanager
@@ -578,7 +546,7 @@ class _Update:
                 progress=scan_progress, cancelled=cancelled, on_document=self.write
             )
             if not (cancelled and cancelled()):
-                wanted = {info.id: info.sha256 for info in scan.documents}
+                wanted = scan.sha256s()
                 for doc_id in sorted(set(indexed) - set(wanted)):
                     self.delete(doc_id)
                 todo = [

@@ -1,117 +1,756 @@
-"""Whoosh segment writers that index faster: postings pooled per term, written per block.
+"""Whoosh segment writers that index faster: one analysis pass per text, postings built with
+numpy and written a block at a time.
 
-Part of the index (`reader.core.index`): the same on-disk format, written with fewer Python
-calls per posting. Pinned to whoosh3 3.54's writer internals; `tests/unit/test_index.py`
-checks the result against Whoosh's own writer.
+Part of the index (`reader.core.index`). A field whose analyzer is a plain chain of the
+parts `word_analysis` knows (all of ours) is indexed by looking each token up in a dict of
+raw word -> term id: a document costs one `TOKEN.findall` (shared by the fields indexing the
+same text) and a list of term ids per field. At commit the ids are sorted into postings with
+numpy, and each block of postings is pickled from byte buffers laid out with numpy (Whoosh's
+W3 layout, or `reader.core.index_codec`'s array layout), so the Python work is per block,
+not per posting. Other fields, and segments merged in, go through Whoosh's `field.index` /
+reader postings (`SegmentPool.add`).
+
+Pinned to whoosh3 3.54's writer internals (W3FieldWriter, OrderedHashWriter, the W3 block
+info and term info layouts); `tests/unit/test_index.py` checks the result against Whoosh's
+own writer.
 """
 
 from __future__ import annotations
 
-import operator
+import re
+import zlib
 from array import array
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pickle import dumps
+from struct import Struct
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Whoosh's RegexTokenizer default pattern `[\w\*]+(\.?[\w\*]+)*`, rewritten to match the same
+# tokens faster: the first run takes every word character, so a further run needs the dot.
+TOKEN = re.compile(r"[\w*]+(?:\.[\w*]+)*")
+FLUSH_BYTES = 1 << 22  # postings buffered before a file write
+PACK_TOKENS = 1 << 20  # term ids kept in a list (fast to extend) before packing them
+CHUNK_TOKENS = 1 << 18  # tokens turned into postings at a time when writing a field
+
+# W3TermInfo's struct, then the extent of the postings (pack_long + pack_int).
+_TERMINFO = Struct("!BfIBBfIIqi")
+_BLOCK_LENGTH = Struct("!i")
+_LONG_BYTES = Struct("<I")
+_LENGTHS = Struct("!ii")  # whoosh.filedb.filetables._lengths: a hash record's key/value sizes
+_MAGIC = b"W3Bl"  # whoosh.codec.whoosh3.WHOOSH3_HEADER_MAGIC
+_DATA_START = b"\x80\x04("  # pickle: protocol 4, MARK (the ids tuple)
+_DATA_END = b"\x87."  # pickle: TUPLE3 (ids, weights, values), STOP
 
 
-class TermPool:
-    """Postings kept in memory grouped by field and term, in compact arrays.
+def word_analysis(analyzer: Any) -> tuple[bool, Callable[[str], str | None], bool] | None:
+    """How `analyzer` indexes a text, when it is a chain of the parts below: (whether the text
+    is split into `TOKEN` matches, else taken whole; what the filters do to one token, None
+    for a stop word; whether they drop stop words). None for any other analyzer."""
+    from whoosh.analysis import (
+        CharsetFilter,
+        IDTokenizer,
+        LowercaseFilter,
+        RegexTokenizer,
+        StemFilter,
+        StopFilter,
+    )
+    from whoosh.analysis.tokenizers import default_pattern
 
-    Whoosh's PostingPool keeps one tuple per posting, sorts them all at commit and, past its
-    memory limit, pickles every posting to temporary runs and merges them back. Documents
-    arrive in document-number order, so grouping by term as they come leaves only the terms
-    to sort, with no temporary files and a fraction of the memory (the posting values of
-    single positions and small frequencies are shared bytes objects).
+    items = getattr(analyzer, "items", None) or [analyzer]
+    first = items[0]
+    if type(first) is RegexTokenizer:
+        if first.gaps or first.expression.pattern != default_pattern.pattern:
+            return None
+        split = True
+    elif type(first) is IDTokenizer:
+        split = False
+    else:
+        return None
+    steps: list[Callable[[str], str | None]] = []
+    stops = False
+    for item in items[1:]:
+        if type(item) is LowercaseFilter:
+            steps.append(str.lower)
+        elif type(item) is StopFilter:
+            words, low, high = item.stops, item.min, item.max
+            stops = True
+
+            def stop(t: str, words=words, low=low, high=high) -> str | None:
+                if len(t) < low or (high is not None and len(t) > high) or t in words:
+                    return None
+                return t
+
+            steps.append(stop)
+        elif type(item) is StemFilter:
+            ignore, stem = item.ignore, item._stem
+            steps.append(lambda t, ignore=ignore, stem=stem: t if t in ignore else stem(t))
+        elif type(item) is CharsetFilter:
+            steps.append(lambda t, charmap=item.charmap: t.translate(charmap))
+        else:
+            return None
+
+    def analyse(word: str) -> str | None:
+        term: str | None = word
+        for step in steps:
+            term = step(term)  # type: ignore[arg-type]
+            if term is None:
+                return None
+        return term
+
+    return split, analyse, stops
+
+
+# Collecting --------------------------------------------------------------------------------
+class _WordIds(dict):
+    """raw word -> term id in one field (-1: a stop word); a miss analyses the word."""
+
+    def __init__(self, analyse: Callable[[str], str | None], terms: list[bytes]) -> None:
+        super().__init__()
+        self.analyse, self.terms = analyse, terms
+        self.ids: dict[bytes, int] = {}
+
+    def __missing__(self, word: str) -> int:
+        text = self.analyse(word)
+        if text is None:
+            tid = -1
+        else:
+            term = text.encode("utf-8")
+            tid = self.ids.get(term, -1)
+            if tid < 0:
+                tid = self.ids[term] = len(self.terms)
+                self.terms.append(term)
+        self[word] = tid
+        return tid
+
+
+class FieldWords:
+    """One field's indexed words: every token's term id, document after document.
+
+    `kind` is the field format's: "positions" (`CompactPositions`: positions are token
+    numbers, so the analyzer must keep every token), "frequency" (`TermWeights`: no values)
+    or "existence" (Existence: no values, weights are the field boost).
     """
 
-    def __init__(self) -> None:
-        self.fields: dict[str, dict[bytes, tuple]] = {}
-        self.fieldnames: set[str] = set()
-        self.unsorted: set[tuple[str, bytes]] = set()
-        self._shared: dict[bytes, bytes] = {}  # one object per short value (merges)
+    def __init__(
+        self,
+        split: bool,
+        analyse: Callable[[str], str | None],
+        stops: bool,
+        kind: str,
+        boost: float,
+    ) -> None:
+        self.split, self.stops, self.kind, self.boost = split, stops, kind, boost
+        self.terms: list[bytes] = []  # term id -> term
+        self.word_ids = _WordIds(analyse, self.terms)
+        self.recent: list[int] = []  # the latest term ids (-1: a stop word), then packed:
+        self.packed: list[np.ndarray] = []
+        self.docs = array("I")  # the documents that have tokens
+        self.counts = array("I")  # their numbers of tokens
 
-    def _terms(self, fieldname: str) -> dict[bytes, tuple]:
-        terms = self.fields.get(fieldname)
+    def add(self, docnum: int, tokens: Sequence[str]) -> int:
+        """Add a document's tokens; return how many are indexed (not stop words)."""
+        tids = list(map(self.word_ids.__getitem__, tokens))
+        if not tids:
+            return 0
+        self.recent += tids
+        self.docs.append(docnum)
+        self.counts.append(len(tids))
+        if len(self.recent) >= PACK_TOKENS:
+            self._pack()
+        return len(tids) - tids.count(-1) if self.stops else len(tids)
+
+    def _pack(self) -> None:
+        import numpy as np
+
+        self.packed.append(np.fromiter(self.recent, np.int32, len(self.recent)))
+        self.recent = []
+
+    def take_term_ids(self) -> np.ndarray:
+        """Every token's term id, document after document (given away: this is the end)."""
+        import numpy as np
+
+        self._pack()
+        ids = np.concatenate(self.packed)
+        self.packed = []
+        return ids
+
+
+# A term's postings added one at a time or from a segment: documents, weights, the values
+# back to back and their sizes.
+Listed = tuple[array, array, bytearray, array]
+
+
+def _blocks(matcher: Any) -> Iterator[tuple[Sequence[int], Sequence[float], Sequence[Any]]]:
+    """A segment's postings of a term as (ids, weights, values) a block at a time, deleted
+    documents included (the W3 leaf matcher's block decoding)."""
+    from whoosh.matching.wrappers import FilterMatcher
+
+    if isinstance(matcher, FilterMatcher):  # deletions: the caller's docmap drops them
+        matcher = matcher.child
+    while not matcher._atend:
+        matcher._read_ids()
+        matcher._read_weights()
+        matcher._read_values()
+        yield matcher._ids, matcher._weights, matcher._values
+        matcher._next_block()
+
+
+class SegmentPool:
+    """The postings of the segment being written (Whoosh's pool API: `add`, `fieldnames`,
+    `cleanup`): `FieldWords` of the fields analysed in one pass, and the postings of the
+    others (and of merged segments) per field and term."""
+
+    def __init__(self) -> None:
+        self.words: dict[str, FieldWords | None] = {}
+        self.listed: dict[str, dict[bytes, Listed]] = {}
+        self.fieldnames: set[str] = set()
+
+    def field_words(self, name: str, field: Any) -> FieldWords | None:
+        """The one-pass collector of `field`, or None when Whoosh's analysis is needed."""
+        try:
+            return self.words[name]
+        except KeyError:
+            pass
+        from whoosh.formats import Existence
+
+        from reader.core.index import CompactPositions, TermWeights
+
+        words = None
+        analysis = word_analysis(getattr(field, "analyzer", None))
+        kinds = {CompactPositions: "positions", TermWeights: "frequency", Existence: "existence"}
+        fkind = kinds.get(type(field.format))
+        if analysis is not None and fkind is not None:
+            split, analyse, stops = analysis
+            if not (
+                (fkind == "positions" and stops)  # Whoosh renumbers positions around them
+                or (fkind == "existence" and field.scorable)  # its length counts words
+            ):
+                words = FieldWords(split, analyse, stops, fkind, field.format.field_boost)
+        self.words[name] = words
+        return words
+
+    def _listed(self, fieldname: str, btext: bytes) -> Listed:
+        terms = self.listed.get(fieldname)
         if terms is None:
-            terms = self.fields[fieldname] = {}
+            terms = self.listed[fieldname] = {}
             self.fieldnames.add(fieldname)
-        return terms
+        entry = terms.get(btext)
+        if entry is None:
+            entry = terms[btext] = (array("I"), array("f"), bytearray(), array("I"))
+        return entry
 
     def add(self, item: tuple) -> None:
-        """Add one (fieldname, btext, docnum, weight, value) posting (Whoosh's pool API)."""
+        """Add one (fieldname, btext, docnum, weight, value) posting."""
         fieldname, btext, docnum, weight, value = item
         if docnum < 0:  # a spelling word: these fields have none
             return
-        terms = self._terms(fieldname)
-        entry = terms.get(btext)
-        if entry is None:
-            entry = terms[btext] = (array("I"), array("d"), [])
-        if entry[0] and docnum <= entry[0][-1]:
-            self.unsorted.add((fieldname, btext))
-        entry[0].append(docnum)
-        entry[1].append(weight)
-        value = value or b""
-        entry[2].append(self._shared.setdefault(value, value) if len(value) <= 12 else value)
+        docs, weights, values, sizes = self._listed(fieldname, btext)
+        docs.append(docnum)
+        weights.append(weight)
+        if value:
+            values += value
+        sizes.append(len(value) if value else 0)
 
-    def add_document_postings(self, fieldname: str, docnum: int, items: list[tuple]) -> None:
-        """Add one new document's (btext, freq, weight, value) postings of a field; `docnum`
-        is higher than every document number added so far."""
-        terms = self._terms(fieldname)
-        get = terms.get
-        for btext, _freq, weight, value in items:
-            entry = get(btext)
-            if entry is None:
-                entry = terms[btext] = (array("I"), array("d"), [])
-            entry[0].append(docnum)
-            entry[1].append(weight)
-            entry[2].append(value)
+    def add_reader(self, reader: Any, schema: Any, startdoc: int, docmap: Any) -> None:
+        """Add the postings of a segment's `reader` (its documents numbered from `startdoc`,
+        or by `docmap` when it has deletions), a block at a time: what Whoosh's writer does
+        one posting at a time (SegmentWriter.add_postings_to_pool)."""
+        for fieldname, btext in reader.all_terms():
+            if fieldname not in schema:
+                continue
+            docs, weights, values, sizes = self._listed(fieldname, btext)
+            for ids, block_weights, block_values in _blocks(reader.postings(fieldname, btext)):
+                if docmap is None:
+                    docs.extend(map(startdoc.__add__, ids))
+                else:  # deleted documents are not in docmap
+                    live = [i for i, docnum in enumerate(ids) if docnum in docmap]
+                    if len(live) < len(ids):
+                        block_weights = [block_weights[i] for i in live]
+                        block_values = [block_values[i] for i in live]
+                    docs.extend(docmap[ids[i]] for i in live)
+                weights.extend(block_weights)
+                if block_values and block_values[0] is not None:
+                    values += b"".join(block_values)
+                    sizes.extend(map(len, block_values))
+                else:  # no values
+                    sizes.extend([0] * len(block_weights))
 
-    def term(self, fieldname: str, btext: bytes) -> tuple[array, array, list[bytes]]:
-        """(docnums, weights, values) of one term, by document number."""
-        docs, weights, values = self.fields[fieldname][btext]
-        if (fieldname, btext) in self.unsorted:
-            rows = sorted(zip(docs, weights, values, strict=True), key=operator.itemgetter(0))
-            docs = array("I", (r[0] for r in rows))
-            weights = array("d", (r[1] for r in rows))
-            values = [r[2] for r in rows]
-        return docs, weights, values
+    def postings(self, name: str, fixed: int | None) -> Iterable[Postings]:
+        """Field `name`'s postings by term and document, in parts of whole terms (`fixed`:
+        the size of the format's values, None when it varies)."""
+        words, listed = self.words.get(name), self.listed.get(name)
+        found = _listed_postings(listed, fixed) if listed is not None else None
+        if found is None:
+            return _word_postings(words) if words is not None else []
+        for part in _word_postings(words, whole=True) if words is not None else ():
+            found = _merged(part, found, fixed)
+        return [found]
 
-    def iter_postings(self) -> Iterator[tuple]:
-        """Every posting as Whoosh's (fieldname, btext, docnum, weight, value), sorted."""
-        for fieldname in sorted(self.fields):
-            for btext in sorted(self.fields[fieldname]):
-                docs, weights, values = self.term(fieldname, btext)
-                for docnum, weight, value in zip(docs, weights, values, strict=True):
-                    yield fieldname, btext, docnum, weight, value
+    def forget(self, name: str) -> None:
+        """Drop a field's postings (written)."""
+        self.words.pop(name, None)
+        self.listed.pop(name, None)
 
     def cleanup(self) -> None:
-        self.fields.clear()
+        self.words.clear()
+        self.listed.clear()
 
 
-def _write_term(pw: Any, docs: array, weights: array, values: list, lengths: list) -> None:
-    """Write one term's postings through Whoosh's W3PostingsWriter a block at a time.
+# Postings arrays ---------------------------------------------------------------------------
+@dataclass
+class Postings:
+    """One field's postings in term then document order.
 
-    The same block contents that `add_posting` (one call per posting) builds: ids, float
-    weights, the non-empty values, the max weight and the min/max non-zero field lengths.
+    `values` holds the posting values back to back; when their size varies, `offsets` gives
+    where each starts (then the end), else each has the format's fixed size (maybe 0).
     """
-    limit = pw._blocklimit
-    total = len(docs)
-    for start in range(0, total, limit):
-        if pw._ids:
-            pw._write_block()
-        stop = min(start + limit, total)
-        ids = docs[start:stop]
-        pw._ids = ids
-        pw._weights = array("f", weights[start:stop])
-        pw._maxweight = max(0, max(pw._weights))
-        chunk = values[start:stop]
-        pw._values = chunk if all(chunk) else [v for v in chunk if v]
-        found = [n for n in map(lengths.__getitem__, ids) if n]
-        pw._minlength = min(found) if found else None
-        pw._maxlength = max(found) if found else 0
+
+    terms: list[bytes]  # sorted
+    term: np.ndarray  # per posting: index in `terms`
+    doc: np.ndarray
+    weight: np.ndarray  # float32, as Whoosh keeps them
+    values: bytes
+    offsets: np.ndarray | None
+
+
+def _word_postings(words: FieldWords, whole: bool = False) -> Iterator[Postings]:
+    """A `FieldWords`' tokens grouped into postings (frequencies, weights, values), in parts
+    of about CHUNK_TOKENS tokens (or `whole`)."""
+    import numpy as np
+
+    if not words.docs:
+        return
+    nterms = len(words.terms)
+    order = sorted(range(nterms), key=words.terms.__getitem__)
+    terms = [words.terms[i] for i in order]
+    rank = np.empty(nterms + 1, np.int32)
+    rank[order] = np.arange(nterms, dtype=np.int32)
+    rank[-1] = -1  # stop words (-1) stay -1
+    counts = np.frombuffer(words.counts, np.uint32)
+    ranks = rank[words.take_term_ids()]
+    docs = np.repeat(np.arange(len(counts), dtype=np.int32), counts)  # index in words.docs
+    first = np.cumsum(counts, dtype=np.int64) - counts  # each document's first token
+    kept = np.flatnonzero(ranks >= 0) if words.stops else None
+    if kept is not None:
+        ranks, docs = ranks[kept], docs[kept]
+    perm = _stable_argsort(ranks, nterms)  # the tokens by term, then document and position
+    ends = np.cumsum(np.bincount(ranks, minlength=nterms))  # where each term's tokens end
+    chunk = len(ranks) if whole else CHUNK_TOKENS
+    cuts = ends[np.searchsorted(ends, np.arange(chunk, len(ranks), chunk))]
+    docnums = np.frombuffer(words.docs, np.uint32).astype(np.int64)
+    boost = np.float32(words.boost)
+    begin = 0
+    for cut in [*np.unique(cuts).tolist(), len(ranks)]:
+        if cut <= begin:
+            continue
+        tokens = perm[begin:cut]
+        begin = cut
+        r, d = ranks[tokens], docs[tokens]
+        new = np.empty(len(r), bool)
+        new[0] = True
+        np.not_equal(r[1:], r[:-1], out=new[1:])
+        new[1:] |= d[1:] != d[:-1]
+        start = np.flatnonzero(new)
+        freq = np.diff(start, append=len(r))
+        weight = np.full(len(start), boost) if words.kind == "existence" else freq * boost
+        values, offsets = b"", None
+        if words.kind == "positions":  # token numbers (this kind keeps every token)
+            values, offsets = _positions_values(tokens - first[d], start, freq)
+        yield Postings(
+            terms, r[start], docnums[d[start]], weight.astype(np.float32), values, offsets
+        )
+
+
+def _listed_postings(terms: dict[bytes, Listed], fixed: int | None) -> Postings | None:
+    """The postings of `SegmentPool.add` / `add_reader` as arrays, by term and document."""
+    import numpy as np
+
+    keys = sorted(key for key, found in terms.items() if found[0])  # not all deleted
+    if not keys:
+        return None
+    docs, weights, values, sizes = zip(*map(terms.__getitem__, keys), strict=True)
+    offsets = None
+    if fixed is None:
+        lengths = np.frombuffer(b"".join(sizes), np.uint32)
+        offsets = np.zeros(len(lengths) + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+    found = Postings(
+        keys,
+        np.repeat(np.arange(len(keys), dtype=np.int32), list(map(len, docs))),
+        np.frombuffer(b"".join(docs), np.uint32).astype(np.int64),
+        np.frombuffer(b"".join(weights), np.float32),
+        b"".join(values) if fixed != 0 else b"",
+        offsets,
+    )
+    return _in_order(found, fixed)
+
+
+def _merged(a: Postings, b: Postings, fixed: int | None) -> Postings:
+    """Two sets of postings of a field as one, by term and document."""
+    import numpy as np
+
+    terms = sorted(set(a.terms) | set(b.terms))
+    index = {t: i for i, t in enumerate(terms)}
+    both = Postings(
+        terms,
+        np.concatenate([np.array([index[t] for t in p.terms], np.int32)[p.term] for p in (a, b)]),
+        np.concatenate([a.doc, b.doc]),
+        np.concatenate([a.weight, b.weight]),
+        a.values + b.values,
+        None
+        if a.offsets is None or b.offsets is None
+        else np.concatenate([a.offsets[:-1], b.offsets + a.offsets[-1]]),
+    )
+    return _in_order(both, fixed)
+
+
+def _in_order(p: Postings, fixed: int | None) -> Postings:
+    """`p` sorted by term, then document (stable), unless it is already."""
+    import numpy as np
+
+    same = p.term[1:] == p.term[:-1]
+    if (p.term[1:] >= p.term[:-1]).all() and not (same & (p.doc[1:] <= p.doc[:-1])).any():
+        return p
+    order = np.lexsort((p.doc, p.term))
+    raw = np.frombuffer(p.values, np.uint8)
+    offsets = None
+    if p.offsets is not None:
+        starts, sizes = p.offsets[:-1][order], np.diff(p.offsets)[order]
+        offsets = np.zeros(len(order) + 1, np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        values = raw[np.repeat(starts - offsets[:-1], sizes) + np.arange(offsets[-1])].tobytes()
+    elif fixed:
+        values = raw.reshape(len(order), fixed)[order].tobytes()
+    else:
+        values = b""
+    return Postings(p.terms, p.term[order], p.doc[order], p.weight[order], values, offsets)
+
+
+def _stable_argsort(keys: np.ndarray, bound: int) -> np.ndarray:
+    """np.argsort(keys, kind="stable") for keys in [0, bound), as one or two radix passes
+    (int32 indices: this sorts every token of a field)."""
+    import numpy as np
+
+    perm = np.argsort(keys.astype(np.uint16), kind="stable").astype(np.int32)
+    if bound > 1 << 16:
+        high = (keys[perm] >> 16).astype(np.uint16)
+        perm = perm[np.argsort(high, kind="stable")]
+    return perm
+
+
+def _positions_values(
+    positions: np.ndarray, start: np.ndarray, freq: np.ndarray
+) -> tuple[bytes, np.ndarray]:
+    """Every posting's `CompactPositions` value (a width byte, then its position deltas of
+    that width, little-endian), back to back, and where each starts (then the end)."""
+    import numpy as np
+
+    delta = positions.astype(np.int64)
+    delta[1:] -= positions[:-1]
+    delta[start] = positions[start]
+    top = np.maximum.reduceat(delta, start)
+    width = np.where(top < 1 << 8, 1, np.where(top < 1 << 16, 2, 4))
+    offsets = np.zeros(len(start) + 1, np.int64)
+    np.cumsum(1 + freq * width, out=offsets[1:])
+    out = np.zeros(offsets[-1], np.uint8)
+    out[offsets[:-1]] = width
+    each = np.repeat(width, freq)
+    where = np.repeat(offsets[:-1] + 1 - start * width, freq) + np.arange(len(delta)) * each
+    for byte in range(4):
+        some = each > byte if byte else slice(None)
+        out[where[some] + byte] = (delta[some] >> (8 * byte)) & 0xFF
+    return out.tobytes(), offsets
+
+
+def _bytes_records(values: bytes, offsets: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Values (back to back, from `offsets`) as pickled bytes objects (SHORT_BINBYTES or
+    BINBYTES opcodes), back to back, and where each starts (then the end)."""
+    import numpy as np
+
+    size = np.diff(offsets)
+    head = np.where(size < 256, 2, 5)
+    starts = np.zeros(len(size) + 1, np.int64)
+    np.cumsum(head + size, out=starts[1:])
+    out = np.empty(starts[-1], np.uint8)
+    at = starts[:-1]
+    out[at] = np.where(head == 2, ord("C"), ord("B"))
+    for byte in range(4):  # the length: 1 byte (SHORT_BINBYTES) or 4 little-endian (BINBYTES)
+        some = head > 2 if byte else slice(None)
+        out[at[some] + 1 + byte] = (size[some] >> (8 * byte)) & 0xFF
+    body = np.repeat(at + head - offsets[:-1], size) + np.arange(offsets[-1])
+    out[body] = np.frombuffer(values, np.uint8)
+    return out.tobytes(), starts
+
+
+def _int_records(numbers: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Non-negative ints (< 2**31) as pickle opcodes (BININT1 / BININT2 / BININT), back to
+    back, and where each starts (then the end)."""
+    import numpy as np
+
+    size = np.where(numbers < 1 << 8, 2, np.where(numbers < 1 << 16, 3, 5))
+    offsets = np.zeros(len(numbers) + 1, np.int64)
+    np.cumsum(size, out=offsets[1:])
+    out = np.empty(offsets[-1], np.uint8)
+    at = offsets[:-1]
+    out[at] = np.where(size == 2, ord("K"), np.where(size == 3, ord("M"), ord("J")))
+    for byte in range(4):
+        some = size > byte + 1 if byte else slice(None)
+        out[at[some] + 1 + byte] = (numbers[some] >> (8 * byte)) & 0xFF
+    return out.tobytes(), offsets
+
+
+# Writing -----------------------------------------------------------------------------------
+def _length_bytes(pdr: Any, fieldname: str, field: Any, doccount: int) -> np.ndarray:
+    """Every document's byte-encoded length in the field (0: none), from the segment's
+    length column, as Whoosh's writer reads them."""
+    import numpy as np
+
+    if pdr is None or not field.scorable:
+        return np.zeros(doccount, np.uint8)
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+    column = pdr._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return np.zeros(doccount, np.uint8)
+    return np.fromiter(map(column.__getitem__, range(doccount)), np.uint8, doccount)
+
+
+def block_layout(codec: Any) -> str:
+    """How `codec` lays out a block of postings: "w3" (Whoosh's W3Codec) or "array"
+    (`reader.core.index_codec`'s ArrayCodec); TypeError for another codec."""
+    from whoosh.codec.whoosh3 import W3Codec
+
+    if type(codec) is W3Codec:
+        return "w3"
+    try:
+        from reader.core.index_codec import codec_classes
+    except ImportError:
+        pass
+    else:
+        if type(codec) is codec_classes()[0]:
+            return "array"
+    raise TypeError(f"the fast writer cannot write {type(codec).__name__} segments")
+
+
+def write_field(
+    fw: Any, fieldname: str, field: Any, parts: Iterable[Postings], lengths: np.ndarray
+) -> None:
+    """Write a field's postings (in parts of whole terms) through Whoosh's W3FieldWriter."""
+    started = False
+    for part in parts:
+        if not started:  # Whoosh starts a field at its first posting
+            fw.start_field(fieldname, field)
+            started = True
+        for p in _pieces(part, field.format.fixed_value_size()):
+            _write_postings(fw, p, field.format.fixed_value_size(), lengths)
+    if started:
+        fw.finish_field()
+
+
+def _pieces(p: Postings, fixed: int | None) -> Iterator[Postings]:
+    """`p` in pieces of whole terms and about CHUNK_TOKENS postings (bounded memory)."""
+    import numpy as np
+
+    n = len(p.doc)
+    if n <= CHUNK_TOKENS:
+        yield p
+        return
+    ends = np.append(np.flatnonzero(p.term[1:] != p.term[:-1]) + 1, n)  # where terms end
+    cuts = ends[np.searchsorted(ends, np.arange(CHUNK_TOKENS, n, CHUNK_TOKENS))]
+    for a, b in pairwise([0, *np.unique(np.append(cuts, n)).tolist()]):
+        if p.offsets is not None:
+            offsets = p.offsets[a : b + 1]
+            values = p.values[offsets[0] : offsets[-1]]
+            offsets = offsets - offsets[0]
+        else:
+            offsets, values = None, p.values[a * (fixed or 0) : b * (fixed or 0)]
+        yield Postings(p.terms, p.term[a:b], p.doc[a:b], p.weight[a:b], values, offsets)
+
+
+def _write_postings(fw: Any, p: Postings, fixed: int | None, lengths: np.ndarray) -> None:
+    """Write postings as the codec's postings writer would: per term, blocks of up to its
+    block limit (zlib-compressed from COMPRESSION_MIN_SIZE bytes), each after its info
+    (count, last id, max weight, compression, min/max length bytes); then the term's
+    W3TermInfo (total weight, document frequency, min/max length, max weight, first/last
+    document, the extent of its postings)."""
+    import numpy as np
+    from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE
+    from whoosh.system import pack_ushort
+
+    n = len(p.doc)
+    limit, level = fw._codec._blocklimit, fw._codec._compression
+    tstart = np.flatnonzero(np.concatenate([[True], p.term[1:] != p.term[:-1]]))
+    tend = np.append(tstart[1:], n)
+    nblocks = (tend - tstart + limit - 1) // limit
+    bterm = np.repeat(np.arange(len(tstart)), nblocks)
+    bnum = np.arange(len(bterm)) - np.repeat(np.cumsum(nblocks) - nblocks, nblocks)
+    bstart = tstart[bterm] + bnum * limit
+    bend = np.minimum(bstart + limit, tend[bterm])
+    w = p.weight
+    wmin, wmax = np.minimum.reduceat(w, bstart), np.maximum.reduceat(w, bstart)
+    # weights: 0 all 1.0 (None), 1 all equal (one float), 2 each its own
+    kinds = np.where((wmin == wmax) & (wmax == 1.0), 0, np.where(wmin == wmax, 1, 2))
+    lb = lengths[p.doc]
+    nonzero = np.where(lb == 0, 256, lb.astype(np.int16))  # the min skips missing lengths
+    bmin, tmin = np.minimum.reduceat(nonzero, bstart), np.minimum.reduceat(nonzero, tstart)
+    bmin[bmin == 256] = 0
+    tmin[tmin == 256] = 0
+    encode = _w3_blocks if block_layout(fw._codec) == "w3" else _array_blocks
+    blocks = zip(
+        encode(p, fixed, bstart, bend, kinds),
+        (bnum == nblocks[bterm] - 1).tolist(),  # the term's last block
+        (bend - bstart).tolist(),
+        p.doc[bend - 1].tolist(),
+        wmax.tolist(),
+        bmin.tolist(),
+        np.maximum.reduceat(lb, bstart).tolist(),
+        strict=True,
+    )
+    postfile = fw._postfile
+    pos = postfile.tell()
+    records: list[bytes] = []
+    extents: list[tuple[int, int]] = []
+    parts = [_MAGIC]
+    for data, last, *info in blocks:
+        comp = 0
+        if level and len(data) >= COMPRESSION_MIN_SIZE:
+            data, comp = zlib.compress(data, level), level
+        info.insert(3, comp)
+        header = dumps(tuple(info), 2)
+        size = len(header) + len(data)
+        parts += (_BLOCK_LENGTH.pack(-size if last else size), header, data)
+        if last:
+            record = b"".join(parts)
+            records.append(record)
+            extents.append((pos, len(record)))
+            pos += len(record)
+            parts = [_MAGIC]
+    postfile.write(b"".join(records))
+    del records
+    infos = zip(
+        np.add.reduceat(w.astype(np.float64), tstart).tolist(),
+        (tend - tstart).tolist(),
+        tmin.tolist(),
+        np.maximum.reduceat(lb, tstart).tolist(),
+        np.maximum.reduceat(w, tstart).tolist(),
+        p.doc[tstart].tolist(),
+        p.doc[tend - 1].tolist(),
+        extents,
+        strict=True,
+    )
+    prefix = pack_ushort(fw._fieldid)
+    _add_terms(
+        fw._tindex,
+        [prefix + p.terms[t] for t in p.term[tstart].tolist()],
+        [_TERMINFO.pack(0, *stats, *extent) for *stats, extent in infos],
+    )
+
+
+def _w3_blocks(
+    p: Postings, fixed: int | None, bstart: np.ndarray, bend: np.ndarray, kinds: np.ndarray
+) -> Iterator[bytes]:
+    """Each block's data as W3PostingsWriter pickles it: (ids delta-coded from the block's
+    start, weights (None / a float / a tuple), values (a tuple of bytes; joined when of fixed
+    size; None when empty)), built from opcodes laid out with numpy."""
+    import numpy as np
+
+    delta = p.doc.copy()
+    delta[1:] -= p.doc[:-1]
+    delta[bstart] = p.doc[bstart]
+    ids, ioff = _int_records(delta)
+    n = len(p.doc)
+    records = np.empty((n, 9), np.uint8)
+    records[:, 0] = ord("G")  # BINFLOAT: a big-endian double
+    records[:, 1:] = p.weight.astype(">f8").view(np.uint8).reshape(n, 8)
+    weights = records.tobytes()
+    if fixed is None:
+        values, voff = _bytes_records(p.values, p.offsets)  # type: ignore[arg-type]
+    else:
+        values, voff = p.values, np.arange(n + 1) * fixed
+    vals = b"N"
+    for ia, ib, kind, wa, wb, va, vb in zip(
+        ioff[bstart].tolist(),
+        ioff[bend].tolist(),
+        kinds.tolist(),
+        (9 * bstart).tolist(),
+        (9 * bend).tolist(),
+        voff[bstart].tolist(),
+        voff[bend].tolist(),
+        strict=True,
+    ):
+        if kind == 0:
+            wpart = b"N"
+        elif kind == 1:
+            wpart = weights[wa : wa + 9]
+        else:
+            wpart = b"(" + weights[wa:wb] + b"t"
+        if fixed is None:
+            vals = b"(" + values[va:vb] + b"t"
+        elif fixed:
+            size = vb - va
+            head = b"C" + bytes((size,)) if size < 256 else b"B" + _LONG_BYTES.pack(size)
+            vals = head + values[va:vb]
+        yield b"".join((_DATA_START, ids[ia:ib], b"t", wpart, vals, _DATA_END))
+
+
+def _array_blocks(
+    p: Postings, fixed: int | None, bstart: np.ndarray, bend: np.ndarray, kinds: np.ndarray
+) -> Iterator[bytes]:
+    """Each block's data as ArrayCodec pickles it (`reader.core.index_codec.encode_block`):
+    (ids as little-endian uint32 deltas, weights (None / a float / float32s), values (None;
+    joined when of fixed size; else their uint32 lengths and them, joined))."""
+    import numpy as np
+
+    delta = p.doc.copy()
+    delta[1:] -= p.doc[:-1]
+    delta[bstart] = p.doc[bstart]
+    ids = delta.astype("<u4").tobytes()
+    weights = p.weight.astype("<f4").tobytes()
+    floats = p.weight.tolist()
+    values = p.values
+    if fixed is None:
+        sizes, voff = np.diff(p.offsets).astype("<u4").tobytes(), p.offsets  # type: ignore[arg-type]
+    else:
+        voff = np.arange(len(p.doc) + 1) * fixed
+    vals = None
+    for a, b, kind, va, vb in zip(
+        bstart.tolist(), bend.tolist(), kinds.tolist(), voff[bstart].tolist(),
+        voff[bend].tolist(), strict=True
+    ):  # fmt: skip
+        wpart = None if kind == 0 else floats[a] if kind == 1 else weights[4 * a : 4 * b]
+        if fixed is None:
+            vals = (sizes[4 * a : 4 * b], values[va:vb])
+        elif fixed:
+            vals = values[va:vb]
+        yield dumps((ids[4 * a : 4 * b], wpart, vals), 4)
+
+
+def _add_terms(tindex: Any, keys: list[bytes], values: list[bytes]) -> None:
+    """OrderedHashWriter.add of each key (in increasing order) and value, in one write."""
+    if keys[0] <= tindex.lastkey:
+        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{keys[0]!r}")
+    dbfile, hashfn, buckets, index = tindex.dbfile, tindex.hashfn, tindex.buckets, tindex.index
+    pos = dbfile.tell()
+    records = []
+    for key, value in zip(keys, values, strict=True):
+        index.append(pos)
+        h = hashfn(key)
+        buckets[h & 255].append((h, pos))
+        record = b"".join((_LENGTHS.pack(len(key), len(value)), key, value))
+        records.append(record)
+        pos += len(record)
+    dbfile.write(b"".join(records))
+    tindex.lastkey = keys[-1]
 
 
 def fast_writer_class():
-    """A SegmentWriter that collects postings in a TermPool and writes them directly."""
+    """A SegmentWriter that analyses most fields in one pass (`FieldWords`) and writes the
+    postings with `write_field`."""
     global _FAST_WRITER
     if _FAST_WRITER is not None:
         return _FAST_WRITER
@@ -119,20 +758,24 @@ def fast_writer_class():
 
     class FastSegmentWriter(SegmentWriter):
         def __init__(self, ix: Any, **kwargs: Any) -> None:
+            from whoosh.codec import default_codec
+
+            block_layout(kwargs.get("codec") or default_codec())  # one this writer can write
             super().__init__(ix, **kwargs)
-            self.pool = TermPool()
+            self.pool = SegmentPool()
 
         def add_document(self, **fields: Any) -> None:
-            """SegmentWriter.add_document; fields whose `index` returns a list (the body
-            fields) have their postings added to the pool in bulk."""
+            """SegmentWriter.add_document, with the fields that `SegmentPool.field_words`
+            takes analysed in one pass (a text indexed by several fields is split once)."""
             schema = self.schema
             names = sorted(name for name in fields if not name.startswith("_"))
-            if any(schema[n].separate_spelling() or schema[n].vector for n in names if n in schema):
-                return super().add_document(**fields)
             self._check_state()
             self._check_fields(schema, names)
+            if any(schema[n].separate_spelling() or schema[n].vector for n in names):
+                return super().add_document(**fields)
             perdoc, pool, docnum = self.perdocwriter, self.pool, self.docnum
             docboost = self._doc_boost(fields)
+            split: tuple[Any, list[str]] = (None, [])  # the last text split, its tokens
             perdoc.start_doc(docnum)
             try:
                 for name in names:
@@ -143,13 +786,20 @@ def fast_writer_class():
                     length = 0
                     if field.indexed:
                         boost = self._field_boost(fields, name, docboost)
-                        items = field.index(value)
-                        if isinstance(items, list) and boost == 1.0:
-                            if field.scorable:
-                                length = sum(map(operator.itemgetter(1), items))
-                            pool.add_document_postings(name, docnum, items)
+                        words = pool.field_words(name, field) if boost == 1.0 else None
+                        if words is not None and isinstance(value, str):
+                            if not words.split:
+                                tokens: Sequence[str] = (value,)
+                            elif split[0] is value:
+                                tokens = split[1]
+                            else:
+                                tokens = TOKEN.findall(value)
+                                split = (value, tokens)
+                            kept = words.add(docnum, tokens)
+                            length = kept if field.scorable else 0
+                            pool.fieldnames.add(name)
                         else:
-                            for tbytes, freq, weight, vbytes in items:
+                            for tbytes, freq, weight, vbytes in field.index(value):
                                 if field.scorable:
                                     length += freq
                                 pool.add((name, tbytes, docnum, weight * boost, vbytes))
@@ -167,24 +817,20 @@ def fast_writer_class():
             self.docnum += 1
             return None
 
+        def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
+            self.pool.add_reader(reader, self.schema, startdoc, docmap)
+
         def _flush_segment(self) -> None:
             self.perdocwriter.close()
             pdr = self.per_document_reader() if self.codec.length_stats else None
             pool, fw, schema = self.pool, self.fieldwriter, self.schema
             try:
-                for fieldname in sorted(pool.fields):
-                    terms = pool.fields[fieldname]
-                    if pdr is not None:
-                        get = pdr.doc_field_length_reader(fieldname)
-                        lengths = [get(d) for d in range(self.docnum)]
-                    else:
-                        lengths = [0] * self.docnum
-                    fw.start_field(fieldname, schema[fieldname])
-                    for btext in sorted(terms):
-                        fw.start_term(btext)
-                        _write_term(fw._postwriter, *pool.term(fieldname, btext), lengths)
-                        fw.finish_term()
-                    fw.finish_field()
+                for name in sorted(pool.fieldnames):
+                    field = schema[name]
+                    parts = pool.postings(name, field.format.fixed_value_size())
+                    lengths = _length_bytes(pdr, name, field, self.docnum)
+                    write_field(fw, name, field, parts, lengths)
+                    pool.forget(name)
             finally:
                 fw.close()
                 if pdr is not None:

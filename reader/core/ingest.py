@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 import os
 import re
 from collections.abc import Iterator
@@ -59,6 +60,9 @@ class Candidate:
     stat: os.stat_result
 
 
+_name = operator.attrgetter("name")
+
+
 def walk(root: Path, data_dir: Path | None = None) -> Iterator[Candidate | Skipped]:
     """Yield candidate files under `root` in sorted order, and `Skipped` for bad entries.
 
@@ -71,7 +75,7 @@ def walk(root: Path, data_dir: Path | None = None) -> Iterator[Candidate | Skipp
         folder, prefix = stack.pop()
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_name)
         except OSError as exc:
             yield Skipped(Path(folder), f"unreadable folder: {exc.strerror or exc}")
             continue
@@ -83,7 +87,8 @@ def walk(root: Path, data_dir: Path | None = None) -> Iterator[Candidate | Skipp
                 if entry.name != DATA_DIR_NAME and entry.path != skip_dir:
                     subfolders.append((entry.path, f"{prefix}{entry.name}/"))
                 continue
-            ext = os.path.splitext(entry.name)[1]
+            dot = entry.name.rfind(".")
+            ext = entry.name[dot:] if dot > 0 else ""
             if ext.lower() not in FORMATS:
                 yield Skipped(Path(entry.path), f"unsupported file type {ext or '(none)'}")
                 continue

@@ -21,14 +21,15 @@ several times slower and the index much larger.)
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import pickle
 import re
 import struct
 import threading
 import zlib
-from collections import OrderedDict
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from reader.core.errors import ReaderError
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
 
 FILTER_FIELDS = ("lang", "date", "author", "tag", "id", "title")
 TEXT_FIELDS = ("title", *BODY_FIELDS)
+# Stemmers that may change how a word starts (Arabic strips prefixes); the others only
+# rewrite endings, which lets the highlighter skip the words that start otherwise.
+PREFIX_STEMMERS = frozenset({"ar"})
 MAX_SNIPPETS = 3
 SNIPPET_BEFORE = 70  # characters of context before the first highlight of a snippet
 SNIPPET_LENGTH = 220  # longest snippet, in characters
@@ -299,26 +303,24 @@ def _build(ws: Workspace) -> str | None:
 
 
 def _search(ws: Workspace, query: str, limit: int) -> SearchResult:
+    from reader.core import ranking
+
     result = SearchResult(query)
     if not query:
         return result
     with searching(ws) as searcher:
-        langs = _lang_sets(searcher)
-        present = [lang for lang in sorted(langs) if lang in STEM_LANGS]
+        ctx = ranking.context(searcher)
+        present = [lang for lang in sorted(ctx.langs) if lang in STEM_LANGS]
         fields = ["title", "body", *(f"body_{lang}" for lang in present)]
         shown, result.error = parse_query(query, fields, searcher.schema)
         q = _without_stemmed_phrases(shown)
         if _uses_field(q, "tag"):
             q = _resolve_tags(q, _tag_docs(ws))
-        matched = _docset(searcher, q)
-        result.total = len(matched)
-        counts = {lang: len(matched & docs) for lang, docs in langs.items()}
-        result.facets = {"lang": {lang: n for lang, n in sorted(counts.items()) if n}}
-        top: list[tuple[int, float]] = []
-        if matched:
-            top = _rank(searcher, q, matched, langs, present, min(max(1, limit), len(matched)))
+        found = ranking.evaluate(ctx, q)
+        result.total = int(found.mask.sum())
+        result.facets = {"lang": ctx.facets(found.mask)}
         highlighter = Highlighter(shown)
-        for docnum, score in top:
+        for docnum, score in ctx.top(found, max(1, limit)):
             stored = searcher.stored_fields(docnum)
             text = stored.get("text", "")
             spans = highlighter.spans(text, stored.get("lang"))
@@ -328,263 +330,11 @@ def _search(ws: Workspace, query: str, limit: int) -> SearchResult:
                     title=stored.get("title", ""),
                     lang=stored.get("lang", ""),
                     date=stored.get("date"),
-                    score=float(score or 0.0),
+                    score=score,
                     snippets=make_snippets(text, spans),
                 )
             )
     return result
-
-
-MAX_RESCORED = 1000  # documents of minor languages scored one by one before giving up
-
-
-def _rank(
-    searcher, q, matched: set[int], langs: dict[str, set[int]], present: list[str], page: int
-) -> list[tuple[int, float]]:
-    """The `page` best (docnum, score) of the documents `q` matches, best first.
-
-    Scoring a common word in every field is what makes a search slow, so the documents of the
-    major languages (5%+ of the index, with a stemmer) are ranked by Whoosh on the title and
-    their stemmed fields only (`ranking_query`), and the few matching documents of the other
-    languages are scored one by one with `q`'s own matcher; the two lists are merged. When
-    that cannot fill the page with documents of `matched`, Whoosh ranks `q` itself.
-    """
-    total = searcher.doc_count()
-    major = {lang for lang in present if len(langs.get(lang, ())) * 20 >= total}
-    found: dict[int, float] = {}
-    if major:
-        ranked = ranking_query(per_field_conjunction(q) or q, major)
-        if ranked != q:
-            results = searcher.search(ranked, limit=page)
-            found = {results.docnum(i): results.score(i) for i in range(results.scored_length())}
-            minor = set().union(*(docs for lang, docs in langs.items() if lang not in major))
-            others = sorted(matched & minor)
-            if len(others) <= MAX_RESCORED:
-                found.update(_scores(searcher, q, others))
-            else:
-                found = {}
-    if len(found) < page or not found.keys() <= matched:
-        results = searcher.search(q, limit=page)
-        found = {results.docnum(i): results.score(i) for i in range(results.scored_length())}
-    return sorted(found.items(), key=lambda item: (-item[1], item[0]))[:page]
-
-
-def _scores(searcher, q, docnums: list[int]) -> dict[int, float]:
-    """Whoosh's score of `q` for each of the sorted `docnums` that it matches."""
-    out: dict[int, float] = {}
-    if not docnums:
-        return out
-    context = searcher.context()
-    for sub, offset in searcher.leaf_searchers():
-        local = [d - offset for d in docnums if offset <= d < offset + sub.doc_count_all()]
-        if not local:
-            continue
-        matcher = q.matcher(sub, context)
-        for docnum in local:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == docnum:
-                out[docnum + offset] = matcher.score()
-    return out
-
-
-# Counting matches: sets of document numbers read block by block (much faster than stepping
-# a matcher through every posting), combined with set operations.
-_lang_cache: dict[int, tuple[Any, dict[str, set[int]]]] = {}
-
-
-def _lang_sets(searcher) -> dict[str, set[int]]:
-    """lang -> document numbers, cached for this searcher (i.e. this index generation)."""
-    cached = _lang_cache.get(id(searcher))
-    if cached is not None and cached[0] is searcher:
-        return cached[1]
-    reader = searcher.reader()
-    sets = {_text(t): _term_ids(reader, "lang", t) for t in reader.lexicon("lang")}
-    _lang_cache.clear()
-    _lang_cache[id(searcher)] = (searcher, sets)
-    return sets
-
-
-def _leaf_ids(matcher) -> set[int]:
-    """Every document number of a fresh leaf matcher."""
-    if not (hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block")):
-        return set(matcher.all_ids())
-    ids: set[int] = set()
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids.update(matcher._ids[matcher._i :])
-        matcher._next_block()
-    return ids
-
-
-def _term_ids(reader, fieldname: str, btext: bytes) -> set[int]:
-    """The (live) document numbers holding a term."""
-    from whoosh.matching.wrappers import FilterMatcher
-
-    out: set[int] = set()
-    for leaf, offset in reader.leaf_readers():
-        if (fieldname, btext) not in leaf:
-            continue
-        matcher = leaf.postings(fieldname, btext)
-        deleted: Any = ()
-        if isinstance(matcher, FilterMatcher):
-            deleted, matcher = leaf.deleted_docs_set, matcher.child
-        ids = _leaf_ids(matcher)
-        ids.difference_update(deleted)
-        out.update(i + offset for i in ids) if offset else out.update(ids)
-    return out
-
-
-TERM_CACHE_SIZE = 64  # per-term document sets kept per searcher (live search retypes words)
-
-
-def _cached_term_ids(searcher, fieldname: str, btext: bytes) -> frozenset[int]:
-    """`_term_ids`, remembered for this searcher (a new index generation gets a new one)."""
-    cache = getattr(searcher, "_reader_term_ids", None)
-    if cache is None:
-        cache = OrderedDict()
-        searcher._reader_term_ids = cache
-    key = (fieldname, btext)
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = frozenset(_term_ids(searcher.reader(), fieldname, btext))
-        while len(cache) > TERM_CACHE_SIZE:
-            cache.popitem(last=False)
-    else:
-        cache.move_to_end(key)
-    return found
-
-
-def _docset(searcher, q) -> set[int]:
-    """The document numbers that `q` matches, without scoring."""
-    from whoosh import query as wq
-
-    reader = searcher.reader()
-    if isinstance(q, wq.Term):
-        try:
-            btext = searcher.schema[q.fieldname].to_bytes(q.text)
-        except (KeyError, ValueError):
-            return set()
-        return set(_cached_term_ids(searcher, q.fieldname, btext))
-    if isinstance(q, (wq.Or, wq.DisjunctionMax)):
-        out: set[int] = set()
-        for child in q.children():
-            out |= _docset(searcher, child)
-        return out
-    if isinstance(q, wq.And):
-        children = list(q.children())
-        if not children:
-            return set()
-        out = _docset(searcher, children[0])
-        for child in children[1:]:
-            if not out:
-                break
-            out &= _docset(searcher, child)
-        return out
-    if isinstance(q, wq.AndNot):
-        return _docset(searcher, q.a) - _docset(searcher, q.b)
-    if isinstance(q, wq.AndMaybe):
-        return _docset(searcher, q.a)
-    if isinstance(q, wq.Require):
-        return _docset(searcher, q.a) & _docset(searcher, q.b)
-    if isinstance(q, wq.Not):
-        return set(reader.all_doc_ids()) - _docset(searcher, q.query)
-    if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
-        return set()
-    return set(q.docs(searcher))
-
-
-def ranking_query(q, major: set[str]):
-    """For ranking the documents of the `major` languages only: `q` scoring each word in
-    fewer fields, which is much faster.
-
-    In an Or over a word's fields that has the stemmed fields of every major language, the
-    `body` branch and the stemmed branches of the other languages are dropped (a word's
-    `body` match in a document of language L is, but for rare accent variants, also a
-    `body_L` match). Only And/Or nodes are rewritten, so it matches a subset of `q`; totals
-    and facets always come from `q`, and `_rank` scores the other languages' documents with
-    `q` itself.
-    """
-    from whoosh.query import And, Or
-
-    if isinstance(q, And):
-        return And([ranking_query(c, major) for c in q.children()])
-    if not isinstance(q, Or):
-        return q
-    children = [ranking_query(c, major) for c in q.children()]
-    fields = [_single_field(c) for c in children]
-    covered = {f[len("body_") :] for f in fields if f and f.startswith("body_")}
-    if "body" not in fields or not major <= covered:
-        return Or(children)
-    kept = [
-        child
-        for child, name in zip(children, fields, strict=True)
-        if name != "body" and not (name and name.startswith("body_") and name[5:] not in major)
-    ]
-    return Or(kept)
-
-
-def _single_field(q) -> str | None:
-    """The field of a Term, or of an And of Terms on one field; else None."""
-    from whoosh.query import And, Term
-
-    if isinstance(q, Term):
-        return q.fieldname
-    if isinstance(q, And):
-        names = {c.fieldname if isinstance(c, Term) else None for c in q.children()}
-        if len(names) == 1:
-            return names.pop()
-    return None
-
-
-def per_field_conjunction(q):
-    """For ranking `a b` (And of per-word Ors over fields): Or over fields of And of words.
-
-    `And(Or(body:a, body_en:a'), Or(body:b, body_en:b'))` becomes
-    `Or(And(body:a, body:b), And(body_en:a', body_en:b'))`, which Whoosh ranks 2-3x faster
-    (each conjunction skips within one field) and scores by fields holding every word. A word
-    a stemmed field lacks (a stop word) is required through its `body` term. Every document
-    it matches matches `q`; it is used for ranking only when it still fills the page, so
-    totals and facets always come from `q`. None when `q` has another shape.
-    """
-    from whoosh.query import And, Or, Term
-
-    if not isinstance(q, And):
-        return None
-    groups: list[dict[str, Any]] = []
-    filters = []
-    for child in q.children():
-        if isinstance(child, Or) and all(
-            isinstance(t, Term) and t.fieldname in TEXT_FIELDS for t in child.children()
-        ):
-            groups.append({t.fieldname: t for t in child.children()})
-        elif isinstance(child, Term) and child.fieldname in TEXT_FIELDS:
-            groups.append({child.fieldname: child})
-        elif not any(leaf.field() in TEXT_FIELDS for leaf in child.leaves()):
-            filters.append(child)
-        else:
-            return None
-    if len(groups) < 2:
-        return None
-    fields = sorted({name for group in groups for name in group})
-    branches = []
-    for name in fields:
-        terms = [group.get(name) or group.get("body") for group in groups]
-        if any(t is None for t in terms) or all(t.fieldname != name for t in terms):
-            continue
-        branches.append(And(terms))
-    if not branches:
-        return None
-    return And([Or(branches), *filters]) if filters else Or(branches)
-
-
-def _text(term: Any) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else str(term)
 
 
 def _highlight_targets(q):
@@ -660,6 +410,18 @@ class Highlighter:
     def __bool__(self) -> bool:
         return bool(self.exact or self.tests or self.phrases)
 
+    def _starts(self, fields: list[tuple[str, str | None]]) -> frozenset[str] | None:
+        """For words only (no phrase, prefix, wildcard or fuzzy word): how the words' terms
+        start (their first two letters). Analysis keeps how a token starts (stemming only
+        rewrites endings, but for PREFIX_STEMMERS), so only the tokens of a text that
+        start so need analysing. None when every token must be looked at."""
+        names = [name for name, _ in fields]
+        if any(n in self.tests or n in self.phrases for n in names) or any(
+            lang in PREFIX_STEMMERS for _, lang in fields
+        ):
+            return None
+        return frozenset(t.decode("utf-8")[:2] for n in names for t in self.exact.get(n, ()))
+
     def spans(self, text: str, lang: str | None) -> list[tuple[int, int]]:
         """Sorted, merged spans of `text` (a document in `lang`) that the query marks."""
         if not text or not self:
@@ -667,6 +429,18 @@ class Highlighter:
         fields = [("body", None)]
         if lang in STEM_LANGS:
             fields.append((f"body_{lang}", lang))
+        starts = self._starts(fields)
+        if starts is not None:
+            checks = [(term_cache(fl), self.exact[n]) for n, fl in fields if n in self.exact]
+            if text.isascii() and all(map(str.isascii, starts)):  # str.find is much faster
+                tokens = map(TOKEN.match, repeat(text), _token_starts(text.lower(), starts))
+            else:
+                tokens = _token_pattern(starts).finditer(text)
+            return merge_spans(
+                m.span()
+                for m in tokens
+                if any(cache[m.group()] in exact for cache, exact in checks)
+            )
         words = set(TOKEN.findall(text))
         marked: set[str] = set()
         phrases = []
@@ -697,6 +471,59 @@ class Highlighter:
                 ]
                 spans.update(phrase_spans(occurrences, slop))
         return merge_spans(spans)
+
+
+def _token_starts(lowered: str, prefixes: frozenset[str]) -> list[int]:
+    """Where the tokens of a lowercased ASCII text that start with one of `prefixes` begin."""
+    out = []
+    for prefix in prefixes:
+        i = lowered.find(prefix)
+        while i != -1:
+            if not i or not (
+                _is_token_char(lowered[i - 1])
+                or (lowered[i - 1] == "." and i >= 2 and _is_token_char(lowered[i - 2]))
+            ):
+                out.append(i)
+            i = lowered.find(prefix, i + 1)
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _token_pattern(prefixes: frozenset[str]) -> re.Pattern:
+    """TOKEN, for the tokens whose lowercased, accent-folded form starts with one of the
+    one- or two-letter `prefixes`: each letter in either case or accented."""
+    alternatives = []
+    for prefix in sorted(prefixes):
+        whole = _raw_chars(prefix)  # one raw character folding to the whole prefix (æ)
+        if len(prefix) == 1:
+            alternatives.append(_char_class(whole))
+            continue
+        pair = _char_class(_raw_chars(prefix[0])) + _char_class(_raw_chars(prefix[1]))
+        alternatives.append(f"{pair}|{_char_class(whole)}" if whole else pair)
+    if not alternatives:
+        return re.compile(r"(?!)")
+    # a token starts after a non-token character that is not a joining dot
+    start = r"(?<![\w*])(?<![\w*]\.)"
+    return re.compile(start + "(?:" + "|".join(alternatives) + r")[\w*]*(?:\.?[\w*]+)*")
+
+
+def _raw_chars(folded: str) -> set[str]:
+    """The characters whose lowercased, accent-folded form is `folded`."""
+    from whoosh.support.charset import accent_map
+
+    chars = {folded, *(chr(k) for k, v in accent_map.items() if v.lower() == folded)}
+    chars.update([c.upper() for c in chars if len(c) == 1 and len(c.upper()) == 1])
+    return {c for c in chars if len(c) == 1 and _fold(c) == folded}
+
+
+def _char_class(chars: set[str]) -> str:
+    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]" if chars else "(?!)"
+
+
+def _fold(char: str) -> str:
+    from whoosh.support.charset import accent_map
+
+    return char.lower().translate(accent_map)
 
 
 def _any_test(tests: list, term: str) -> bool:

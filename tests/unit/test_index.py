@@ -7,7 +7,9 @@ import subprocess
 import sys
 import textwrap
 import time
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -200,34 +202,232 @@ def test_cli_does_not_import_whoosh_at_startup() -> None:
 
 
 # Fast paths: they must index exactly what Whoosh's own analysis and writer would --------------
-def test_fused_body_fields_index_exactly_like_their_analyzers(workspace: Workspace) -> None:
+TRICKY = "U.S.A. 3.14 a*b x.y.z évolution Rückerstattung İstanbul THE the a ÆON Straße"
+
+
+def test_one_pass_analysis_gives_exactly_the_analyzers_terms(workspace: Workspace) -> None:
+    """TOKEN + word_analysis (what the fast writer does to a text) == each field's analyzer:
+    the same terms, frequencies, weights and positions (values); and the highlighter's
+    term cache agrees."""
     schema = index_module.build_schema()
-    tricky = " U.S.A. 3.14 a*b x.y.z évolution Rückerstattung İstanbul THE the a ÆON Straße"
     for info in workspace.corpus.infos():
-        text = workspace.corpus.load(info.id).text + tricky
-        for name in ("body", f"body_{info.lang}", "body_ru"):
+        text = f"{workspace.corpus.load(info.id).text} {TRICKY} {TRICKY.lower()}"
+        for name in ("body", "title", f"body_{info.lang}", "body_ru", "lang", "id"):
             field = schema[name]
-            fused = {t: (n, w, v) for t, n, w, v in field.index(text)}
+            split, analyse, _stops = index_writer.word_analysis(field.analyzer)
+            words = index_writer.TOKEN.findall(text) if split else [text]
+            where: dict[bytes, list[int]] = {}
+            for pos, word in enumerate(words):
+                term = analyse(word)
+                if term is not None:
+                    where.setdefault(term.encode("utf-8"), []).append(pos)
+            fmt, ids = field.format, name in ("lang", "id")  # Existence: one per document
+            fused = {
+                term: (
+                    1 if ids else len(p),
+                    (1 if ids else len(p)) * fmt.field_boost,
+                    fmt.encode(p) if name in ("body", "title") else b"",
+                )
+                for term, p in where.items()
+            }
             reference = {
                 t.encode("utf-8"): (n, w, v)
-                for t, n, w, v in field.format.word_values(text, field.analyzer, mode="index")
+                for t, n, w, v in fmt.word_values(text, field.analyzer, mode="index")
             }
             assert fused == reference, (info.id, name)
             assert fused  # not vacuous
+            if name.startswith("body"):
+                cache = index_module.term_cache(name[5:] or None)
+                assert all(cache[w] == ((analyse(w) or "").encode() or None) for w in words)
 
 
-def test_term_pool_sorts_out_of_order_postings() -> None:
-    pool = index_writer.TermPool()
-    pool.add(("body", b"b", 5, 1.0, b"x"))
-    pool.add(("body", b"b", 2, 2.0, b"y"))
-    pool.add(("body", b"a", 7, 1.0, b""))
-    pool.add_document_postings("body_en", 9, [(b"c", 3, 3.0, b"z")])
-    assert list(pool.iter_postings()) == [
-        ("body", b"a", 7, 1.0, b""),
-        ("body", b"b", 2, 2.0, b"y"),
-        ("body", b"b", 5, 1.0, b"x"),
-        ("body_en", b"c", 9, 3.0, b"z"),
+def test_compact_positions_round_trip() -> None:
+    fmt = index_module.build_schema()["body"].format
+    for positions in ([0], [3, 4, 300], [5, 70_000, 70_001], list(range(0, 3000, 7))):
+        value = fmt.encode(positions)
+        top = max(b - a for a, b in pairwise([0, *positions]))
+        assert value[0] == (1 if top < 256 else 2 if top < 65_536 else 4)
+        assert fmt.decode_positions(value) == positions
+        assert fmt.decode_frequency(value) == len(positions)
+        assert fmt.decode_weight(value) == len(positions)
+
+
+def _extra_documents() -> list[dict]:
+    """Documents that exercise the edge cases of the fast writer."""
+    texts = {
+        "tricky": f"{TRICKY} {TRICKY.upper()} x.y.z",
+        "repeats": "data " * 300 + "science data",  # a frequency > 255: a long value
+        "far": "word " * 70_000 + "rare word",  # a position delta > 65535
+        "stops": "the and of a the to",  # only stop words in body_en
+        "empty": "",
+    }
+    return [
+        {
+            "id": f"x/{name}",
+            "sha256": name * 2,
+            "path": name,
+            "title": f"{name.title()} Title the title",
+            "lang": "EN",
+            "text": text,
+            "body": text,
+            "body_en": text,
+            **({"author": "Ann Émile"} if name != "empty" else {}),
+        }
+        for name, text in texts.items()
     ]
+
+
+def _read_back(ix) -> tuple[dict, dict, list]:
+    """What Whoosh's reader finds in an index: per term its info and every posting (document,
+    weight, raw and decoded value, its block's stats); field lengths; stored fields."""
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        terms = {}
+        for fieldname, btext in reader.all_terms():
+            fmt = ix.schema[fieldname].format
+            info = reader.term_info(fieldname, btext)
+            rows = []
+            m = reader.postings(fieldname, btext)
+            while m.is_active():
+                value = m.value()
+                decoded = fmt.decode_positions(value) if fmt.supports("positions") else None
+                block = (m.block_max_id(), m.block_max_weight(), m.block_min_length(),
+                         m.block_max_length())  # fmt: skip
+                rows.append((m.id(), m.weight(), value, decoded, block))
+                m.next()
+            stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                     info.max_weight(), info.min_id(), info.max_id())  # fmt: skip
+            terms[fieldname, btext] = (stats, rows)
+        docs = range(reader.doc_count_all())
+        names = ix.schema.names()
+        lengths = {n: ([reader.doc_field_length(d, n) for d in docs], reader.field_length(n))
+                   for n in names}  # fmt: skip
+        return terms, lengths, [reader.stored_fields(d) for d in docs]
+
+
+def _codec(name: str) -> Any:
+    """A codec with small blocks (terms of several blocks in a small corpus)."""
+    if name == "w3":
+        from whoosh.codec.whoosh3 import W3Codec
+
+        return W3Codec(blocklimit=4)
+    index_codec = pytest.importorskip("reader.core.index_codec")
+    return index_codec.codec_classes()[0](blocklimit=4)
+
+
+def _build(path: Path, writer_class, docs: list[dict], codec: str) -> Any:
+    """An index of `docs` written by one writer."""
+    from whoosh.index import create_in
+
+    path.mkdir()
+    ix = create_in(str(path), index_module.build_schema())
+    writer = writer_class(ix, compound=False, codec=_codec(codec))
+    for fields in docs:
+        writer.add_document(**fields)
+    writer.commit()
+    return ix
+
+
+@pytest.mark.parametrize("codec", ["w3", "array"])
+def test_fast_writer_writes_what_whoosh_writes(
+    workspace: Workspace, tmp_path: Path, monkeypatch, codec: str
+) -> None:
+    """Every term, posting (weights, positions), block, term info and field length of the
+    fast writer is the stock SegmentWriter's (small blocks and chunks: every path runs)."""
+    from whoosh.writing import SegmentWriter
+
+    monkeypatch.setattr(index_writer, "CHUNK_TOKENS", 50)
+    docs = [index_module.document_fields(workspace.corpus.load(i.id))
+            for i in workspace.corpus.infos()] + _extra_documents()  # fmt: skip
+    fast_writer = index_writer.fast_writer_class()
+    fast = _read_back(_build(tmp_path / "fast", fast_writer, docs, codec))
+    stock = _read_back(_build(tmp_path / "stock", SegmentWriter, docs, codec))
+    assert fast[0].keys() == stock[0].keys()
+    for key, found in fast[0].items():
+        assert found == stock[0][key], key
+    assert fast[1:] == stock[1:]
+    # not vacuous: every field kind, multi-block terms, long values, wide positions
+    fields = {name for name, _ in fast[0]}
+    assert {"body", "body_en", "body_de", "title", "author", "id", "lang"} <= fields
+    rows = [row for _stats, found in fast[0].values() for row in found]
+    assert max(len(found) for _s, found in fast[0].values()) > 4
+    assert any(row[3] and len(row[2]) > 255 for row in rows)  # pickled as BINBYTES
+    assert {row[2][0] for row in rows if row[3]} == {1, 2, 4}  # every delta width
+    assert not any(fast[1]["body_en"][0][-2:])  # stop words only, empty: no length
+    assert all(fast[1]["body_en"][0][-5:-2]) and fast[1]["body_en"][1] > 70_000
+
+
+@pytest.mark.parametrize("codec", ["w3", "array"])
+def test_merged_segments_are_written_like_whoosh(
+    workspace: Workspace, tmp_path: Path, monkeypatch, codec: str
+) -> None:
+    """A commit that merges segments (read a block at a time, with a deletion) into a segment
+    of new documents (the one-pass path) writes what the stock writer writes."""
+    from whoosh.index import create_in
+    from whoosh.writing import SegmentWriter
+
+    monkeypatch.setattr(index_writer, "CHUNK_TOKENS", 50)
+    docs = [index_module.document_fields(workspace.corpus.load(i.id))
+            for i in workspace.corpus.infos()] + _extra_documents()[:2]  # fmt: skip
+    found = []
+    for name, writer_class in [
+        ("fast", index_writer.fast_writer_class()),
+        ("stock", SegmentWriter),
+    ]:
+        (tmp_path / name).mkdir()
+        ix = create_in(str(tmp_path / name), index_module.build_schema())
+        for last, batch in enumerate((docs[:2], docs[2:4], docs[4:]), -2):
+            writer = writer_class(ix, compound=False, codec=_codec(codec))
+            if not last:
+                writer.delete_by_term("id", docs[2]["id"])  # a deletion in a merged segment
+            for fields in batch:
+                writer.add_document(**fields)
+            writer.commit(merge=False, optimize=not last)
+        found.append(_read_back(ix))
+    fast, stock = found
+    assert fast == stock
+    assert len(fast[2]) == len(docs) - 1
+    assert fast[2][0]["id"] == docs[4]["id"]  # the merge put the old documents after the new
+
+
+def test_pool_sorts_out_of_order_postings(tmp_path: Path) -> None:
+    """Postings added one at a time, out of order, come out by document, merged with the
+    one-pass postings of the same field."""
+    from whoosh.index import create_in
+    from whoosh.system import pack_uint
+
+    (tmp_path / "ix").mkdir()
+    ix = create_in(str(tmp_path / "ix"), index_module.build_schema())
+    writer = index_writer.fast_writer_class()(ix, compound=False)
+    for n, text in enumerate(["alpha beta", "beta", "gamma", "beta alpha"]):
+        writer.add_document(id=str(n), body=text, body_en=text)
+    fmt = ix.schema["body"].format
+    writer.pool.add(("body", b"beta", 2, 2.0, fmt.encode([5, 9])))
+    writer.pool.add(("body", b"alpha", 2, 1.0, fmt.encode([3])))
+    writer.pool.add(("body", b"omega", 3, 1.0, fmt.encode([7])))
+    writer.pool.add(("body", b"omega", 1, 1.0, fmt.encode([4])))
+    writer.pool.add(("tag", b"claim", 3, 2.0, pack_uint(2)))  # this field's only postings
+    writer.pool.add(("tag", b"claim", 1, 1.0, pack_uint(1)))
+    writer.commit()
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+
+        def postings(term: bytes, field: str = "body") -> list[tuple[int, float, Any]]:
+            m = reader.postings(field, term)
+            found = []
+            while m.is_active():
+                value = fmt.decode_positions(m.value()) if field == "body" else m.value()
+                found.append((m.id(), m.weight(), value))
+                m.next()
+            return found
+
+        assert postings(b"alpha") == [(0, 1.0, [0]), (2, 1.0, [3]), (3, 1.0, [1])]
+        assert postings(b"beta") == [(0, 1.0, [1]), (1, 1.0, [0]), (2, 2.0, [5, 9]),
+                                     (3, 1.0, [0])]  # fmt: skip
+        assert postings(b"omega") == [(1, 1.0, [4]), (3, 1.0, [7])]
+        assert postings(b"claim", "tag") == [(1, 1.0, pack_uint(1)), (3, 2.0, pack_uint(2))]
+        assert [t for f, t in reader.all_terms() if f == "body"] == [
+            b"alpha", b"beta", b"gamma", b"omega"]  # fmt: skip
 
 
 def test_a_new_corpus_is_read_once(workspace: Workspace, monkeypatch) -> None:
@@ -263,6 +463,8 @@ def test_a_small_update_adds_a_segment_without_merging(
 def test_multiprocess_writer(workspace: Workspace) -> None:
     stats = update_index(workspace, procs=2)
     assert (stats.added, stats.total) == (4, 4)
+    segments = index_module.open_index(workspace)._segments()
+    assert segments and {type(s.codec()).__name__ for s in segments} == {"ArrayCodec"}
     assert ids(search(workspace, "Rückerstattung")) == ["003"]
     assert ids(search(workspace, '"24 hours"')) == ["000"]
     assert index_module.optimize_index(workspace) >= 1
