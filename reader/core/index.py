@@ -1,7 +1,8 @@
 """The Whoosh full-text index of a workspace: schema, analyzers, incremental updates, locking.
 
-The index is derived data: it can always be rebuilt from the corpus. Nothing outside this
-module, `reader.core.index_writer` and `reader.core.search` imports whoosh.
+The index is derived data: it can always be rebuilt from the corpus. Whoosh stays behind the
+search modules: this one, `index_writer` and `index_codec` (writing), `search` and `ranking`
+(querying); nothing else imports it.
 
 Every body is indexed twice: in `body` (accent-folded, lowercased, unstemmed, with positions
 for phrases, like `title` and `author`) and in `body_<lang>` (its language's Snowball
@@ -13,9 +14,11 @@ points of `Document.text`.
 Indexing speed: the writer (`reader.core.index_writer`) splits a text once for all the
 fields that index it and maps each raw word to its term through a dict (built from the field
 analyzer's own filters, so the terms are exactly the analyzer's); postings are sorted with
-numpy and written a block at a time in Whoosh's format, positions in a compact encoding
-(`CompactPositions`). Documents are indexed as the corpus scan reads them, and a full build
-of 4,000+ documents uses two worker processes.
+numpy and written a block at a time, as arrays (`reader.core.index_codec`, which ranking
+reads straight into numpy), positions in a compact encoding (`CompactPositions`). Documents
+are indexed as the corpus scan reads them, and a full build of 4,000+ documents uses two
+worker processes. Segments are never merged into one on purpose: ranking is not slowed by
+a few of them, and Whoosh merges the small ones as they pile up.
 
 Tags are not indexed: `tag:claim` is resolved at query time from the annotation store, so the
 filter is never stale (see `reader.core.search`).
@@ -624,14 +627,3 @@ def update_index(
     stats.total = len(indexed) + stats.added - stats.removed  # without opening a new reader
     stats.seconds = time.perf_counter() - started
     return stats
-
-
-def optimize_index(ws: Workspace) -> int:
-    """Merge the index into one segment; return the number of segments before."""
-    ix = open_index(ws)
-    before = len(ix._segments())
-    if before > 1:
-        with _write_lock(ix):
-            _writer(ix).commit(optimize=True)
-        forget_index(ws)
-    return before

@@ -1,14 +1,14 @@
 """Whoosh segment writers that index faster: one analysis pass per text, postings built with
-numpy and written a block at a time.
+numpy and written a block at a time in the array codec's layout.
 
 Part of the index (`reader.core.index`). A field whose analyzer is a plain chain of the
 parts `word_analysis` knows (all of ours) is indexed by looking each token up in a dict of
 raw word -> term id: a document costs one `TOKEN.findall` (shared by the fields indexing the
 same text) and a list of term ids per field. At commit the ids are sorted into postings with
-numpy, and each block of postings is pickled from byte buffers laid out with numpy (Whoosh's
-W3 layout, or `reader.core.index_codec`'s array layout), so the Python work is per block,
-not per posting. Other fields, and segments merged in, go through Whoosh's `field.index` /
-reader postings (`SegmentPool.add`).
+numpy, and each block of postings is cut from byte buffers laid out with numpy in
+`reader.core.index_codec`'s array layout, so the Python work is per block, not per posting.
+Other fields, and segments merged in, go through Whoosh's `field.index` / reader postings
+(`SegmentPool.add`).
 
 Pinned to whoosh3 3.54's writer internals (W3FieldWriter, OrderedHashWriter, the W3 block
 info and term info layouts); `tests/unit/test_index.py` checks the result against Whoosh's
@@ -40,11 +40,8 @@ CHUNK_TOKENS = 1 << 18  # tokens turned into postings at a time when writing a f
 # W3TermInfo's struct, then the extent of the postings (pack_long + pack_int).
 _TERMINFO = Struct("!BfIBBfIIqi")
 _BLOCK_LENGTH = Struct("!i")
-_LONG_BYTES = Struct("<I")
 _LENGTHS = Struct("!ii")  # whoosh.filedb.filetables._lengths: a hash record's key/value sizes
 _MAGIC = b"W3Bl"  # whoosh.codec.whoosh3.WHOOSH3_HEADER_MAGIC
-_DATA_START = b"\x80\x04("  # pickle: protocol 4, MARK (the ids tuple)
-_DATA_END = b"\x87."  # pickle: TUPLE3 (ids, weights, values), STOP
 
 
 def word_analysis(analyzer: Any) -> tuple[bool, Callable[[str], str | None], bool] | None:
@@ -467,43 +464,6 @@ def _positions_values(
     return out.tobytes(), offsets
 
 
-def _bytes_records(values: bytes, offsets: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """Values (back to back, from `offsets`) as pickled bytes objects (SHORT_BINBYTES or
-    BINBYTES opcodes), back to back, and where each starts (then the end)."""
-    import numpy as np
-
-    size = np.diff(offsets)
-    head = np.where(size < 256, 2, 5)
-    starts = np.zeros(len(size) + 1, np.int64)
-    np.cumsum(head + size, out=starts[1:])
-    out = np.empty(starts[-1], np.uint8)
-    at = starts[:-1]
-    out[at] = np.where(head == 2, ord("C"), ord("B"))
-    for byte in range(4):  # the length: 1 byte (SHORT_BINBYTES) or 4 little-endian (BINBYTES)
-        some = head > 2 if byte else slice(None)
-        out[at[some] + 1 + byte] = (size[some] >> (8 * byte)) & 0xFF
-    body = np.repeat(at + head - offsets[:-1], size) + np.arange(offsets[-1])
-    out[body] = np.frombuffer(values, np.uint8)
-    return out.tobytes(), starts
-
-
-def _int_records(numbers: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """Non-negative ints (< 2**31) as pickle opcodes (BININT1 / BININT2 / BININT), back to
-    back, and where each starts (then the end)."""
-    import numpy as np
-
-    size = np.where(numbers < 1 << 8, 2, np.where(numbers < 1 << 16, 3, 5))
-    offsets = np.zeros(len(numbers) + 1, np.int64)
-    np.cumsum(size, out=offsets[1:])
-    out = np.empty(offsets[-1], np.uint8)
-    at = offsets[:-1]
-    out[at] = np.where(size == 2, ord("K"), np.where(size == 3, ord("M"), ord("J")))
-    for byte in range(4):
-        some = size > byte + 1 if byte else slice(None)
-        out[at[some] + 1 + byte] = (numbers[some] >> (8 * byte)) & 0xFF
-    return out.tobytes(), offsets
-
-
 # Writing -----------------------------------------------------------------------------------
 def _length_bytes(pdr: Any, fieldname: str, field: Any, doccount: int) -> np.ndarray:
     """Every document's byte-encoded length in the field (0: none), from the segment's
@@ -520,21 +480,12 @@ def _length_bytes(pdr: Any, fieldname: str, field: Any, doccount: int) -> np.nda
     return np.fromiter(map(column.__getitem__, range(doccount)), np.uint8, doccount)
 
 
-def block_layout(codec: Any) -> str:
-    """How `codec` lays out a block of postings: "w3" (Whoosh's W3Codec) or "array"
-    (`reader.core.index_codec`'s ArrayCodec); TypeError for another codec."""
-    from whoosh.codec.whoosh3 import W3Codec
+def _check_codec(codec: Any) -> None:
+    """The writer lays out blocks as `reader.core.index_codec`'s ArrayCodec does."""
+    from reader.core.index_codec import codec_classes
 
-    if type(codec) is W3Codec:
-        return "w3"
-    try:
-        from reader.core.index_codec import codec_classes
-    except ImportError:
-        pass
-    else:
-        if type(codec) is codec_classes()[0]:
-            return "array"
-    raise TypeError(f"the fast writer cannot write {type(codec).__name__} segments")
+    if type(codec) is not codec_classes()[0]:
+        raise TypeError(f"the fast writer writes ArrayCodec segments, not {type(codec).__name__}")
 
 
 def write_field(
@@ -600,9 +551,8 @@ def _write_postings(fw: Any, p: Postings, fixed: int | None, lengths: np.ndarray
     bmin, tmin = np.minimum.reduceat(nonzero, bstart), np.minimum.reduceat(nonzero, tstart)
     bmin[bmin == 256] = 0
     tmin[tmin == 256] = 0
-    encode = _w3_blocks if block_layout(fw._codec) == "w3" else _array_blocks
     blocks = zip(
-        encode(p, fixed, bstart, bend, kinds),
+        _array_blocks(p, fixed, bstart, bend, kinds),
         (bnum == nblocks[bterm] - 1).tolist(),  # the term's last block
         (bend - bstart).tolist(),
         p.doc[bend - 1].tolist(),
@@ -649,53 +599,6 @@ def _write_postings(fw: Any, p: Postings, fixed: int | None, lengths: np.ndarray
         [prefix + p.terms[t] for t in p.term[tstart].tolist()],
         [_TERMINFO.pack(0, *stats, *extent) for *stats, extent in infos],
     )
-
-
-def _w3_blocks(
-    p: Postings, fixed: int | None, bstart: np.ndarray, bend: np.ndarray, kinds: np.ndarray
-) -> Iterator[bytes]:
-    """Each block's data as W3PostingsWriter pickles it: (ids delta-coded from the block's
-    start, weights (None / a float / a tuple), values (a tuple of bytes; joined when of fixed
-    size; None when empty)), built from opcodes laid out with numpy."""
-    import numpy as np
-
-    delta = p.doc.copy()
-    delta[1:] -= p.doc[:-1]
-    delta[bstart] = p.doc[bstart]
-    ids, ioff = _int_records(delta)
-    n = len(p.doc)
-    records = np.empty((n, 9), np.uint8)
-    records[:, 0] = ord("G")  # BINFLOAT: a big-endian double
-    records[:, 1:] = p.weight.astype(">f8").view(np.uint8).reshape(n, 8)
-    weights = records.tobytes()
-    if fixed is None:
-        values, voff = _bytes_records(p.values, p.offsets)  # type: ignore[arg-type]
-    else:
-        values, voff = p.values, np.arange(n + 1) * fixed
-    vals = b"N"
-    for ia, ib, kind, wa, wb, va, vb in zip(
-        ioff[bstart].tolist(),
-        ioff[bend].tolist(),
-        kinds.tolist(),
-        (9 * bstart).tolist(),
-        (9 * bend).tolist(),
-        voff[bstart].tolist(),
-        voff[bend].tolist(),
-        strict=True,
-    ):
-        if kind == 0:
-            wpart = b"N"
-        elif kind == 1:
-            wpart = weights[wa : wa + 9]
-        else:
-            wpart = b"(" + weights[wa:wb] + b"t"
-        if fixed is None:
-            vals = b"(" + values[va:vb] + b"t"
-        elif fixed:
-            size = vb - va
-            head = b"C" + bytes((size,)) if size < 256 else b"B" + _LONG_BYTES.pack(size)
-            vals = head + values[va:vb]
-        yield b"".join((_DATA_START, ids[ia:ib], b"t", wpart, vals, _DATA_END))
 
 
 def _array_blocks(
@@ -758,9 +661,9 @@ def fast_writer_class():
 
     class FastSegmentWriter(SegmentWriter):
         def __init__(self, ix: Any, **kwargs: Any) -> None:
-            from whoosh.codec import default_codec
+            from reader.core.index_codec import codec_classes
 
-            block_layout(kwargs.get("codec") or default_codec())  # one this writer can write
+            _check_codec(kwargs.setdefault("codec", codec_classes()[0]()))
             super().__init__(ix, **kwargs)
             self.pool = SegmentPool()
 

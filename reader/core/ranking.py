@@ -39,7 +39,7 @@ class Match:
 class Context:
     """What ranking needs of one searcher (one index generation), built once and kept."""
 
-    searcher: Any
+    searcher_ref: weakref.ref  # not the searcher itself: that would keep it alive forever
     size: int  # document numbers 0..size-1, deleted ones included
     live: np.ndarray
     langs: list[str]
@@ -48,13 +48,12 @@ class Context:
     postings: OrderedDict = field(default_factory=OrderedDict)
     cached: int = 0  # postings held in `postings`
 
+    @property
+    def searcher(self) -> Any:
+        return self.searcher_ref()
+
     def empty(self) -> Match:
         return Match(np.zeros(self.size, bool), np.zeros(self.size))
-
-    def lang_count(self, lang: str) -> int:
-        if lang not in self.langs:
-            return 0
-        return int(np.count_nonzero((self.lang_of == self.langs.index(lang)) & self.live))
 
     def facets(self, mask: np.ndarray) -> dict[str, int]:
         """Matching documents per language."""
@@ -94,7 +93,7 @@ def _new_context(searcher) -> Context:
         if leaf.has_deletions():
             gone = np.fromiter(leaf.deleted_docs_set, np.int64)
             live[gone + offset] = False
-    ctx = Context(searcher, size, live, [], np.full(size, -1, np.int32))
+    ctx = Context(weakref.ref(searcher), size, live, [], np.full(size, -1, np.int32))
     for btext in reader.lexicon("lang"):
         docs, _ = term_postings(ctx, "lang", btext)
         ctx.lang_of[docs] = len(ctx.langs)

@@ -11,11 +11,15 @@ Phrases match in the unstemmed `body` (and the title): the stemmed fields keep n
 `tag:` is resolved at query time from the annotation store, never from the index, so the
 filter is never stale: tagging a passage needs no reindex.
 
+Matching, ranking (Whoosh's BM25F), totals and facets come from `reader.core.ranking`, which
+scores whole posting lists at once with numpy.
+
 Highlights are found at query time in the clean text stored in the index, for the shown hits
-only: each distinct word of the text goes through the same (cached) analysis as the index, so
-stemmed, folded, prefix, wildcard and fuzzy matches are all marked, and every offset is a code
-point of `Document.text`. (Storing character offsets in the postings instead made indexing
-several times slower and the index much larger.)
+only: the words of the text go through the same (cached) analysis as the index, so stemmed,
+folded, prefix, wildcard and fuzzy matches are all marked, and every offset is a code point
+of `Document.text`. For plain words only the tokens that start like a query term are looked
+at. (Storing character offsets in the postings instead made indexing several times slower
+and the index much larger.)
 """
 
 from __future__ import annotations

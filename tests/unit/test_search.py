@@ -410,3 +410,21 @@ def test_word_highlights_equal_analysing_every_token(ws: Workspace) -> None:
                 or ("title", term_cache(None)[m.group()]) in terms
             ]
             assert highlighter.spans(text, doc.lang) == expected, (info.id, word)
+
+
+def test_ranking_context_goes_with_its_searcher(ws: Workspace) -> None:
+    """A reindex makes a new searcher; the old one's ranking context (its postings cache)
+    must not outlive it."""
+    import gc
+
+    from reader.core import ranking
+    from reader.core.index import forget_index, searching
+
+    with searching(ws) as searcher:
+        ranking.context(searcher)
+    before = len(ranking._contexts)
+    forget_index(ws)  # as after a reindex: the cached searcher is closed and dropped
+    del searcher
+    gc.collect()
+    assert len(ranking._contexts) == before - 1
+    assert search(ws, "tesla").total  # a new searcher, a new context
