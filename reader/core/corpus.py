@@ -39,20 +39,17 @@ _COMMIT_EVERY = 1.0  # seconds between catalog commits during a scan
 class ScanResult:
     """The corpus after a scan: its documents, skipped files, and what changed."""
 
-    rows: dict[str, tuple] = field(repr=False)  # id -> its catalog row (_COLUMNS)
+    sha256s: dict[str, str]  # id -> sha256 of every document
     skipped: list[Skipped]
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    load: Callable[[], list[DocumentInfo]] = field(default=list, repr=False)
 
     @cached_property
     def documents(self) -> list[DocumentInfo]:
-        """The documents by id (built on first use: a rescan that only checks for changes
-        need not make 20,000 objects)."""
-        return [_info(self.rows[doc_id]) for doc_id in sorted(self.rows)]
-
-    def sha256s(self) -> dict[str, str]:
-        """id -> sha256 of every document."""
-        return {doc_id: row[2] for doc_id, row in self.rows.items()}
+        """The documents by id, read from the catalog on first use (a rescan that only
+        looks for changes need not build 20,000 objects)."""
+        return self.load()
 
 
 def _info(row: tuple) -> DocumentInfo:
@@ -109,9 +106,13 @@ class Corpus:
         """The documents of the last scan, by id, without reading any file (scans if never)."""
         with self._db() as db:
             scanned = db.execute("SELECT 1 FROM meta WHERE key='scanned'").fetchone()
-            rows = db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY id").fetchall()
         if scanned is None:
             return self.scan().documents
+        return self._catalog_infos()
+
+    def _catalog_infos(self) -> list[DocumentInfo]:
+        with self._db() as db:
+            rows = db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY id").fetchall()
         return [_info(row) for row in rows]
 
     def info(self, doc_id: str) -> DocumentInfo | None:
@@ -138,9 +139,9 @@ class Corpus:
         skipped = [e for e in entries if isinstance(e, Skipped)]
         files = [e for e in entries if isinstance(e, Candidate)]
         with self._db() as db:
-            rows = db.execute(f"SELECT {_COLUMNS}, mtime_ns, size FROM documents").fetchall()
-            known = {row[0]: (row[-2], row[-1], row[2]) for row in rows}
-            current = {row[0]: row[:-2] for row in rows}
+            rows = db.execute("SELECT id, mtime_ns, size, sha256 FROM documents").fetchall()
+            known = {row[0]: row[1:] for row in rows}
+            shas = {row[0]: row[3] for row in rows}
             stored = False
             seen: set[str] = set()
             changed: list[str] = []
@@ -161,7 +162,8 @@ class Corpus:
                         skipped.append(Skipped(Path(file.path), str(exc)))
                     else:
                         seen.add(file.id)
-                        current[doc.id] = self._store(db, doc, stat.st_mtime_ns, stat.st_size)
+                        self._store(db, doc, stat.st_mtime_ns, stat.st_size)
+                        shas[doc.id] = doc.sha256
                         stored = True
                         if not old or old[2] != doc.sha256:
                             changed.append(file.id)
@@ -178,35 +180,34 @@ class Corpus:
                 db.executemany("DELETE FROM documents WHERE id=?", [(i,) for i in removed])
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('scanned', '1')")
             for doc_id in removed:
-                del current[doc_id]
+                del shas[doc_id]
             db.commit()
             if stored or removed:
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # keep the main file complete
         skipped.sort(key=lambda s: str(s.path))
-        self.last_scan = ScanResult(current, skipped, changed, removed)
+        self.last_scan = ScanResult(shas, skipped, changed, removed, self._catalog_infos)
         return self.last_scan
 
     @staticmethod
-    def _store(db: sqlite3.Connection, doc: Document, mtime_ns: int, size: int) -> tuple:
-        """Write one document's catalog entry; return its row (_COLUMNS)."""
+    def _store(db: sqlite3.Connection, doc: Document, mtime_ns: int, size: int) -> None:
         info = doc.info
-        row = (
-            info.id,
-            str(info.path),
-            info.sha256,
-            info.title,
-            info.lang,
-            info.date,
-            info.author,
-            info.paragraphs,
-            info.sentences,
-        )
         db.execute(
             f"INSERT OR REPLACE INTO documents ({_COLUMNS}, mtime_ns, size) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (*row, mtime_ns, size),
+            (
+                info.id,
+                str(info.path),
+                info.sha256,
+                info.title,
+                info.lang,
+                info.date,
+                info.author,
+                info.paragraphs,
+                info.sentences,
+                mtime_ns,
+                size,
+            ),
         )
-        return row
 
     # Loading ------------------------------------------------------------------------------
     def load(self, doc_id: str) -> Document:

@@ -549,7 +549,7 @@ class _Update:
                 progress=scan_progress, cancelled=cancelled, on_document=self.write
             )
             if not (cancelled and cancelled()):
-                wanted = scan.sha256s()
+                wanted = scan.sha256s
                 for doc_id in sorted(set(indexed) - set(wanted)):
                     self.delete(doc_id)
                 todo = [
