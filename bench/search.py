@@ -174,19 +174,22 @@ def main() -> int:
     r_med, r_p95, _ = timings(whoosh_search(ws), queries)
     print(f"search again (postings cached): median {r_med:6.2f} ms  p95 {r_p95:6.2f} ms")
 
-    info = ws.corpus.infos()[len(ws.corpus.infos()) // 2]
-    path = ws.corpus_root / info.id
-    path.write_text(path.read_text(encoding="utf-8") + "\nA quokka was seen.\n", "utf-8")
-    started = time.perf_counter()
-    one = update_index(ws)
-    update_s = time.perf_counter() - started
-    assert one.updated == 1, one
-    started = time.perf_counter()
-    ws.corpus.scan()
-    rescan_s = time.perf_counter() - started
+    updates, rescans = [], []
+    infos = ws.corpus.infos()
+    for k in range(5):  # five edits, one document each (each adds a small segment)
+        path = ws.corpus_root / infos[len(infos) // 2 + k].id
+        path.write_text(path.read_text(encoding="utf-8") + "\nA quokka was seen.\n", "utf-8")
+        started = time.perf_counter()
+        one = update_index(ws)
+        updates.append(time.perf_counter() - started)
+        assert one.updated == 1, one
+        started = time.perf_counter()
+        ws.corpus.scan()
+        rescans.append(time.perf_counter() - started)
+    update_s = statistics.median(updates)
     print(
-        f"one changed document (update_index):    {update_s:8.3f} s   "
-        f"(of which the corpus rescan ~{rescan_s:.3f} s)"
+        f"one changed document (update_index): median {update_s:.3f} s, max {max(updates):.3f} s"
+        f" of 5 (the corpus rescan alone: median {statistics.median(rescans):.3f} s)"
     )
     size = folder_mb(ws.index_dir)
     rss = peak_rss_mb()
@@ -216,7 +219,8 @@ def main() -> int:
     print("\ntargets: search p95 <= 20 ms, one-document update <= 0.5 s, full index <= 30 s")
     print(
         f"  p95 {o_p95:.1f} ms {'ok' if o_p95 <= 20 else 'MISSED'}; "
-        f"update {update_s:.2f} s {'ok' if update_s <= 0.5 else 'MISSED'}; "
+        f"update {update_s:.2f} s (max {max(updates):.2f}) "
+        f"{'ok' if max(updates) <= 0.5 else 'MISSED'}; "
         f"full index {index_s:.1f} s {'ok' if index_s <= 30 else 'MISSED'}"
     )
     return 0
