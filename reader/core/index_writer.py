@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 # Whoosh's RegexTokenizer default pattern `[\w\*]+(\.?[\w\*]+)*`, rewritten to match the same
 # tokens faster: the first run takes every word character, so a further run needs the dot.
 TOKEN = re.compile(r"[\w*]+(?:\.[\w*]+)*")
-FLUSH_BYTES = 1 << 22  # postings buffered before a file write
 PACK_TOKENS = 1 << 20  # term ids kept in a list (fast to extend) before packing them
 CHUNK_TOKENS = 1 << 18  # tokens turned into postings at a time when writing a field
 

@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     from reader.core.workspace import Workspace
 
 FILTER_FIELDS = ("lang", "date", "author", "tag", "id", "title")
-TEXT_FIELDS = ("title", *BODY_FIELDS)
 # Stemmers that may change how a word starts (Arabic strips prefixes); the others only
 # rewrite endings, which lets the highlighter skip the words that start otherwise.
 PREFIX_STEMMERS = frozenset({"ar"})
