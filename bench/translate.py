@@ -86,15 +86,15 @@ FIRST_TRANSLATION = """
 import json, sys, time
 started = time.perf_counter()
 from reader.core.workspace import Workspace
-from reader.core.ingest import document_from_text
+from reader.core.documents.ingest import document_from_text
 ws = Workspace.open(sys.argv[1])
 doc = document_from_text("Bonjour le monde. Le chat dort sur la table.", "x.txt")
 ready = time.perf_counter()
-from reader.core.models import argos, installed_models
+from reader.core.translation.models import argos, installed_models
 argos(ws)
 import ctranslate2
 imported = time.perf_counter()
-from reader.core.translation import backend_for, translate_document
+from reader.core.translation.service import backend_for, translate_document
 backend_for(ws, installed_models(ws)[0]).load()
 loaded = time.perf_counter()
 translate_document(ws, doc)
@@ -115,9 +115,9 @@ def main() -> int:
 
     import ctranslate2
 
-    from reader.core.ingest import document_from_text
-    from reader.core.models import install_model_file
-    from reader.core.translation import (
+    from reader.core.documents.ingest import document_from_text
+    from reader.core.translation.models import install_model_file
+    from reader.core.translation.service import (
         backend_for,
         cached_translation,
         clear_cache,

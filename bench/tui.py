@@ -239,7 +239,7 @@ async def _keys(ws: Workspace, doc_id: str, presses: int) -> tuple[list[float], 
 def measure_keys(presses: int) -> tuple[list[float], int, bool]:
     from support.tiny_argos import build
 
-    from reader.core.models import install_model_file
+    from reader.core.translation.models import install_model_file
 
     folder = Path(tempfile.mkdtemp(prefix="reader-bench-keys-"))
     (folder / "long_fr.txt").write_text(_french(2000), encoding="utf-8")

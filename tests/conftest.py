@@ -66,6 +66,6 @@ def tiny_argosmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def tiny_model(workspace: Workspace, tiny_argosmodel: Path):
     """The tiny fr->en model installed into the workspace's argos folder; its ModelInfo."""
-    from reader.core.models import install_model_file
+    from reader.core.translation.models import install_model_file
 
     return install_model_file(workspace, tiny_argosmodel)

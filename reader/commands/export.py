@@ -7,9 +7,9 @@ from contextlib import suppress
 from pathlib import Path
 
 from reader.commands._common import add_corpus_options, workspace
-from reader.core.annotations import TAGS
 from reader.core.errors import ReaderError
-from reader.core.export import FORMATS
+from reader.core.exchange.export import FORMATS
+from reader.core.tags.annotations import TAGS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reader.core.export import export
+    from reader.core.exchange.export import export
 
     ws = workspace(args)
     if args.format == "qdpx" and not args.output:

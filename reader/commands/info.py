@@ -22,8 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def gather(ws: Workspace) -> dict:
     """What `reader info` reports, as a dict."""
-    from reader.core.annotations import AnnotationStore
-    from reader.core.models import list_models
+    from reader.core.tags.annotations import AnnotationStore
+    from reader.core.translation.models import list_models
 
     scan = ws.corpus.scan()
     langs: dict[str, int] = {}

@@ -12,7 +12,7 @@ from reader.core.errors import ReaderError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from reader.core.models import ModelInfo
+    from reader.core.translation.models import ModelInfo
     from reader.core.workspace import Workspace
 
 
@@ -57,7 +57,7 @@ _parsers: dict[str, argparse.ArgumentParser] = {}
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from reader.core.models import list_models
+    from reader.core.translation.models import list_models
 
     models = list_models(workspace(args), available=args.available)
     if args.json:
@@ -92,7 +92,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_install(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from reader.core.models import install_model_file
+    from reader.core.translation.models import install_model_file
 
     target = args.target
     ws = workspace(args)
@@ -127,7 +127,7 @@ def _install_with_progress(
     """Download and install, with a progress bar when stderr is a terminal."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-    from reader.core.models import install_model
+    from reader.core.translation.models import install_model
 
     if not console.is_terminal:
         return install_model(ws, from_code, to_code)
@@ -150,7 +150,7 @@ def _install_with_progress(
 def run_remove(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from reader.core.models import remove_model
+    from reader.core.translation.models import remove_model
 
     remove_model(workspace(args), args.from_code.lower(), args.to_code.lower())
     Console().print(f"Removed the {args.from_code}→{args.to_code} model.", markup=False)

@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from reader.core.index import IndexLocked, index_exists, update_index
-    from reader.core.search import search
+    from reader.core.search.api import search
+    from reader.core.search.whoosh.index import IndexLocked, index_exists, update_index
 
     ws = workspace(args)
     err = Console(stderr=True, highlight=False)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from contextlib import suppress
 
 from reader.commands._common import add_corpus_options, print_json, workspace
-from reader.core.anchoring import STATUSES, find_quote
-from reader.core.annotations import TAGS, Annotation, AnnotationStore
 from reader.core.errors import ReaderError
+from reader.core.tags.anchoring import STATUSES, find_quote
+from reader.core.tags.annotations import TAGS, Annotation, AnnotationStore
 from reader.core.workspace import Workspace
 
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from reader.core.translation import ParagraphTranslation
+    from reader.core.translation.service import ParagraphTranslation
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from reader.core.translation import SameLanguage, clear_cache, language_name, translate_document
+    from reader.core.translation.service import (
+        SameLanguage,
+        clear_cache,
+        language_name,
+        translate_document,
+    )
 
     ws = workspace(args)
     err = Console(stderr=True, highlight=False)

@@ -158,6 +158,6 @@ class Workspace:
     # The corpus ----------------------------------------------------------------------------
     @cached_property
     def corpus(self):  # -> reader.core.corpus.Corpus (imported lazily: it pulls in ingest)
-        from reader.core.corpus import Corpus
+        from reader.core.documents.corpus import Corpus
 
         return Corpus(self)

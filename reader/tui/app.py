@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 from reader.core.workspace import Workspace
 
 if TYPE_CHECKING:
-    from reader.core.annotations import AnnotationStore
+    from reader.core.tags.annotations import AnnotationStore
 
 
 class ReaderApp(App[int]):
@@ -41,7 +41,7 @@ class ReaderApp(App[int]):
     def store(self) -> AnnotationStore:
         """The workspace's tag store, opened on first use (UI thread only)."""
         if self._store is None:
-            from reader.core.annotations import AnnotationStore
+            from reader.core.tags.annotations import AnnotationStore
 
             self._store = AnnotationStore(self.workspace)
         return self._store

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from reader.core.annotations import TAGS, AnnotationStore
+from reader.core.tags.annotations import TAGS, AnnotationStore
 from reader.core.workspace import Workspace
 
 

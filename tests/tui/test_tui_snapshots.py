@@ -8,7 +8,7 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from tui_helpers import DE, EN, FR, doc_id, settle
 
-from reader.core.annotations import AnnotationStore
+from reader.core.tags.annotations import AnnotationStore
 from reader.core.workspace import Workspace
 
 SIZE = (120, 40)

@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Input, Select, TextArea
 from tui_helpers import DE, EN, FR, doc_id, open_doc, settle
 
-from reader.core.annotations import AnnotationStore
+from reader.core.tags.annotations import AnnotationStore
 from reader.core.workspace import Workspace
 from reader.tui.screens.article import ArticleScreen
 from reader.tui.screens.library import LibraryScreen

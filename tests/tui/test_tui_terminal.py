@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reader.core.annotations import AnnotationStore
+from reader.core.tags.annotations import AnnotationStore
 from reader.core.workspace import Workspace
 
 TMUX = shutil.which("tmux")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tui_helpers import EN, FR, doc_id, open_doc, settle
 
-from reader.core.annotations import AnnotationStore
+from reader.core.tags.annotations import AnnotationStore
 from reader.core.workspace import Workspace
 from reader.tui.screens.article import ArticleScreen
 

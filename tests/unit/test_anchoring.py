@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reader.core.anchoring import (
+from reader.core.documents.ingest import document_from_text
+from reader.core.tags.anchoring import (
     ANCHORED,
     CONTEXT,
     MOVED,
@@ -17,7 +18,6 @@ from reader.core.anchoring import (
     make_selector,
     reanchor,
 )
-from reader.core.ingest import document_from_text
 
 ARTICLE = (
     "Elon Musk said the Roadster deposit was refunded within 24 hours. "

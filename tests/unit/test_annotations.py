@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from reader.cli import main
-from reader.core.annotations import (
+from reader.core.errors import ReaderError
+from reader.core.tags.annotations import (
     JSON_FIELDS,
     SCHEMA_VERSION,
     TAGS,
     AnnotationStore,
     integrity_check,
 )
-from reader.core.errors import ReaderError
 from reader.core.workspace import Workspace
 
 FIRST = "Elon Musk said the Roadster deposit was refunded within 24 hours."
@@ -232,7 +232,7 @@ def test_damaged_store_is_a_clear_error_and_untouched(small: Workspace) -> None:
 
 
 def test_migration_backs_up_an_older_store(small: Workspace, monkeypatch) -> None:
-    from reader.core import annotations
+    from reader.core.tags import annotations
 
     with AnnotationStore(small) as first:
         kept = _tag(small, first, CLAIM)

@@ -95,7 +95,11 @@ def test_cli_import_is_light():
 
 def test_core_never_imports_textual():
     core = REPO / "reader" / "core"
-    names = sorted(p.stem for p in core.glob("*.py") if p.stem != "__init__")
+    names = sorted(
+        ".".join(p.relative_to(core).with_suffix("").parts)
+        for p in core.rglob("*.py")
+        if p.stem != "__init__"
+    )
     modules = _modules_after("\n".join(f"import reader.core.{n}" for n in names))
     assert not any(m == "textual" or m.startswith("textual.") for m in modules)
     for path in core.rglob("*.py"):
@@ -111,7 +115,7 @@ def test_python_dash_m(tmp_path):
 
 
 def test_info_reports_corpus_data_counts_and_models(capsys, workspace, tiny_model):
-    from reader.core.annotations import AnnotationStore
+    from reader.core.tags.annotations import AnnotationStore
 
     doc = workspace.corpus.load(workspace.corpus.resolve_id("001"))
     with AnnotationStore(workspace) as store:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reader.core.annotations import AnnotationStore, integrity_check
+from reader.core.tags.annotations import AnnotationStore, integrity_check
 from reader.core.workspace import Workspace
 
 BURST = Path(__file__).resolve().parents[1] / "support" / "tag_burst.py"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from reader.cli import main
-from reader.core.annotations import AnnotationStore
-from reader.core.cache import TranslationCache
 from reader.core.errors import ReaderError
-from reader.core.export import CSV_FIELDS, FORMATS, atomic_path, collect, export, render
+from reader.core.exchange.export import CSV_FIELDS, FORMATS, atomic_path, collect, export, render
+from reader.core.tags.annotations import AnnotationStore
+from reader.core.translation.cache import TranslationCache
 from reader.core.workspace import Workspace
 
 XSD = Path(__file__).resolve().parents[1] / "support" / "Project-mrt2019.xsd"

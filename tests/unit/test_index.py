@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from reader.cli import main
-from reader.core import index as index_module
-from reader.core import index_writer
-from reader.core.index import IndexLocked, IndexStats, update_index
-from reader.core.search import search
+from reader.core.search.api import search
+from reader.core.search.whoosh import index as index_module
+from reader.core.search.whoosh import writer as index_writer
+from reader.core.search.whoosh.index import IndexLocked, IndexStats, update_index
 from reader.core.workspace import Workspace
 
 
@@ -128,7 +128,7 @@ _HOLDER = textwrap.dedent(
     """
     import sys, time
     from reader.core.workspace import Workspace
-    from reader.core.index import update_index
+    from reader.core.search.whoosh.index import update_index
 
     def progress(done, total):
         if done == 1:  # hold the writer lock a while, once
@@ -307,7 +307,7 @@ def _read_back(ix) -> tuple[dict, dict, list]:
 
 def _codec() -> Any:
     """The index's codec with small blocks (terms of several blocks in a small corpus)."""
-    from reader.core.index_codec import codec_classes
+    from reader.core.search.whoosh.codec import codec_classes
 
     return codec_classes()[0](blocklimit=4)
 
@@ -447,7 +447,7 @@ def test_pool_sorts_out_of_order_postings(tmp_path: Path) -> None:
 
 
 def test_a_new_corpus_is_read_once(workspace: Workspace, monkeypatch) -> None:
-    from reader.core import corpus as corpus_module
+    from reader.core.documents import corpus as corpus_module
 
     reads: list[Path] = []
     real = corpus_module.read_document

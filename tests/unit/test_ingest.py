@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from reader.core.clean import clean_text, decode
-from reader.core.ingest import SkipFile, document_from_text, ingest, read_document, shorten
+from reader.core.documents.clean import clean_text, decode
+from reader.core.documents.ingest import (
+    SkipFile,
+    document_from_text,
+    ingest,
+    read_document,
+    shorten,
+)
 from reader.core.workspace import Workspace, bundled_corpus
 
 SEED_META = {

@@ -20,7 +20,7 @@ from support.tiny_argos import build
 
 from reader.cli import main
 from reader.core.errors import ReaderError
-from reader.core.models import (
+from reader.core.translation.models import (
     BadPackage,
     ModelInfo,
     OfflineError,
@@ -358,9 +358,9 @@ def test_argos_folders_stay_in_the_workspace(tmp_path: Path, tiny_argosmodel: Pa
 import sys
 import reader.cli, reader.commands.translate, reader.commands.models
 from reader.core.workspace import Workspace
-from reader.core.translation import cached_translation, passage_translation
-from reader.core.models import install_model_file, list_models
-from reader.core.ingest import document_from_text
+from reader.core.translation.service import cached_translation, passage_translation
+from reader.core.translation.models import install_model_file, list_models
+from reader.core.documents.ingest import document_from_text
 ws = Workspace.open({str(corpus)!r})
 doc = document_from_text("Bonjour le monde. Le chat dort.", "a.txt")
 print(cached_translation(ws, doc).to_json()["paragraphs"][0]["sentences"][0]["translation"])
@@ -368,7 +368,7 @@ print(passage_translation(ws, doc, 0, 5), list_models(ws))
 heavy = [m for m in ("argostranslate", "ctranslate2", "textual") if m in sys.modules]
 assert not heavy, heavy
 install_model_file(ws, {str(tiny_argosmodel)!r})
-from reader.core.translation import translate_document
+from reader.core.translation.service import translate_document
 print(translate_document(ws, doc).paragraphs[0].sentences[0].translation)
 """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "ARGOS_", "READER_"))}

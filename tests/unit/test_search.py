@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from reader.cli import main
-from reader.core import search as search_module
-from reader.core.index import update_index
-from reader.core.search import match_spans, search, syntax_error
+from reader.core.search import api as search_module
+from reader.core.search.api import match_spans, search, syntax_error
+from reader.core.search.whoosh.index import update_index
 from reader.core.workspace import Workspace, bundled_corpus
 
 
@@ -210,7 +210,7 @@ def test_tag_filter_is_resolved_at_query_time(ws: Workspace, monkeypatch) -> Non
 
 
 def test_tag_filter_reads_the_annotation_store(workspace: Workspace) -> None:
-    annotations = pytest.importorskip("reader.core.annotations")
+    annotations = pytest.importorskip("reader.core.tags.annotations")
     doc = workspace.corpus.load(workspace.corpus.resolve_id("003"))
     store = annotations.AnnotationStore(workspace)
     try:
@@ -284,7 +284,7 @@ def test_cli_usage_errors(capsys, corpus_dir: Path) -> None:
 
 # Pure helpers --------------------------------------------------------------------------------
 def test_phrase_spans() -> None:
-    from reader.core.search import phrase_spans
+    from reader.core.search.api import phrase_spans
 
     occ_24 = [(0, 0, 2), (5, 30, 32)]
     occ_hours = [(1, 3, 8), (9, 40, 45)]
@@ -295,7 +295,7 @@ def test_phrase_spans() -> None:
 
 
 def test_make_snippets_picks_up_to_three_passages_on_word_boundaries() -> None:
-    from reader.core.search import make_snippets
+    from reader.core.search.api import make_snippets
 
     words = [f"w{i:03d}" for i in range(400)]
     text = " ".join(words)
@@ -314,7 +314,7 @@ def test_make_snippets_picks_up_to_three_passages_on_word_boundaries() -> None:
 
 
 def test_highlights_are_whole_tokens() -> None:
-    from reader.core.ingest import document_from_text
+    from reader.core.documents.ingest import document_from_text
 
     doc = document_from_text("U.S. news\n\nThe U.S. said: us, US and USA; focus. Use us.\n")
     marked = [doc.text[s:e] for s, e in match_spans("us", doc)]
@@ -338,9 +338,9 @@ RANKED_QUERIES = (
 @pytest.mark.parametrize("query", RANKED_QUERIES)
 def test_ranking_matches_whoosh(ws: Workspace, query: str) -> None:
     """The numpy ranker finds the documents Whoosh finds, with Whoosh's BM25F scores."""
-    from reader.core import ranking
-    from reader.core.index import searching
-    from reader.core.search import parse_query
+    from reader.core.search.api import parse_query
+    from reader.core.search.whoosh import ranking
+    from reader.core.search.whoosh.index import searching
 
     fields = ["title", "body", "body_de", "body_en", "body_fr", "body_it"]
     with searching(ws) as searcher:
@@ -360,8 +360,8 @@ def test_ranking_matches_whoosh(ws: Workspace, query: str) -> None:
 
 
 def test_ranking_skips_deleted_documents(workspace: Workspace, corpus_dir: Path) -> None:
-    from reader.core import ranking
-    from reader.core.index import searching
+    from reader.core.search.whoosh import ranking
+    from reader.core.search.whoosh.index import searching
 
     update_index(workspace)
     next(corpus_dir.glob("002*")).unlink()
@@ -385,8 +385,8 @@ def test_word_highlights_equal_analysing_every_token(ws: Workspace) -> None:
     """The highlighter looks only at tokens that start like a query word's term (found with
     str.find in ASCII texts, a pattern in others); it must mark exactly the tokens whose
     analysis gives a query term."""
-    from reader.core.index import TOKEN, build_schema, term_cache
-    from reader.core.search import Highlighter, parse_query
+    from reader.core.search.api import Highlighter, parse_query
+    from reader.core.search.whoosh.index import TOKEN, build_schema, term_cache
 
     schema = build_schema()
     for info in ws.corpus.infos():
@@ -417,8 +417,8 @@ def test_ranking_context_goes_with_its_searcher(ws: Workspace) -> None:
     must not outlive it."""
     import gc
 
-    from reader.core import ranking
-    from reader.core.index import forget_index, searching
+    from reader.core.search.whoosh import ranking
+    from reader.core.search.whoosh.index import forget_index, searching
 
     with searching(ws) as searcher:
         ranking.context(searcher)

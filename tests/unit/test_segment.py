@@ -7,8 +7,8 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reader.core.ingest import SkipFile, document_from_text
-from reader.core.segment import split_sentences
+from reader.core.documents.ingest import SkipFile, document_from_text
+from reader.core.documents.segment import split_sentences
 
 WORDS = st.sampled_from(
     [

@@ -10,10 +10,10 @@ import pytest
 from support.tiny_argos import build
 
 from reader.cli import main
-from reader.core.documents import Document
-from reader.core.ingest import document_from_text
-from reader.core.models import ModelInfo, install_model_file, remove_model
-from reader.core.translation import (
+from reader.core.documents.ingest import document_from_text
+from reader.core.documents.model import Document
+from reader.core.translation.models import ModelInfo, install_model_file, remove_model
+from reader.core.translation.service import (
     ArgosTranslator,
     GivenSentences,
     ModelMissing,

@@ -19,7 +19,7 @@ from reader.tui.messages import InstallProgress, TranslationStatus, TranslationU
 from reader.tui.widgets.article_view import ArticleView
 
 if TYPE_CHECKING:
-    from reader.core.documents import Document
+    from reader.core.documents.model import Document
     from reader.tui.app import ReaderApp
 
 WIDE = 120  # columns from which the translation sits beside the text
@@ -124,7 +124,7 @@ class ArticleScreen(Screen):
     def _match(self, doc: Document) -> list[tuple[int, int]]:
         if not self.query_text:
             return []
-        from reader.core.search import match_spans
+        from reader.core.search.api import match_spans
 
         try:
             return list(match_spans(self.query_text, doc))
@@ -364,7 +364,7 @@ class ArticleScreen(Screen):
         """Cached sentences first (at once), then the rest, paragraph by paragraph."""
         worker = get_current_worker()
         ws = self.app.workspace
-        from reader.core.translation import (
+        from reader.core.translation.service import (
             ModelMissing,
             SameLanguage,
             cached_translation,
@@ -446,7 +446,7 @@ class ArticleScreen(Screen):
 
     @work(thread=True, exclusive=True, group="install", exit_on_error=False)
     def _install_worker(self, from_code: str, to_code: str) -> None:
-        from reader.core.models import OfflineError, install_model
+        from reader.core.translation.models import OfflineError, install_model
 
         def progress(done: int, total: int) -> None:
             self.post_message(InstallProgress(done, total))

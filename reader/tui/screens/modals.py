@@ -194,7 +194,7 @@ class ExportScreen(ModalScreen[Path | None]):
         self.query_one("#export-format").focus()
 
     def _default_path(self) -> str:
-        from reader.core.export import default_name
+        from reader.core.exchange.export import default_name
 
         fmt = str(self.query_one("#export-format", Select).value)
         return str(self.workspace.exports_dir / default_name(fmt))
@@ -226,7 +226,7 @@ class ExportScreen(ModalScreen[Path | None]):
         return str(value) if value not in (ALL, Select.NULL) else None
 
     def action_export(self) -> None:
-        from reader.core.export import export
+        from reader.core.exchange.export import export
 
         fmt = str(self.query_one("#export-format", Select).value)
         raw = self.query_one("#export-path", Input).value.strip() or self._default_path()

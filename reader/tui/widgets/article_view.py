@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from reader.core.documents import Document
+from reader.core.documents.model import Document
 
 TAG_MARKS = {"claim": "C", "rebuttal": "R", "context": "X"}
 GUTTER = 3  # margin columns for the tag marks

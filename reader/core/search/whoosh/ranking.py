@@ -1,6 +1,6 @@
 """Matching and ranking a parsed query with numpy over the index's postings.
 
-Part of the search (`reader.core.search`), one of the modules that know Whoosh. Whoosh's
+Part of the search (`reader.core.search.api`), one of the modules that know Whoosh. Whoosh's
 collector scores one posting at a time in Python; here each term's postings are read a block
 at a time into arrays (document numbers and weights), scored with BM25F in one vectorised
 step, and combined over the query tree as dense per-document arrays: a boolean match mask
@@ -130,10 +130,10 @@ def term_postings(ctx: Context, fieldname: str, btext: bytes) -> tuple[np.ndarra
 
 def _leaf_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
     """A segment's postings of one term: a block at a time straight into arrays for the
-    index's own codec (`reader.core.index_codec`), through the matcher otherwise."""
+    index's own codec (`reader.core.search.whoosh.codec`), through the matcher otherwise."""
     from whoosh.matching.wrappers import FilterMatcher
 
-    from reader.core.index_codec import block_arrays, codec_classes
+    from reader.core.search.whoosh.codec import block_arrays, codec_classes
 
     if isinstance(matcher, FilterMatcher):  # deletions: applied with the live mask instead
         matcher = matcher.child

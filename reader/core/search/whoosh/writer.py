@@ -1,12 +1,12 @@
 """Whoosh segment writers that index faster: one analysis pass per text, postings built with
 numpy and written a block at a time in the array codec's layout.
 
-Part of the index (`reader.core.index`). A field whose analyzer is a plain chain of the
+Part of the index (`whoosh.index`). A field whose analyzer is a plain chain of the
 parts `word_analysis` knows (all of ours) is indexed by looking each token up in a dict of
 raw word -> term id: a document costs one `TOKEN.findall` (shared by the fields indexing the
 same text) and a list of term ids per field. At commit the ids are sorted into postings with
 numpy, and each block of postings is cut from byte buffers laid out with numpy in
-`reader.core.index_codec`'s array layout, so the Python work is per block, not per posting.
+`reader.core.search.whoosh.codec`'s array layout, so the Python work is per block, not per posting.
 Other fields, and segments merged in, go through Whoosh's `field.index` / reader postings
 (`SegmentPool.add`).
 
@@ -214,7 +214,7 @@ class SegmentPool:
             pass
         from whoosh.formats import Existence
 
-        from reader.core.index import CompactPositions, TermWeights
+        from reader.core.search.whoosh.index import CompactPositions, TermWeights
 
         words = None
         analysis = word_analysis(getattr(field, "analyzer", None))
@@ -480,8 +480,8 @@ def _length_bytes(pdr: Any, fieldname: str, field: Any, doccount: int) -> np.nda
 
 
 def _check_codec(codec: Any) -> None:
-    """The writer lays out blocks as `reader.core.index_codec`'s ArrayCodec does."""
-    from reader.core.index_codec import codec_classes
+    """The writer lays out blocks as `reader.core.search.whoosh.codec`'s ArrayCodec does."""
+    from reader.core.search.whoosh.codec import codec_classes
 
     if type(codec) is not codec_classes()[0]:
         raise TypeError(f"the fast writer writes ArrayCodec segments, not {type(codec).__name__}")
@@ -603,7 +603,7 @@ def _write_postings(fw: Any, p: Postings, fixed: int | None, lengths: np.ndarray
 def _array_blocks(
     p: Postings, fixed: int | None, bstart: np.ndarray, bend: np.ndarray, kinds: np.ndarray
 ) -> Iterator[bytes]:
-    """Each block's data as ArrayCodec pickles it (`reader.core.index_codec.encode_block`):
+    """Each block's data as ArrayCodec pickles it (`codec.encode_block`):
     (ids as little-endian uint32 deltas, weights (None / a float / float32s), values (None;
     joined when of fixed size; else their uint32 lengths and them, joined))."""
     import numpy as np
@@ -660,7 +660,7 @@ def fast_writer_class():
 
     class FastSegmentWriter(SegmentWriter):
         def __init__(self, ix: Any, **kwargs: Any) -> None:
-            from reader.core.index_codec import codec_classes
+            from reader.core.search.whoosh.codec import codec_classes
 
             _check_codec(kwargs.setdefault("codec", codec_classes()[0]()))
             super().__init__(ix, **kwargs)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from reader.core.clean import clean_text, decode, is_binary
-from reader.core.documents import Document, Skipped
-from reader.core.language import UNDETERMINED, detect_language
-from reader.core.segment import assemble, layout_paragraphs
+from reader.core.documents.clean import clean_text, decode, is_binary
+from reader.core.documents.language import UNDETERMINED, detect_language
+from reader.core.documents.model import Document, Skipped
+from reader.core.documents.segment import assemble, layout_paragraphs
 from reader.core.workspace import DATA_DIR_NAME, DEFAULT_MAX_FILE_BYTES
 
 FORMATS = {

@@ -8,20 +8,20 @@ Every body is indexed twice: in `body` (accent-folded, lowercased, unstemmed, wi
 for phrases, like `title` and `author`) and in `body_<lang>` (its language's Snowball
 stemmer, then accent folding; term frequencies only), one field per language that
 `whoosh.lang` can stem. The clean text is stored, so snippets need no file read and
-highlights are found in it at query time (see `reader.core.search`); their offsets are code
+highlights are found in it at query time (see `reader.core.search.api`); their offsets are code
 points of `Document.text`.
 
-Indexing speed: the writer (`reader.core.index_writer`) splits a text once for all the
+Indexing speed: the writer (`reader.core.search.whoosh.writer`) splits a text once for all the
 fields that index it and maps each raw word to its term through a dict (built from the field
 analyzer's own filters, so the terms are exactly the analyzer's); postings are sorted with
-numpy and written a block at a time, as arrays (`reader.core.index_codec`, which ranking
+numpy and written a block at a time, as arrays (`reader.core.search.whoosh.codec`, which ranking
 reads straight into numpy), positions in a compact encoding (`CompactPositions`). Documents
 are indexed as the corpus scan reads them, and a full build of 4,000+ documents uses two
 worker processes. Segments are never merged into one on purpose: ranking is not slowed by
 a few of them, and Whoosh merges the small ones as they pile up.
 
 Tags are not indexed: `tag:claim` is resolved at query time from the annotation store, so the
-filter is never stale (see `reader.core.search`).
+filter is never stale (see `reader.core.search.api`).
 """
 
 from __future__ import annotations
@@ -41,17 +41,17 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from reader.core.errors import ReaderError
-from reader.core.index_writer import TOKEN as TOKEN  # the tokens of the text fields
-from reader.core.index_writer import fast_writer_class, mp_writer_class, word_analysis
+from reader.core.search.whoosh.writer import TOKEN as TOKEN  # the tokens of the text fields
+from reader.core.search.whoosh.writer import fast_writer_class, mp_writer_class, word_analysis
 
 if TYPE_CHECKING:
     from whoosh.index import Index
 
-    from reader.core.documents import Document
+    from reader.core.documents.model import Document
     from reader.core.workspace import Workspace
 
 # Bump when the schema or an analyzer changes: existing indexes are then rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 5: modules moved to reader.core.search.whoosh
 STATE_FILE = "reader-index.json"
 LOCK_WAIT = 3.0  # seconds a second writer waits for the lock before giving up
 MULTIPROC_MIN = 4000  # documents to (re)index before the multiprocess writer pays off
@@ -227,7 +227,7 @@ def _classes() -> tuple[type, type, type, type]:
             self.lang = lang
 
     _CLASSES = (CompactPositions, TermWeights, FoldedText, StemmedText)
-    for cls in _CLASSES:  # picklable as reader.core.index.<name>
+    for cls in _CLASSES:  # picklable as reader.core.search.whoosh.index.<name>
         cls.__module__, cls.__qualname__ = __name__, cls.__name__
     return _CLASSES
 
@@ -259,7 +259,7 @@ def build_schema():
         "lang": ID(analyzer=lowered_id, stored=True, sortable=True),
         "date": ID(stored=True),
         "author": folded_text(stored=True),
-        # Never filled: `tag:` terms are replaced at query time (reader.core.search).
+        # Never filled: `tag:` terms are replaced at query time (reader.core.search.api).
         "tag": KEYWORD(lowercase=True),
         "text": STORED(),
         "body": folded_text(),
@@ -423,9 +423,9 @@ def _writer(ix: Index, procs: int = 1):
     Segments are left as separate files, not assembled into a compound file: Whoosh opens a
     compound file's parts by copying each into memory (BytesIO), so every reader of a 20,000
     document index held a copy of the postings (>1 GB of RSS) and took ~0.2 s to open.
-    Segments use the array codec (`reader.core.index_codec`), which ranking reads fast.
+    Segments use the array codec (`reader.core.search.whoosh.codec`), which ranking reads fast.
     """
-    from reader.core.index_codec import codec_classes
+    from reader.core.search.whoosh.codec import codec_classes
 
     codec = codec_classes()[0]()
     if procs > 1:
@@ -478,7 +478,7 @@ def _holds_lock(ws: Workspace) -> bool:
 # Updating ----------------------------------------------------------------------------------
 def _corpus_size(ws: Workspace) -> int:
     """How many candidate files the corpus folder holds (a walk, no file reads)."""
-    from reader.core.ingest import Candidate, walk
+    from reader.core.documents.ingest import Candidate, walk
 
     return sum(isinstance(e, Candidate) for e in walk(ws.corpus_root, ws.data_dir))
 

@@ -1,14 +1,14 @@
 """The index's Whoosh codec: Whoosh's W3 format with posting blocks stored as arrays.
 
-Part of the index (`reader.core.index`). Whoosh's W3 codec pickles each block of postings as
+Part of the index (`whoosh.index`). Whoosh's W3 codec pickles each block of postings as
 tuples of Python ints, floats and bytes (one object per posting, and bytes pickled through
 latin-1 strings under protocol 2), which dominates both writing and reading a common term.
 This codec keeps W3's files, term infos, block headers and skipping, and changes only a
 block's data to `(ids, weights, values)` where ids are little-endian uint32 deltas, weights
 float32 (or None when all are 1.0, or one float when all are equal) and values either one
 joined bytes string (fixed size), None (no values) or (uint32 lengths, joined bytes).
-`block_arrays` reads a block straight into numpy for ranking (`reader.core.ranking`).
-The codec is pickled with each segment, so readers find it (`reader.core.index.<name>`).
+`block_arrays` reads a block straight into numpy for ranking (`reader.core.search.whoosh.ranking`).
+The codec is pickled with each segment, so readers find it (`whoosh.index.<name>`).
 """
 
 from __future__ import annotations

@@ -480,6 +480,6 @@ def _forget_loaded() -> None:
     """Drop loaded translators so a replaced or removed package is not used any more."""
     import sys
 
-    translation = sys.modules.get("reader.core.translation")
+    translation = sys.modules.get("reader.core.translation.service")
     if translation is not None:
         translation.forget_backends()

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from reader import __version__
-from reader.core.annotations import TAGS, Annotation, AnnotationStore, now
-from reader.core.documents import Document, DocumentInfo
+from reader.core.documents.model import Document, DocumentInfo
 from reader.core.errors import ReaderError
+from reader.core.tags.annotations import TAGS, Annotation, AnnotationStore, now
 
 if TYPE_CHECKING:
     from reader.core.workspace import Workspace
@@ -96,7 +96,7 @@ class Record:
 
 def _translation(ws: Workspace, doc: Document, ann: Annotation) -> str | None:
     """The cached translation of the passage (cache only; never runs a model)."""
-    from reader.core.translation import passage_translation
+    from reader.core.translation.service import passage_translation
 
     try:
         return passage_translation(ws, doc, ann.start, ann.end)
@@ -413,7 +413,7 @@ def export(
         raise ReaderError(f"cannot write the export to {out}: it is a folder")
     records = collect(ws, tag=tag, doc_id=doc_id, lang=lang)
     if fmt == "qdpx":
-        from reader.core.qdpx import write_qdpx
+        from reader.core.exchange.qdpx import write_qdpx
 
         with atomic_path(Path(out)) as tmp:  # type: ignore[arg-type]
             write_qdpx(records, ws, tmp)

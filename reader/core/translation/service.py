@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from reader.core.cache import TranslationCache, sentence_key
-from reader.core.documents import Document, Paragraph, Sentence
+from reader.core.documents.model import Document, Paragraph, Sentence
 from reader.core.errors import ReaderError
-from reader.core.models import ModelInfo, argos, installed_models
+from reader.core.translation.cache import TranslationCache, sentence_key
+from reader.core.translation.models import ModelInfo, argos, installed_models
 from reader.core.workspace import Workspace
 
 PIVOT = "en"

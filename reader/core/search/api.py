@@ -11,7 +11,7 @@ Phrases match in the unstemmed `body` (and the title): the stemmed fields keep n
 `tag:` is resolved at query time from the annotation store, never from the index, so the
 filter is never stale: tagging a passage needs no reindex.
 
-Matching, ranking (Whoosh's BM25F), totals and facets come from `reader.core.ranking`, which
+Matching, ranking (Whoosh's BM25F), totals and facets come from `whoosh.ranking`, which
 scores whole posting lists at once with numpy.
 
 Highlights are found at query time in the clean text stored in the index, for the shown hits
@@ -37,7 +37,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from reader.core.errors import ReaderError
-from reader.core.index import (
+from reader.core.search.whoosh.index import (
     BODY_FIELDS,
     STEM_LANGS,
     TOKEN,
@@ -50,7 +50,7 @@ from reader.core.index import (
 )
 
 if TYPE_CHECKING:
-    from reader.core.documents import Document
+    from reader.core.documents.model import Document
     from reader.core.workspace import Workspace
 
 FILTER_FIELDS = ("lang", "date", "author", "tag", "id", "title")
@@ -240,7 +240,7 @@ def _without_stemmed_phrases(q):
 def _tag_docs(ws: Workspace) -> dict[str, list[str]]:
     """tag kind -> ids of documents with at least one such tag, from the annotation store."""
     try:
-        from reader.core.annotations import AnnotationStore
+        from reader.core.tags.annotations import AnnotationStore
     except ImportError:  # the tag store is not part of this installation
         return {}
     out: dict[str, list[str]] = {}
@@ -306,7 +306,7 @@ def _build(ws: Workspace) -> str | None:
 
 
 def _search(ws: Workspace, query: str, limit: int) -> SearchResult:
-    from reader.core import ranking
+    from reader.core.search.whoosh import ranking
 
     result = SearchResult(query)
     if not query:
@@ -643,7 +643,7 @@ def match_spans(query: str, doc: Document) -> list[tuple[int, int]]:
     Uses the index's analysis, so `refunds` marks "Refunds" and "refund"; `title:` words
     are marked in the text too; words under NOT and filters (lang:, date:, tag:) are not.
     """
-    from reader.core.index import build_schema
+    from reader.core.search.whoosh.index import build_schema
 
     query = query.strip()
     if not query or not doc.text:

@@ -13,9 +13,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reader.core.documents import Document, DocumentInfo, Skipped
+from reader.core.documents.ingest import Candidate, SkipFile, document_id, read_document, walk
+from reader.core.documents.model import Document, DocumentInfo, Skipped
 from reader.core.errors import ReaderError
-from reader.core.ingest import Candidate, SkipFile, document_id, read_document, walk
 
 if TYPE_CHECKING:
     from reader.core.workspace import Workspace

@@ -15,10 +15,10 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reader.core.annotations import TAGS, now
+from reader.core.tags.annotations import TAGS, now
 
 if TYPE_CHECKING:
-    from reader.core.export import Record
+    from reader.core.exchange.export import Record
     from reader.core.workspace import Workspace
 
 NS = "urn:QDA-XML:project:1.0"

@@ -17,13 +17,13 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from reader.core.anchoring import ANCHORED, MOVED, ORPHANED, STATUSES, make_selector, reanchor
-from reader.core.anchoring import Selector as _Selector
-from reader.core.documents import Document
+from reader.core.documents.model import Document
 from reader.core.errors import ReaderError
+from reader.core.tags.anchoring import ANCHORED, MOVED, ORPHANED, STATUSES, make_selector, reanchor
+from reader.core.tags.anchoring import Selector as _Selector
 
 if TYPE_CHECKING:
-    from reader.core.corpus import Corpus
+    from reader.core.documents.corpus import Corpus
     from reader.core.workspace import Workspace
 
 TAGS: tuple[str, ...] = ("claim", "rebuttal", "context")

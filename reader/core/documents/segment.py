@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from reader.core.documents import Paragraph, Sentence
+from reader.core.documents.model import Paragraph, Sentence
 
 PARAGRAPH_SEPARATOR = "\n\n"
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
