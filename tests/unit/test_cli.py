@@ -37,6 +37,8 @@ def test_docs_json_shape(capsys, corpus_dir, tmp_path):
             "author",
             "paragraphs",
             "sentences",
+            "url",
+            "site",
         }
         assert isinstance(doc["paragraphs"], int) and isinstance(doc["sentences"], int)
     french = next(d for d in data["documents"] if d["id"].startswith("001"))

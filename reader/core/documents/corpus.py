@@ -21,16 +21,19 @@ if TYPE_CHECKING:
     from reader.core.workspace import Workspace
 
 # Bump when ingestion would read a file differently: every cached entry is then re-read.
-INGEST_VERSION = 1
+INGEST_VERSION = 2  # 2: url, site, lang_confidence
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
     sha256 TEXT NOT NULL, title TEXT NOT NULL, lang TEXT NOT NULL, date TEXT, author TEXT,
-    paragraphs INTEGER NOT NULL, sentences INTEGER NOT NULL
+    paragraphs INTEGER NOT NULL, sentences INTEGER NOT NULL,
+    url TEXT, site TEXT, lang_confidence REAL
 );
 """
-_COLUMNS = "id, path, sha256, title, lang, date, author, paragraphs, sentences"
+_COLUMNS = (
+    "id, path, sha256, title, lang, date, author, paragraphs, sentences, url, site, lang_confidence"
+)
 _LOADED_KEEP = 8  # documents kept in memory
 _COMMIT_EVERY = 1.0  # seconds between catalog commits during a scan
 
@@ -53,8 +56,8 @@ class ScanResult:
 
 
 def _info(row: tuple) -> DocumentInfo:
-    doc_id, path, sha, title, lang, date, author, paragraphs, sentences = row
-    return DocumentInfo(doc_id, path, title, lang, date, author, sha, paragraphs, sentences)
+    doc_id, path, sha, title, lang, date, author, paragraphs, sentences, *extra = row
+    return DocumentInfo(doc_id, path, title, lang, date, author, sha, paragraphs, sentences, *extra)
 
 
 class Corpus:
@@ -74,8 +77,9 @@ class Corpus:
         db.executescript(_SCHEMA)
         version = db.execute("SELECT value FROM meta WHERE key='ingest_version'").fetchone()
         if version is None or int(version[0]) != INGEST_VERSION:
-            with db:
-                db.execute("DELETE FROM documents")
+            with db:  # the columns may have changed too: a new table
+                db.execute("DROP TABLE documents")
+                db.executescript(_SCHEMA)
                 db.execute("DELETE FROM meta WHERE key='scanned'")
                 db.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('ingest_version', ?)",
@@ -193,7 +197,7 @@ class Corpus:
         info = doc.info
         db.execute(
             f"INSERT OR REPLACE INTO documents ({_COLUMNS}, mtime_ns, size) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 info.id,
                 str(info.path),
@@ -204,6 +208,9 @@ class Corpus:
                 info.author,
                 info.paragraphs,
                 info.sentences,
+                info.url,
+                info.site,
+                info.lang_confidence,
                 mtime_ns,
                 size,
             ),

@@ -15,6 +15,7 @@ from reader.core.documents.clean import clean_text, decode, is_binary
 from reader.core.documents.language import UNDETERMINED, detect_language
 from reader.core.documents.model import Document, Skipped
 from reader.core.documents.segment import assemble, layout_paragraphs
+from reader.core.documents.webmeta import choose_title, page_metadata, web_url
 from reader.core.workspace import DATA_DIR_NAME, DEFAULT_MAX_FILE_BYTES
 
 FORMATS = {
@@ -48,6 +49,8 @@ class Parsed:
     date: str | None = None
     author: str | None = None
     lang: str | None = None
+    url: str | None = None
+    site: str | None = None
 
 
 # Discovery ---------------------------------------------------------------------------------
@@ -151,23 +154,30 @@ def read_markdown(text: str) -> Parsed:
         date=_iso_date(meta.get("date")),
         author=_text_str(meta.get("author")),
         lang=_text_str(meta.get("lang") or meta.get("language")),
+        url=web_url(_text_str(meta.get("url"))),
+        site=_text_str(meta.get("site")),
     )
 
 
 def read_html(text: str) -> Parsed:
-    """HTML: the main text and metadata, as trafilatura extracts them."""
+    """HTML: the main text and metadata, as trafilatura extracts them, plus the citation
+    (canonical URL, outlet) and the page's own title when the extracted one is navigation."""
     import trafilatura
 
     found = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
     if found is None or not (found.text or "").strip():
         raise SkipFile("no main text found in the HTML")
     lang_attr = re.search(r"<html[^>]*\blang=[\"']?([A-Za-z]{2,3})", text[:4096], re.IGNORECASE)
+    head = page_metadata(text)
+    site = head.get("og:site_name") or _text_str(found.sitename)
     return Parsed(
         text=found.text,
-        title=_text_str(found.title),
+        title=choose_title(_text_str(found.title), head, site),
         date=_iso_date(found.date),
         author=_text_str(found.author),
         lang=(found.language or (lang_attr.group(1) if lang_attr else None)),
+        url=web_url(head.get("canonical")) or web_url(head.get("og:url")) or web_url(found.url),
+        site=site,
     )
 
 
@@ -223,6 +233,8 @@ def build_document(parsed: Parsed, doc_id: str, path: Path) -> Document:
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         paragraphs=paras,
         sentences=tuple(s for p in paras for s in p.sentences),
+        url=parsed.url,
+        site=(parsed.site and clean_text(parsed.site).strip()) or None,
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+LOW_CONFIDENCE = 0.5  # below this the detected language is shown as uncertain (`en?`)
+
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
@@ -42,6 +44,14 @@ class DocumentInfo:
     sha256: str
     paragraphs: int
     sentences: int
+    url: str | None = None
+    site: str | None = None
+    lang_confidence: float | None = None
+
+    @property
+    def lang_uncertain(self) -> bool:
+        """Whether the detected language is a guess (low confidence); see `language.py`."""
+        return self.lang_confidence is not None and self.lang_confidence < LOW_CONFIDENCE
 
     def to_json(self) -> dict:
         """The `reader docs --json` shape of one document."""
@@ -54,6 +64,8 @@ class DocumentInfo:
             "author": self.author,
             "paragraphs": self.paragraphs,
             "sentences": self.sentences,
+            "url": self.url,
+            "site": self.site,
         }
 
 
@@ -75,6 +87,9 @@ class Document:
     sha256: str
     paragraphs: tuple[Paragraph, ...]
     sentences: tuple[Sentence, ...] = field(repr=False)
+    url: str | None = None  # the citation: canonical link, og:url or front matter `url`
+    site: str | None = None  # the outlet: og:site_name, trafilatura's sitename or `site`
+    lang_confidence: float | None = None  # the language detector's score; None when declared
 
     def sentence_at(self, offset: int) -> Sentence | None:
         """The sentence holding `offset`, or the nearest one after it."""
@@ -96,6 +111,9 @@ class Document:
             sha256=self.sha256,
             paragraphs=len(self.paragraphs),
             sentences=len(self.sentences),
+            url=self.url,
+            site=self.site,
+            lang_confidence=self.lang_confidence,
         )
 
 
