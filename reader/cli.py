@@ -44,12 +44,15 @@ def build_open_parser() -> argparse.ArgumentParser:
     """The parser for `reader [PATH]`, which opens the app."""
     parser = argparse.ArgumentParser(
         prog="reader",
-        usage="reader [PATH] [--data-dir DIR] | reader COMMAND ...",
+        usage="reader [PATH] [--data-dir DIR] [--tags-db URL] | reader COMMAND ...",
         description="Open the app on PATH (default: the bundled corpus). "
         f"Commands: {', '.join(COMMANDS)}; see `reader COMMAND --help`.",
     )
     parser.add_argument("path", nargs="?", help="the corpus folder")
     parser.add_argument("--data-dir", help="where the index, tags and caches live")
+    from reader.commands._common import add_tags_db_option
+
+    add_tags_db_option(parser)
     return parser
 
 
@@ -57,7 +60,7 @@ def open_app(args: argparse.Namespace) -> int:
     """Open the Textual app on a corpus."""
     from reader.core.workspace import Workspace
 
-    workspace = Workspace.open(args.path, args.data_dir)
+    workspace = Workspace.open(args.path, args.data_dir, tags_db=args.tags_db)
     from reader.tui.app import run
 
     return run(workspace)

@@ -10,6 +10,7 @@ import pytest
 from reader.core.workspace import Workspace, bundled_corpus
 
 REPO = Path(__file__).resolve().parents[1]
+pytest_plugins = ["support.postgres"]  # the throwaway PostgreSQL server fixtures
 SEEDS = sorted(p.name for p in (REPO / "corpus").iterdir() if p.is_file())
 
 

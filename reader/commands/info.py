@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from reader.commands._common import add_corpus_options, print_json, workspace
+from reader.core.display import printable
 from reader.core.workspace import Workspace
 
 
@@ -46,6 +48,19 @@ def gather(ws: Workspace) -> dict:
         "tags": by_tag,
         "target_lang": ws.target_lang,
         "models": [m.to_json() for m in list_models(ws)],
+        "settings": settings_report(ws),
+    }
+
+
+def settings_report(ws: Workspace) -> dict:
+    """Both settings files and the effective values (secrets redacted), with their sources."""
+    settings = ws.settings
+    return {
+        "user_file": str(ws.user_settings_path),
+        "corpus_file": str(ws.settings_path),
+        "values": settings.shown(),
+        "sources": {name: settings.source(name) for name in settings.shown()},
+        "problems": list(settings.problems),
     }
 
 
@@ -69,6 +84,20 @@ def run(args: argparse.Namespace) -> int:
         ("tags", tags),
         ("translate to", info["target_lang"]),
         ("models", models or "none installed (see `reader models --help`)"),
+        ("user settings", info["settings"]["user_file"]),
+        ("corpus settings", info["settings"]["corpus_file"]),
     ):
-        console.print(Text.assemble((f"{key:<14}", "bold"), value), soft_wrap=True)
+        console.print(Text.assemble((f"{key:<16}", "bold"), printable(value)), soft_wrap=True)
+    sources = info["settings"]["sources"]
+    for name, value in info["settings"]["values"].items():
+        if value in (None, {}):
+            shown = "—"
+        else:
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        console.print(
+            Text.assemble(
+                (f"  {name:<15}", "dim"), printable(shown), (f"  ({sources[name]})", "dim")
+            ),
+            soft_wrap=True,
+        )
     return 0

@@ -1,26 +1,24 @@
-"""Where a corpus keeps its index, tags, caches and settings."""
+"""Where a corpus keeps its index, tags, caches and settings: paths and settings, nothing else.
+
+The workspace imports nothing from the documents, search or tags packages; they take a
+workspace. The corpus of a workspace is `reader.core.documents.corpus_of(ws)`.
+"""
 
 from __future__ import annotations
 
-import getpass
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from reader.core import settings as settings_module
 from reader.core.errors import ReaderError
+from reader.core.settings import DEFAULT_MAX_FILE_BYTES, Settings
 
 DATA_DIR_NAME = ".reader"
 DATA_DIR_ENV = "READER_DATA_DIR"
-DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "target_lang": "en",
-    "author": None,
-    "max_file_bytes": DEFAULT_MAX_FILE_BYTES,
-}
+__all__ = ["DATA_DIR_NAME", "DEFAULT_MAX_FILE_BYTES", "Workspace", "bundled_corpus"]
 
 
 def bundled_corpus() -> Path:
@@ -55,19 +53,25 @@ def default_data_dir(corpus_root: Path) -> Path:
 
 @dataclass
 class Workspace:
-    """A corpus folder and the data folder that belongs to it."""
+    """A corpus folder, the data folder that belongs to it, and the effective settings."""
 
     corpus_root: Path
     data_dir: Path
-    _settings: dict[str, Any] = field(default_factory=dict, repr=False)
+    settings: Settings = field(default_factory=Settings)
+    overrides: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(
-        cls, corpus: str | Path | None = None, data_dir: str | Path | None = None
+        cls,
+        corpus: str | Path | None = None,
+        data_dir: str | Path | None = None,
+        *,
+        tags_db: str | None = None,
     ) -> Workspace:
         """Resolve the corpus (default: the bundled one) and its data folder, creating the latter.
 
         The data folder is `data_dir`, else `$READER_DATA_DIR`, else `default_data_dir()`.
+        `tags_db` (the `--tags-db` option) overrides the tag store of the settings.
         """
         root = Path(corpus).expanduser() if corpus else bundled_corpus()
         if not root.exists():
@@ -81,8 +85,8 @@ class Workspace:
             data.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ReaderError(f"cannot create the data folder {data}: {exc.strerror}") from exc
-        workspace = cls(root, data)
-        workspace._settings = workspace._load_settings()
+        workspace = cls(root, data, overrides={"tags_db": tags_db} if tags_db else {})
+        workspace.reload_settings()
         return workspace
 
     # Paths ---------------------------------------------------------------------------------
@@ -112,52 +116,65 @@ class Workspace:
 
     @property
     def settings_path(self) -> Path:
-        return self.data_dir / "settings.json"
+        """The corpus's settings file (overlays the user's)."""
+        return self.data_dir / settings_module.SETTINGS_FILE
+
+    @property
+    def user_settings_path(self) -> Path:
+        """The user's settings file (platformdirs config folder)."""
+        return settings_module.user_settings_path()
 
     # Settings ------------------------------------------------------------------------------
-    def _load_settings(self) -> dict[str, Any]:
-        settings = dict(DEFAULT_SETTINGS)
-        try:
-            stored = json.loads(self.settings_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return settings
-        except (OSError, ValueError) as exc:
-            raise ReaderError(f"cannot read settings {self.settings_path}: {exc}") from exc
-        if isinstance(stored, dict):
-            settings.update(stored)
-        return settings
+    def reload_settings(self) -> Settings:
+        """Read both settings files again (bad values are in `settings.problems`)."""
+        self.settings = settings_module.load(
+            self.settings_path, self.user_settings_path, overrides=self.overrides
+        )
+        return self.settings
 
     def setting(self, name: str) -> Any:
-        return self._settings.get(name, DEFAULT_SETTINGS.get(name))
+        """A setting's effective value (None for an unknown name)."""
+        return self.settings.get(name)
 
-    def set_setting(self, name: str, value: Any) -> None:
-        """Change a setting and save the settings file at once."""
-        self._settings[name] = value
-        tmp = self.settings_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._settings, indent=2), encoding="utf-8")
-        tmp.replace(self.settings_path)
+    def set_setting(self, name: str, value: Any, *, level: str | None = None) -> None:
+        """Save a setting at once: user-level ones (theme, keymap) in the user file, the others
+        in the corpus file unless `level="user"`. None removes it from that file."""
+        spec = settings_module.SPECS.get(name)
+        if level is None:
+            level = settings_module.USER if spec and spec.user_only else settings_module.CORPUS
+        if level not in (settings_module.USER, settings_module.CORPUS):
+            raise ValueError(f"level must be 'user' or 'corpus', not {level!r}")
+        if level == settings_module.CORPUS and spec and spec.user_only:
+            raise ReaderError(f"{name} is a user setting; it cannot be set for one corpus")
+        path = self.user_settings_path if level == settings_module.USER else self.settings_path
+        settings_module.save(path, name, value)
+        self.reload_settings()
 
     @property
     def target_lang(self) -> str:
-        return str(self.setting("target_lang") or "en")
+        return self.settings.target_lang
+
+    @property
+    def query_lang(self) -> str:
+        return self.settings.query_lang
 
     @property
     def author(self) -> str:
-        configured = self.setting("author")
-        if configured:
-            return str(configured)
-        try:
-            return getpass.getuser()
-        except (KeyError, OSError):
-            return "unknown"
+        """The name recorded with this user's changes: READER_AUTHOR, the setting, the OS user."""
+        return self.settings.effective_author
+
+    @property
+    def tags_db(self) -> str | None:
+        """The tag store's connection string (None: the local SQLite store)."""
+        return self.settings.tags_db
 
     @property
     def max_file_bytes(self) -> int:
-        return int(self.setting("max_file_bytes") or DEFAULT_MAX_FILE_BYTES)
+        return self.settings.max_file_bytes
 
-    # The corpus ----------------------------------------------------------------------------
-    @cached_property
-    def corpus(self):  # -> reader.core.corpus.Corpus (imported lazily: it pulls in ingest)
-        from reader.core.documents.corpus import Corpus
+    # The corpus (kept while callers move to `reader.core.documents.corpus_of(ws)`) ----------
+    @property
+    def corpus(self):  # -> reader.core.documents.corpus.Corpus
+        from reader.core.documents import corpus_of
 
-        return Corpus(self)
+        return corpus_of(self)

@@ -68,6 +68,8 @@ class ReaderApp(App[int]):
         return LibraryScreen()
 
     def on_mount(self) -> None:
+        for problem in self.workspace.settings.problems:
+            self.notify(problem, title="Settings", severity="warning", timeout=10)
         keymap = self.workspace.setting("keymap")
         if isinstance(keymap, dict):
             self.set_keymap({str(k): str(v) for k, v in keymap.items()})

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.workspace import Workspace, bundled_corpus, default_data_dir
 
@@ -14,8 +15,9 @@ from reader.core.workspace import Workspace, bundled_corpus, default_data_dir
 def test_default_data_dir_is_inside_a_writable_corpus(corpus_dir: Path):
     ws = Workspace.open(corpus_dir)
     assert ws.data_dir == corpus_dir.resolve() / ".reader" and ws.data_dir.is_dir()
-    ws.corpus.scan()
-    assert len(ws.corpus.infos()) == 4  # nothing under .reader is scanned
+    corpus_of(ws).scan()
+    assert len(corpus_of(ws).infos()) == 4  # nothing under .reader is scanned
+    assert corpus_of(ws) is corpus_of(ws)  # one corpus per workspace
 
 
 def test_overrides(corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -48,3 +50,22 @@ def test_settings_persist(workspace: Workspace):
     assert workspace.target_lang == "en" and workspace.author
     workspace.set_setting("target_lang", "de")
     assert Workspace.open(workspace.corpus_root).target_lang == "de"
+
+
+def test_a_broken_settings_file_does_not_stop_the_workspace(corpus_dir: Path):
+    ws = Workspace.open(corpus_dir)
+    ws.settings_path.write_text('{"target_lang": 3, "author": "Ann"', encoding="utf-8")
+    again = Workspace.open(corpus_dir)
+    assert again.target_lang == "en" and "not valid JSON" in again.settings.problems[0]
+    ws.settings_path.write_text('{"target_lang": 3, "author": "Ann"}', encoding="utf-8")
+    again = Workspace.open(corpus_dir)
+    assert again.author == "Ann" and "'target_lang'" in again.settings.problems[0]
+
+
+def test_tags_db_from_the_command_line(corpus_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("READER_TAGS_DB", "postgresql://env@h/db")
+    assert Workspace.open(corpus_dir).tags_db == "postgresql://env@h/db"
+    flagged = Workspace.open(corpus_dir, tags_db="postgresql://flag@h/db")
+    assert flagged.tags_db == "postgresql://flag@h/db"
+    flagged.set_setting("author", "Ann")  # reloading keeps the command line's choice
+    assert flagged.tags_db == "postgresql://flag@h/db" and flagged.author == "Ann"

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label
 
 REMAP_HINT = (
-    'Remap keys in <data dir>/settings.json: "keymap": {"article.claim": "c,f1"} '
+    'Remap keys in your settings.json (see `reader info`): "keymap": {"article.claim": "c,f1"} '
     "(binding id → comma-separated keys)."
 )
 
