@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reader.core.documents.corrections import Corrections, apply
 from reader.core.documents.ingest import Candidate, SkipFile, document_id, read_document, walk
 from reader.core.documents.model import Document, DocumentInfo, Skipped
 from reader.core.errors import ReaderError
@@ -70,6 +71,7 @@ class Corpus:
         self._lock = threading.Lock()
         self._local = threading.local()
         self.last_scan: ScanResult | None = None
+        self.corrections = Corrections.of(workspace)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.workspace.catalog_path, timeout=10)
@@ -159,9 +161,7 @@ class Corpus:
                     seen.add(file.id)
                 else:
                     try:
-                        doc = read_document(
-                            Path(file.path), self.root, self.workspace.max_file_bytes
-                        )
+                        doc = self._read(Path(file.path), file.id)
                     except SkipFile as exc:
                         skipped.append(Skipped(Path(file.path), str(exc)))
                     else:
@@ -226,17 +226,18 @@ class Corpus:
             stat = path.stat()
         except OSError as exc:
             raise ReaderError(f"no document {doc_id!r} in {self.root}") from exc
-        key = (doc_id, f"{stat.st_mtime_ns}:{stat.st_size}")
+        fixes = self.corrections.get(doc_id)
+        key = (doc_id, f"{stat.st_mtime_ns}:{stat.st_size}", tuple(sorted(fixes.items())))
         with self._lock:
             if key in self._loaded:
                 self._loaded.move_to_end(key)
                 return self._loaded[key]
         try:
-            doc = read_document(path, self.root, self.workspace.max_file_bytes)
+            doc = self._read(path, doc_id)
         except SkipFile as exc:
             raise ReaderError(f"cannot read {doc_id}: {exc}") from exc
         info = self.info(doc_id)
-        if info is None or info.sha256 != doc.sha256:
+        if info != doc.info:  # changed text, or a correction made since the scan
             with self._db() as db:
                 self._store(db, doc, stat.st_mtime_ns, stat.st_size)
                 db.commit()
@@ -245,6 +246,18 @@ class Corpus:
             while len(self._loaded) > _LOADED_KEEP:
                 self._loaded.popitem(last=False)
         return doc
+
+    def correct(self, doc_id: str, set_: dict[str, str], unset: tuple[str, ...] = ()) -> Document:
+        """Save corrections of one document and return it corrected (catalog updated)."""
+        if self.info(doc_id) is None:
+            raise ReaderError(f"no document {doc_id!r} in {self.root}; see `reader docs`")
+        self.corrections.update(doc_id, set_, unset)
+        return self.load(doc_id)
+
+    def _read(self, path: Path, doc_id: str) -> Document:
+        """Read and clean one file, with the user's corrections laid over it."""
+        doc = read_document(path, self.root, self.workspace.max_file_bytes)
+        return apply(doc, self.corrections.get(doc_id))
 
     def resolve_id(self, name: str) -> str:
         """A document id from an id, a path, or a unique id prefix (`001` for `001_....txt`)."""

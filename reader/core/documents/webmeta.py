@@ -103,7 +103,9 @@ def is_navigation(title: str, page_title: str | None) -> bool:
         return True
     if not page_title or len(folded.split()) > 2:
         return False
-    return len(page_title.split()) >= 4 and folded not in page_title.casefold()
+    if len(page_title.split()) < 4:
+        return False  # the page's own title is no better
+    return len(folded.split()) == 1 or folded not in page_title.casefold()
 
 
 def choose_title(extracted: str | None, head: dict[str, str], site: str | None) -> str | None:

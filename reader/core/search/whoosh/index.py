@@ -627,3 +627,22 @@ def update_index(
     stats.total = len(indexed) + stats.added - stats.removed  # without opening a new reader
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def refresh_documents(ws: Workspace, docs: list[Document]) -> int:
+    """Re-index `docs` now even when their text is unchanged (a metadata correction changes
+    their title, language or date). Without an index there is nothing to do: the next
+    update builds it from the corrected catalog. Returns how many were re-indexed."""
+    if not docs or not index_exists(ws):
+        return 0
+    ix = open_index(ws)
+    with _write_lock(ix):
+        update = _Update(ix, {doc.id: "" for doc in docs}, IndexStats(), 1)
+        try:
+            for doc in docs:
+                update.write(doc)
+            update.commit()
+        except BaseException:
+            update.cancel()
+            raise
+    return len(docs)
