@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from reader.core.display import printable
 from reader.core.errors import ReaderError
 from reader.tui.messages import InstallProgress, TranslationStatus, TranslationUpdate
 from reader.tui.widgets.article_view import ArticleView
@@ -68,6 +69,7 @@ class ArticleScreen(Screen):
         _b("T", "switch_layout", "Layout", "layout", False, tooltip="Beside or under the text"),
         _b("tab", "pane_focus", "Pane focus", "pane_focus", False, tooltip="Cursor in text/pane"),
         _b("i", "install_model", "Install model", "install_model", False),
+        _b("m", "edit_metadata", "Metadata", "metadata", False, tooltip="Correct the metadata"),
         _b("q", "back", "Back", "back"),
     ]
 
@@ -104,14 +106,7 @@ class ArticleScreen(Screen):
             self.app.pop_screen()
             return
         doc = self.doc
-        header = Text()
-        header.append(f" {doc.title} ", style="bold")
-        self.query_one("#article-header", Static).update(header)
-        meta = Text(" ")
-        parts = [doc.lang, doc.date or "no date", doc.author or "no author", doc.id]
-        meta.append(" · ".join(parts))
-        meta.append(f" · {len(doc.paragraphs)} paragraphs, {len(doc.sentences)} sentences")
-        self.query_one("#article-meta", Static).update(meta)
+        self._show_header(doc)
         hits = self._match(doc)
         self.view.load(doc, annotations=self._annotations(), hits=hits, at=self.at)
         self.view.focus()
@@ -120,6 +115,38 @@ class ArticleScreen(Screen):
         if self.app.show_translation:
             self.start_translation()
         self._update_status()
+
+    def _show_header(self, doc: Document) -> None:
+        """Title, then outlet, language, date, author, id and the source URL (the citation)."""
+        header = Text()
+        header.append(f" {printable(doc.title)} ", style="bold")
+        self.query_one("#article-header", Static).update(header)
+        lang = f"{doc.lang}?" if doc.info.lang_uncertain else doc.lang
+        parts = [doc.site or "no outlet", lang, doc.date or "no date", doc.author or "no author"]
+        meta = Text(" " + " · ".join(printable(p) for p in [*parts, doc.id]))
+        meta.append(f" · {len(doc.paragraphs)} paragraphs, {len(doc.sentences)} sentences")
+        if doc.url:
+            meta.append("\n ")
+            meta.append(printable(doc.url), style=f"underline link {doc.url}")
+        self.query_one("#article-meta", Static).update(meta)
+
+    def action_edit_metadata(self) -> None:
+        """Correct this document's language, title, date, URL, outlet or author."""
+        from reader.tui.screens.metadata import MetadataScreen
+
+        def done(doc: Document | None) -> None:
+            if doc is None:
+                return
+            old = self.view.doc
+            at = old.sentences[self.view.cursor].start if old and old.sentences else None
+            self.doc = doc
+            self._show_header(doc)
+            self.view.load(doc, annotations=self._annotations(), hits=self._match(doc), at=at)
+            if self.app.show_translation:  # the language may have changed
+                self.start_translation()
+            self.app.notify(f"Corrected {printable(doc.id)}")
+
+        self.app.push_screen(MetadataScreen(self.doc_id), done)
 
     def _match(self, doc: Document) -> list[tuple[int, int]]:
         if not self.query_text:
