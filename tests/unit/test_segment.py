@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reader.core.documents.clean import clean_text
 from reader.core.documents.ingest import SkipFile, document_from_text
-from reader.core.documents.segment import split_sentences
+from reader.core.documents.segment import layout_paragraphs, split_sentences
 
 WORDS = st.sampled_from(
     [
@@ -114,4 +117,155 @@ def test_split_sentences_keeps_abbreviations() -> None:
     assert [text[s:e] for s, e in split_sentences(text, "en")] == [
         "Dr. Smith paid $45.5 million to the U.S. government.",
         "He left.",
+    ]
+
+
+# Quotations ---------------------------------------------------------------------------------
+REFERENCE = Path(__file__).resolve().parent.parent / "data" / "sentences"
+
+
+def _sentences(text: str, lang: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text, lang)]
+
+
+@pytest.mark.parametrize(
+    ("lang", "gold"),
+    [
+        ("en", ['"It looked like a soda can.', 'I stepped on it," he said.', "He left."]),
+        ("en", ['"Did you see it?" he asked.', "Nobody answered."]),
+        ("fr", ["« Nous ne céderons pas.", "Ce texte est juste », a-t-il lancé."]),
+        ("fr", ["«\u202fQui va payer\u202f?", "Les jeunes\u202f?\u202f» a demandé la députée."]),
+        ("fr", ["M. Dupont a parlé : « C’est grave.", "Ce n’est pas perdu. »", "Il est parti."]),
+        ("de", ["„Die Zahlen sinken.", "Wir bleiben vorsichtig“, sagte er.", "Das ist alles."]),
+        (
+            "de",
+            [
+                "„Die Budgetierung ist die Mutter aller Probleme.“",
+                "So brachte es Dr. Schroeder auf den Punkt.",
+            ],
+        ),
+        ("de", ["Er kommt am 4. Mai: „Wir sind nah dran.", "Die Demo wird gut.“"]),
+        ("it", ["«Non è facile.", "Ma la sicurezza viene prima», ha detto il dott. Bianchi."]),
+        ("it", ["«Dove sono finiti i soldi?» è la domanda che rimbalza sui social."]),
+        (
+            "es",
+            [
+                "«¿Quién va a pagar esto?», preguntó.",
+                "«No vamos a subir los impuestos.",
+                "Lo dije», afirmó.",
+            ],
+        ),
+        ("es", ["El Sr. García lo recuerda: «Fue a las tres.", "Salimos a la calle.»"]),
+    ],
+)
+def test_split_inside_quotations(lang: str, gold: list[str]) -> None:
+    assert _sentences(" ".join(gold), lang) == gold
+
+
+def test_no_quote_no_change_for_plain_text() -> None:
+    text = "Dr. Smith paid $45.5 million. He left at 11:38 p.m. without incident. Done."
+    assert _sentences(text, "en") == [
+        "Dr. Smith paid $45.5 million.",
+        "He left at 11:38 p.m. without incident.",
+        "Done.",
+    ]
+
+
+def _reference(lang: str) -> list[tuple[str, set[int]]]:
+    out = []
+    raw = (REFERENCE / f"{lang}.txt").read_text(encoding="utf-8")
+    for block in raw.strip().split("\n\n"):
+        lines = block.split("\n")
+        starts, offset = set(), 0
+        for line in lines:
+            if offset:
+                starts.add(offset)
+            offset += len(line) + 1
+        out.append((" ".join(lines), starts))
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "de", "it", "es"])
+def test_reference_boundary_f1(lang: str) -> None:
+    """Boundary F1 >= 0.96 on the hand-checked reference (tests/data/sentences/README.md)."""
+    tp = fp = fn = 0
+    paragraphs = _reference(lang)
+    quoted = sum(1 for text, _ in paragraphs if any(q in text for q in '"«»„“”'))
+    assert quoted >= 29
+    for text, gold in paragraphs:
+        found = {s for s, _ in split_sentences(text, lang)[1:]}
+        tp, fp, fn = tp + len(found & gold), fp + len(found - gold), fn + len(gold - found)
+    f1 = 2 * tp / (2 * tp + fp + fn)
+    assert f1 >= 0.96, f"{lang}: F1 {f1:.3f}"
+
+
+def test_reference_has_200_paragraphs_with_quotations() -> None:
+    total = 0
+    for lang in ("en", "fr", "de", "it", "es"):
+        total += sum(1 for text, _ in _reference(lang) if any(q in text for q in '"«»„“”'))
+    assert total >= 200
+
+
+# Layout -------------------------------------------------------------------------------------
+def _gold_paragraphs(n: int) -> list[str]:
+    return [text for text, _ in _reference("en")[:n]]
+
+
+def test_wire_copy_indented_paragraphs_are_unwrapped() -> None:
+    raw = (REFERENCE / "wire" / "indented.txt").read_text(encoding="utf-8")
+    paragraphs = layout_paragraphs(clean_text(raw))
+    assert paragraphs == ["WASHINGTON WIRE -- NEWS DIGEST", *_gold_paragraphs(12)]
+
+
+def test_wire_copy_short_last_lines_mark_paragraphs() -> None:
+    raw = (REFERENCE / "wire" / "short_last_line.txt").read_text(encoding="utf-8")
+    paragraphs = layout_paragraphs(clean_text(raw))
+    gold = [" ".join(text.split()) for text in _gold_paragraphs(24)[12:]]
+    assert len(paragraphs) == 6
+    assert all(p in gold for p in paragraphs)
+
+
+def test_no_sentence_ends_at_a_wrapping_line_break() -> None:
+    raw = (REFERENCE / "wire" / "indented.txt").read_text(encoding="utf-8")
+    doc = document_from_text(raw)
+    _check(doc)
+    wraps = [i for i, ch in enumerate(raw) if ch == "\n" and raw[i + 1 : i + 4] != "   "]
+    assert len(wraps) > 50
+    assert "\n" not in doc.text.replace("\n\n", "")
+    gold = _gold_paragraphs(12)
+    assert [doc.text[p.start : p.end] for p in doc.paragraphs[1:]] == gold
+    for para, text in zip(doc.paragraphs[1:], gold, strict=True):
+        assert [doc.text[s.start : s.end] for s in para.sentences] == _sentences(text, "en")
+
+
+def test_hyphen_at_a_wrap_joins_the_word() -> None:
+    raw = (
+        "   The senator, a well-\n"
+        "known critic of the bill, said the vote would come on Monday\n"
+        "or Tuesday, and that his party would not back the measure at all.\n"
+        "   A second paragraph starts here and runs on for a while so it\n"
+        "wraps.\n"
+    )
+    assert layout_paragraphs(raw) == [
+        "The senator, a well-known critic of the bill, said the vote would come on Monday "
+        "or Tuesday, and that his party would not back the measure at all.",
+        "A second paragraph starts here and runs on for a while so it wraps.",
+    ]
+
+
+def test_one_paragraph_per_line_stays_as_is() -> None:
+    raw = (
+        "The council met on Monday evening to discuss the new budget for the city.\n"
+        "Several members said the plan went too far and asked for more time.\n"
+        "The mayor replied that the city could not wait any longer for a decision.\n"
+    )
+    assert layout_paragraphs(raw) == [line for line in raw.split("\n") if line]
+
+
+def test_lists_and_headings_are_not_joined() -> None:
+    raw = "# Heading\n- one item in a list that is long enough\n- another item in the list here\n"
+    assert layout_paragraphs(raw) == [
+        "# Heading",
+        "- one item in a list that is long enough",
+        "- another item in the list here",
     ]
