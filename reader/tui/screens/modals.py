@@ -194,10 +194,10 @@ class ExportScreen(ModalScreen[Path | None]):
         self.query_one("#export-format").focus()
 
     def _default_path(self) -> str:
-        from reader.core.exchange.export import default_name
+        from reader.core.exchange.export import default_path
 
         fmt = str(self.query_one("#export-format", Select).value)
-        return str(self.workspace.exports_dir / default_name(fmt))
+        return str(default_path(self.workspace, fmt))
 
     def _set_default_path(self) -> None:
         path_input = self.query_one("#export-path", Input)
@@ -226,7 +226,8 @@ class ExportScreen(ModalScreen[Path | None]):
         return str(value) if value not in (ALL, Select.NULL) else None
 
     def action_export(self) -> None:
-        from reader.core.exchange.export import export
+        from reader.core.display import printable
+        from reader.core.exchange.export import ExportExists, export
 
         fmt = str(self.query_one("#export-format", Select).value)
         raw = self.query_one("#export-path", Input).value.strip() or self._default_path()
@@ -240,7 +241,17 @@ class ExportScreen(ModalScreen[Path | None]):
                 tag=self._filter("#export-tag"),
                 lang=self._filter("#export-lang"),
                 doc_id=self._filter("#export-doc"),
+                force=getattr(self, "_replace", None) == out,  # asked and confirmed
             )
+        except ExportExists:
+            self._replace = out  # ask: a second Export replaces it
+            self.app.notify(
+                f"{printable(str(out))} exists. Export again to replace it, or change the name.",
+                title="Replace the file?",
+                severity="warning",
+                markup=False,
+            )
+            return
         except (ReaderError, OSError) as exc:
             self.app.notify(str(exc), title="Export failed", severity="error")
             return
