@@ -29,8 +29,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import news  # noqa: E402
 
-from reader.core.search.api import search  # noqa: E402
-from reader.core.search.whoosh.index import update_index  # noqa: E402
+from reader.core.search import search, update_index  # noqa: E402
 from reader.core.workspace import Workspace  # noqa: E402
 
 _STOP_WORDS = (

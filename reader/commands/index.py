@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from reader.core.search.whoosh.index import update_index
+    from reader.core.search import update_index
 
     ws = Workspace.open(args.path or args.corpus, args.data_dir)
     console = Console(stderr=True)

@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("query", metavar="QUERY", help="the query")
     add_corpus_options(parser)
     parser.add_argument("--limit", type=_positive, default=20, metavar="N", help="hits (20)")
+    parser.add_argument(
+        "--offset", type=_not_negative, default=0, metavar="N", help="skip the first N hits"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument(
         "--no-update",
@@ -37,48 +40,68 @@ def _positive(value: str) -> int:
     return number
 
 
+def _not_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be at least 0")
+    return number
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from reader.core.search.api import search
-    from reader.core.search.whoosh.index import IndexLocked, index_exists, update_index
+    from reader.core.display import printable
+    from reader.core.search import search
 
     ws = workspace(args)
     err = Console(stderr=True, highlight=False)
-    if not args.no_update and index_exists(ws):
-        try:
-            stats = update_index(ws)
-        except IndexLocked as exc:
-            err.print(Text(f"note: searching the index as it is: {exc}", style="yellow"))
-        else:
-            if stats.notice:
-                err.print(Text(f"notice: {stats.notice}", style="yellow"))
-    result = search(ws, args.query, limit=args.limit)
+    result = search(
+        ws, args.query, limit=args.limit, offset=args.offset, update_first=not args.no_update
+    )
     if result.notice:
-        err.print(Text(f"notice: {result.notice}", style="yellow"))
+        err.print(Text(f"notice: {printable(result.notice)}", style="yellow"))
     if result.error:
-        err.print(Text(f"query syntax: {result.error}; searched the plain words instead", "yellow"))
+        message = f"query syntax: {printable(result.error)}; searched the plain words instead"
+        err.print(Text(message, "yellow"))
     if args.json:
         print_json(result.to_json())
         return 0
     console = Console(highlight=False)
     facets = ", ".join(f"{lang} {n}" for lang, n in result.facets.get("lang", {}).items())
-    console.print(
-        Text.assemble(
-            (f"{result.total} document{'s' if result.total != 1 else ''}", "bold"),
-            f" for {result.query!r}",
-            f"  ({facets})" if facets else "",
-        )
+    shown = len(result.hits)
+    header = Text.assemble(
+        (f"{result.total} document{'s' if result.total != 1 else ''}", "bold"),
+        f" for {printable(result.did_you_mean or result.query)!r}",
+        f"  ({printable(facets)})" if facets else "",
     )
-    for rank, hit in enumerate(result.hits, 1):
+    if result.did_you_mean is not None:
+        err.print(
+            Text(
+                f"nothing for {printable(result.query)!r}; did you mean "
+                f"{printable(result.did_you_mean)!r}?",
+                style="yellow",
+            )
+        )
+    if shown and (result.offset or shown < result.total):
+        first = result.offset + 1
+        header.append(f"  showing {first}–{result.offset + shown} of {result.total}", "dim")
+    console.print(header)
+    for rank, hit in enumerate(result.hits, result.offset + 1):
         console.print()
         console.print(
             Text.assemble(
                 (f"{rank}. ", "dim"),
-                (hit.title, "bold"),
+                (printable(hit.title), "bold"),
                 ("  ", ""),
-                (f"{hit.id} · {hit.lang} · {hit.date or 'no date'} · {hit.score:.2f}", "dim"),
+                (
+                    f"{printable(hit.id)} · {printable(hit.lang)} · "
+                    f"{printable(hit.date or 'no date')} · {hit.score:.2f}",
+                    "dim",
+                ),
             )
         )
         for snippet in hit.snippets:
@@ -90,10 +113,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _snippet_text(snippet):
-    """The snippet as rich Text (data, not markup) with its highlights in reverse bold."""
+    """The snippet on one line as rich Text (data, not markup; control characters escaped)
+    with its highlights in reverse bold."""
     from rich.text import Text
 
-    text = Text(snippet.text.replace("\n", " "))
+    from reader.core.display import printable
+
+    def piece(start: int, end: int) -> str:
+        part = snippet.text[start - snippet.start : end - snippet.start]
+        return printable(part.replace("\n", " "))
+
+    text = Text()
+    pos = snippet.start
     for start, end in snippet.highlights:
-        text.stylize("bold reverse", start - snippet.start, end - snippet.start)
+        text.append(piece(pos, start))
+        text.append(piece(start, end), "bold reverse")
+        pos = end
+    text.append(piece(pos, snippet.end))
     return text

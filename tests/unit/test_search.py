@@ -11,8 +11,7 @@ import pytest
 
 from reader.cli import main
 from reader.core.search import api as search_module
-from reader.core.search.api import match_spans, search, syntax_error
-from reader.core.search.whoosh.index import update_index
+from reader.core.search import match_spans, search, syntax_error, update_index
 from reader.core.workspace import Workspace, bundled_corpus
 
 
@@ -89,7 +88,13 @@ def test_query_syntax(ws: Workspace, query: str, expected: set[str]) -> None:
 def test_nonsense_word_gives_no_hits(ws: Workspace) -> None:
     result = search(ws, "xqzvwplk")
     assert (result.total, result.hits, result.error) == (0, [], None)
-    assert result.to_json() == {"query": "xqzvwplk", "total": 0, "facets": {"lang": {}}, "hits": []}
+    assert result.to_json() == {
+        "query": "xqzvwplk",
+        "total": 0,
+        "facets": {"lang": {}},
+        "hits": [],
+        "did_you_mean": None,
+    }
 
 
 @pytest.mark.parametrize(
@@ -162,7 +167,8 @@ def test_filter_only_query_gets_an_opening_snippet(ws: Workspace) -> None:
 
 def test_json_shape_is_exact(ws: Workspace) -> None:
     data = search(ws, "tesla", limit=2).to_json()
-    assert set(data) == {"query", "total", "facets", "hits"}
+    assert set(data) == {"query", "total", "facets", "hits", "did_you_mean"}
+    assert data["did_you_mean"] is None
     assert set(data["facets"]) == {"lang"}
     assert len(data["hits"]) == 2
     for hit in data["hits"]:
@@ -284,7 +290,7 @@ def test_cli_usage_errors(capsys, corpus_dir: Path) -> None:
 
 # Pure helpers --------------------------------------------------------------------------------
 def test_phrase_spans() -> None:
-    from reader.core.search.api import phrase_spans
+    from reader.core.search.highlight import phrase_spans
 
     occ_24 = [(0, 0, 2), (5, 30, 32)]
     occ_hours = [(1, 3, 8), (9, 40, 45)]
@@ -295,7 +301,7 @@ def test_phrase_spans() -> None:
 
 
 def test_make_snippets_picks_up_to_three_passages_on_word_boundaries() -> None:
-    from reader.core.search.api import make_snippets
+    from reader.core.search.highlight import make_snippets
 
     words = [f"w{i:03d}" for i in range(400)]
     text = " ".join(words)
@@ -338,9 +344,9 @@ RANKED_QUERIES = (
 @pytest.mark.parametrize("query", RANKED_QUERIES)
 def test_ranking_matches_whoosh(ws: Workspace, query: str) -> None:
     """The numpy ranker finds the documents Whoosh finds, with Whoosh's BM25F scores."""
-    from reader.core.search.api import parse_query
     from reader.core.search.whoosh import ranking
     from reader.core.search.whoosh.index import searching
+    from reader.core.search.whoosh.parse import parse_query
 
     fields = ["title", "body", "body_de", "body_en", "body_fr", "body_it"]
     with searching(ws) as searcher:
@@ -385,8 +391,10 @@ def test_word_highlights_equal_analysing_every_token(ws: Workspace) -> None:
     """The highlighter looks only at tokens that start like a query word's term (found with
     str.find in ASCII texts, a pattern in others); it must mark exactly the tokens whose
     analysis gives a query term."""
-    from reader.core.search.api import Highlighter, parse_query
+    from reader.core.search.highlight import Highlighter
+    from reader.core.search.whoosh.engine import ANALYSIS
     from reader.core.search.whoosh.index import TOKEN, build_schema, term_cache
+    from reader.core.search.whoosh.parse import highlight_terms, parse_query
 
     schema = build_schema()
     for info in ws.corpus.infos():
@@ -399,8 +407,8 @@ def test_word_highlights_equal_analysing_every_token(ws: Workspace) -> None:
         words += sorted(set(TOKEN.findall(doc.text)))[::25]
         for word, text in itertools.product(words, (ascii_text, accented)):
             q, _ = parse_query(word, fields, schema)
-            highlighter = Highlighter(q)
-            assert highlighter._starts([("body", None), (f"body_{doc.lang}", doc.lang)])
+            highlighter = Highlighter(highlight_terms(q), ANALYSIS)
+            assert highlighter._starts([None, doc.lang])
             terms = {(leaf.field(), str(leaf.text).encode("utf-8")) for leaf in q.leaves()}
             expected = [
                 m.span()
@@ -428,3 +436,193 @@ def test_ranking_context_goes_with_its_searcher(ws: Workspace) -> None:
     gc.collect()
     assert len(ranking._contexts) == before - 1
     assert search(ws, "tesla").total  # a new searcher, a new context
+
+
+# A forgiving search: -word, +word, hyphenated words, did you mean ------------------------------
+def test_minus_excludes_and_plus_requires(ws: Workspace) -> None:
+    tesla, altman = search(ws, "tesla"), search(ws, "altman")
+    assert tesla.total == 4 and 0 < altman.total < 4
+    without = search(ws, "tesla -altman")
+    assert {h.id for h in without.hits} == {h.id for h in tesla.hits} - {h.id for h in altman.hits}
+    assert without.total == tesla.total - altman.total
+    assert search(ws, "tesla NOT altman").total == without.total  # the long spelling agrees
+    # +word is required even beside OR (Whoosh alone would read `a OR (b AND c)`)
+    either = {h.id for h in search(ws, "altman OR roadster", limit=10).hits}
+    refund = {h.id for h in search(ws, "refund", limit=10).hits}
+    both = search(ws, "altman OR roadster +refund", limit=10)
+    assert {h.id for h in both.hits} == either & refund and both.total == len(either & refund)
+    # an excluded phrase, field and group
+    assert search(ws, 'tesla -"Elon Musk"').total < 4
+    assert {h.lang for h in search(ws, "tesla -lang:de", limit=10).hits} == {"en", "fr", "it"}
+    assert search(ws, "tesla -(altman OR roadster)").total == tesla.total - len(
+        {h.id for h in search(ws, "altman OR roadster", limit=10).hits}
+    )
+
+
+def test_a_lone_minus_or_plus_stays_literal(ws: Workspace) -> None:
+    assert search(ws, "tesla - altman").total == search(ws, "tesla altman").total > 0
+    assert search(ws, "roadster -").total == search(ws, "roadster").total > 0
+    assert search(ws, "roadster +").total == search(ws, "roadster").total > 0
+    for query in ("-", "+", "- +"):
+        result = search(ws, query)
+        assert (result.total, result.error, result.did_you_mean) == (0, None, None)
+
+
+def test_highlights_skip_excluded_words(ws: Workspace) -> None:
+    doc = ws.corpus.load(search(ws, "altman").hits[0].id)
+    marked = {doc.text[a:b].lower() for a, b in match_spans("tesla -altman", doc)}
+    assert marked == {"tesla"}
+    marked = {doc.text[a:b].lower() for a, b in match_spans("tesla +altman", doc)}
+    assert "altman" in marked and "tesla" in marked
+
+
+@pytest.fixture
+def hyphen_ws(tmp_path: Path) -> Workspace:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "a.txt").write_text("Konto\n\nEin Fake-Profil verbreitete die Nachricht.\n")
+    (root / "b.txt").write_text("Profil\n\nDas Profil war fake, sagte man, und echt.\n")
+    (root / "c.txt").write_text("Datum\n\nAm 2025-01-05 kam die E-Mail an.\n")
+    workspace = Workspace.open(root, tmp_path / "data")
+    update_index(workspace)
+    return workspace
+
+
+def test_a_hyphenated_word_is_a_phrase(hyphen_ws: Workspace) -> None:
+    assert search(hyphen_ws, "fake profil").total == 2  # two words: both documents
+    result = search(hyphen_ws, "Fake-Profil")
+    assert [h.id for h in result.hits] == ["a.txt"] and result.error is None
+    (snippet,) = result.hits[0].snippets
+    assert [snippet.text[a - snippet.start : b - snippet.start] for a, b in snippet.highlights] == [
+        "Fake-Profil"
+    ]
+    assert [h.id for h in search(hyphen_ws, "-Fake-Profil fake").hits] == ["b.txt"]
+    assert [h.id for h in search(hyphen_ws, "title:konto e-mail OR Fake-Profil").hits] == ["a.txt"]
+    assert [h.id for h in search(hyphen_ws, "e-mail").hits] == ["c.txt"]
+    assert [h.id for h in search(hyphen_ws, "2025-01-05").hits] == ["c.txt"]
+
+
+def test_query_rewrite() -> None:
+    from reader.core.search.query import free_words, replace_words, rewrite
+
+    assert rewrite("tesla -musk") == "tesla NOT musk"
+    assert rewrite("a OR b +c -d") == "(a OR b) AND c NOT d"
+    assert rewrite('-"x y" -lang:fr -(a OR b) z') == 'z NOT "x y" NOT lang:fr NOT (a OR b)'
+    assert rewrite("Fake-Profil title:e-mail") == '"Fake-Profil" title:"e-mail"'
+    assert rewrite("date:[2025-01-01 TO 2025-12-31] lang:pt-br") == (
+        "date:[2025-01-01 TO 2025-12-31] lang:pt-br"
+    )
+    assert rewrite("a - b + c") == "a - b + c"
+    assert rewrite('"unclosed -x') == '"unclosed -x'  # a syntax error is left to the fallback
+    assert free_words('teslla -musk "a phrase" lang:fr title:roadstr ref* x~ NOT y') == [
+        "teslla",
+        "roadstr",
+    ]
+    assert replace_words(
+        'teslla "teslla" title:teslla teslla* lang:teslla', {"teslla": "tesla"}
+    ) == ('tesla "teslla" title:tesla teslla* lang:teslla')
+
+
+def test_did_you_mean(ws: Workspace) -> None:
+    result = search(ws, "teslla")
+    assert result.did_you_mean == "tesla" and result.query == "teslla"
+    assert result.total == search(ws, "tesla").total and result.hits
+    assert result.to_json()["did_you_mean"] == "tesla"
+    # spelled as the corpus spells it (accents kept); case follows the query
+    assert search(ws, "Rückerstatung").did_you_mean == "Rückerstattung"
+    assert search(ws, "remboursment").did_you_mean == "remboursement"
+    # only unknown words are respelled; excluded words and filters are kept as typed
+    assert search(ws, "teslla -altman lang:it").did_you_mean == "tesla -altman lang:it"
+    # no retry: something was found, or nothing is close
+    assert search(ws, "tesla").did_you_mean is None
+    assert search(ws, "xqzvwplk").did_you_mean is None
+    assert search(ws, "teslla", suggest=False).total == 0
+
+
+def test_paging_with_offset(ws: Workspace) -> None:
+    whole = search(ws, "tesla", limit=4)
+    assert whole.total == 4
+    pages = [search(ws, "tesla", limit=2, offset=o) for o in (0, 2, 4)]
+    assert [h.id for p in pages for h in p.hits] == [h.id for h in whole.hits]
+    assert [p.total for p in pages] == [4, 4, 4] and pages[2].hits == []
+    assert pages[1].offset == 2 and "offset" not in pages[1].to_json()
+
+
+def test_cli_search_did_you_mean_and_offset(capsys, corpus_dir: Path) -> None:
+    code, out, _ = run_cli(capsys, "search", "teslla", "--corpus", str(corpus_dir), "--json")
+    assert code == 0 and json.loads(out)["did_you_mean"] == "tesla"
+    code, out, err = run_cli(capsys, "search", "teslla", "--corpus", str(corpus_dir))
+    assert "did you mean 'tesla'" in err and out.startswith("4 documents for 'tesla'")
+    code, out, _ = run_cli(
+        capsys, "search", "tesla", "--corpus", str(corpus_dir), "--limit", "1", "--offset", "1"
+    )
+    assert "showing 2–2 of 4" in out and "\n2. " in out
+
+
+# Errors while ranking; a damaged index ---------------------------------------------------------
+def test_a_ranking_error_surfaces_and_nothing_is_rebuilt(workspace: Workspace, monkeypatch):
+    from reader.core.search.whoosh import ranking
+
+    update_index(workspace)
+    before = sorted(p.name for p in workspace.index_dir.iterdir())
+
+    def broken(ctx, q):
+        raise ValueError("a bug in ranking")
+
+    monkeypatch.setattr(ranking, "evaluate", broken)
+    rebuilt = []
+    monkeypatch.setattr(search_module, "update_index", lambda *a, **k: rebuilt.append(1))
+    with pytest.raises(ValueError, match="a bug in ranking"):
+        search(workspace, "tesla")
+    assert rebuilt == [] and sorted(p.name for p in workspace.index_dir.iterdir()) == before
+
+
+@pytest.mark.parametrize("damage", ["no .col files", "truncated postings", "no term files"])
+def test_a_damaged_index_is_rebuilt_once_with_a_notice(workspace: Workspace, damage: str):
+    from reader.core.search.whoosh.engine import check_index
+    from reader.core.search.whoosh.index import forget_index
+
+    update_index(workspace)
+    assert search(workspace, "tesla").total == 4 and check_index(workspace) is None
+    forget_index(workspace)  # files changed under this process's open readers could SIGBUS
+    for path in workspace.index_dir.iterdir():
+        if damage == "no .col files" and path.suffix == ".col":
+            path.unlink()
+        elif damage == "truncated postings" and path.suffix == ".pst":
+            path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        elif damage == "no term files" and path.suffix == ".trm":
+            path.unlink()
+    assert check_index(workspace) is not None
+    result = search(workspace, "remboursement")
+    assert ids(result) == ["001"]
+    assert result.notice and "unreadable" in result.notice and "rebuilt" in result.notice
+    assert check_index(workspace) is None
+
+
+# Whoosh's own writer ---------------------------------------------------------------------------
+STOCK_QUERIES = [
+    "tesla", "refunds", "evolution", '"24 hours"', "remb*", "teslla~", "tesla -altman",
+    "lang:de", "altman OR roadster +refund", "Rückerstattung", "date:[2024-01-01 TO 2026-12-31]",
+]  # fmt: skip
+
+
+def test_stock_writer_gives_the_same_hits(tmp_path: Path, monkeypatch) -> None:
+    """READER_STOCK_WRITER=1 indexes with Whoosh's SegmentWriter and the W3 codec: the same
+    documents, scores, totals, facets and snippets as the fast writer's array codec."""
+    from reader.core.search.whoosh.codec import codec_classes
+    from reader.core.search.whoosh.index import open_index
+
+    results, codecs = {}, {}
+    for mode in ("fast", "stock"):
+        root = tmp_path / mode / "corpus"
+        shutil.copytree(bundled_corpus(), root, ignore=shutil.ignore_patterns(".reader"))
+        monkeypatch.setenv("READER_STOCK_WRITER", "1" if mode == "stock" else "0")
+        workspace = Workspace.open(root, tmp_path / mode / "data")
+        update_index(workspace)
+        codecs[mode] = {type(s.codec()) for s in open_index(workspace)._segments()}
+        results[mode] = [search(workspace, q, limit=10).to_json() for q in STOCK_QUERIES]
+    assert codecs["fast"] == {codec_classes()[0]}
+    assert [c.__name__ for c in codecs["stock"]] == ["W3Codec"]
+    for query, fast, stock in zip(STOCK_QUERIES, results["fast"], results["stock"], strict=True):
+        assert fast["total"] > 0, query
+        assert fast == stock, query

@@ -151,7 +151,7 @@ class ArticleScreen(Screen):
     def _match(self, doc: Document) -> list[tuple[int, int]]:
         if not self.query_text:
             return []
-        from reader.core.search.api import match_spans
+        from reader.core.search import match_spans
 
         try:
             return list(match_spans(self.query_text, doc))

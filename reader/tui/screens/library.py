@@ -134,7 +134,7 @@ class LibraryScreen(Screen):
 
         notice: str | None = None
         severity = "information"
-        from reader.core.search.whoosh.index import IndexLocked, update_index
+        from reader.core.search import IndexLocked, update_index
 
         try:
             stats = update_index(ws, progress=progress, cancelled=lambda: worker.is_cancelled)
@@ -314,7 +314,7 @@ class LibraryScreen(Screen):
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search_worker(self, query: str) -> None:
-        from reader.core.search.api import search
+        from reader.core.search import search
 
         try:
             result = search(self.app.workspace, query, limit=50)

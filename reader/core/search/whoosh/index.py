@@ -58,6 +58,7 @@ MULTIPROC_MIN = 4000  # documents to (re)index before the multiprocess writer pa
 MP_BATCH = 250  # documents per job file handed to a worker process
 SMALL_UPDATE = 200  # documents changed at most to commit as a new segment without merging
 MAX_SEGMENTS = 8  # segments before a commit merges the small ones again
+STOCK_WRITER_ENV = "READER_STOCK_WRITER"  # "1": index with Whoosh's own writer and W3 codec
 # Languages with a Snowball stemmer in whoosh.lang; each gets its own `body_<lang>` field.
 STEM_LANGS: tuple[str, ...] = (
     "ar", "da", "de", "en", "es", "fi", "fr", "hu", "it", "nl", "no", "pt", "ro", "ru", "sv",
@@ -423,10 +424,17 @@ def _writer(ix: Index, procs: int = 1):
     Segments are left as separate files, not assembled into a compound file: Whoosh opens a
     compound file's parts by copying each into memory (BytesIO), so every reader of a 20,000
     document index held a copy of the postings (>1 GB of RSS) and took ~0.2 s to open.
-    Segments use the array codec (`reader.core.search.whoosh.codec`), which ranking reads fast.
+    Segments use the array codec (`reader.core.search.whoosh.codec`), which ranking reads fast;
+    with READER_STOCK_WRITER=1, Whoosh's own single-process writer and W3 codec instead (slower,
+    a fallback for a Whoosh release that breaks the fast writer).
     """
     from reader.core.search.whoosh.codec import codec_classes
 
+    if os.environ.get(STOCK_WRITER_ENV) == "1":  # Whoosh's own writer and W3 codec (fallback)
+        from whoosh.codec.whoosh3 import W3Codec
+        from whoosh.writing import SegmentWriter
+
+        return SegmentWriter(ix, _lk=False, compound=False, codec=W3Codec())
     codec = codec_classes()[0]()
     if procs > 1:
         return mp_writer_class()(

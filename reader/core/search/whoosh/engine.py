@@ -1,0 +1,271 @@
+"""The Whoosh engine behind `reader.core.search.api`: ranking a query, spelling suggestions,
+checking the index files.
+
+`api.py` decides when to build, update or rebuild the index; this module only answers a
+query on the index as it is, and says whether the index files read back whole
+(`check_index`), so that an error while ranking becomes a rebuild only when the index is
+really damaged, never to hide a bug.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from reader.core.search.highlight import Highlighter
+from reader.core.search.whoosh.index import (
+    STEM_LANGS,
+    TOKEN,
+    IndexLocked,
+    IndexStats,
+    build_schema,
+    forget_index,
+    index_exists,
+    searching,
+    term_cache,
+    update_index,
+)
+from reader.core.search.whoosh.parse import (
+    highlight_terms,
+    parse_query,
+    resolve_tags,
+    uses_field,
+    without_stemmed_phrases,
+)
+
+if TYPE_CHECKING:
+    from reader.core.workspace import Workspace
+
+__all__ = [
+    "ANALYSIS",
+    "IndexLocked",
+    "IndexStats",
+    "Ranked",
+    "check_index",
+    "forget_index",
+    "highlighter",
+    "index_exists",
+    "run",
+    "suggest",
+    "update_index",
+]
+
+# Stemmers that may change how a word starts (Arabic strips prefixes); the others only
+# rewrite endings, which lets the highlighter skip the words that start otherwise.
+PREFIX_STEMMERS = frozenset({"ar"})
+SUGGEST_FIELDS = ("body", "title")  # accent-folded, unstemmed words of every language
+
+
+class _Analysis:
+    """The index's analysis, as `reader.core.search.highlight` needs it."""
+
+    token = TOKEN
+    stem_langs = frozenset(STEM_LANGS)
+    prefix_stemmers = PREFIX_STEMMERS
+
+    def term_cache(self, lang: str | None):
+        return term_cache(lang)
+
+    def raw_chars(self, folded: str) -> set[str]:
+        from whoosh.support.charset import accent_map
+
+        chars = {folded, *(chr(k) for k, v in accent_map.items() if v.lower() == folded)}
+        chars.update([c.upper() for c in chars if len(c) == 1 and len(c.upper()) == 1])
+        return {c for c in chars if len(c) == 1 and c.lower().translate(accent_map) == folded}
+
+
+ANALYSIS = _Analysis()
+
+
+@dataclass
+class Found:
+    """One ranked document with the stored fields a hit needs."""
+
+    id: str
+    title: str
+    lang: str
+    date: str | None
+    score: float
+    text: str
+
+
+@dataclass
+class Ranked:
+    """What a query matches: the total, language facets and the requested page of hits."""
+
+    total: int
+    facets: dict[str, int]
+    found: list[Found]
+    error: str | None
+    highlighter: Highlighter
+
+
+def run(
+    ws: Workspace,
+    query: str,
+    *,
+    limit: int,
+    offset: int = 0,
+    tag_docs: Callable[[], dict[str, list[str]]],
+) -> Ranked:
+    """Rank `query` on the index as it is: hits `offset` to `offset + limit`, best first.
+
+    `tag_docs()` gives the documents per tag kind, asked only when the query uses `tag:`.
+    """
+    from reader.core.search.whoosh import ranking
+
+    with searching(ws) as searcher:
+        ctx = ranking.context(searcher)
+        present = [lang for lang in sorted(ctx.langs) if lang in STEM_LANGS]
+        fields = ["title", "body", *(f"body_{lang}" for lang in present)]
+        shown, error = parse_query(query, fields, searcher.schema)
+        q = without_stemmed_phrases(shown)
+        if uses_field(q, "tag"):
+            q = resolve_tags(q, tag_docs())
+        found = ranking.evaluate(ctx, q)
+        page = ctx.top(found, offset + limit)[offset:]
+        out = []
+        for docnum, score in page:
+            stored = searcher.stored_fields(docnum)
+            out.append(
+                Found(
+                    id=stored["id"],
+                    title=stored.get("title", ""),
+                    lang=stored.get("lang", ""),
+                    date=stored.get("date"),
+                    score=score,
+                    text=stored.get("text", ""),
+                )
+            )
+        return Ranked(
+            total=int(found.mask.sum()),
+            facets=ctx.facets(found.mask),
+            found=out,
+            error=error,
+            highlighter=Highlighter(highlight_terms(shown), ANALYSIS),
+        )
+
+
+_schema_cache: list = []
+
+
+def highlighter(query: str, lang: str | None) -> Highlighter:
+    """The highlighter of `query` for a document in `lang`, without opening an index."""
+    if not _schema_cache:
+        _schema_cache.append(build_schema())
+    stem_field = f"body_{lang}" if lang in STEM_LANGS else None
+    fields = ["title", "body", *([stem_field] if stem_field else [])]
+    q, _error = parse_query(query, fields, _schema_cache[0])
+    return Highlighter(highlight_terms(q), ANALYSIS)
+
+
+# Spelling ------------------------------------------------------------------------------------
+def suggest(ws: Workspace, words: list[str]) -> dict[str, str]:
+    """word -> the closest word of the corpus, for the `words` no document holds.
+
+    Closest: the fewest edits (1 for words of up to 5 letters, else at most 2, the first
+    letter kept), then the most documents. The suggestion is spelled as a document spells it
+    (accents kept), in lower case when the word was.
+    """
+    from whoosh.support.levenshtein import distance
+
+    fold = term_cache(None)
+    out: dict[str, str] = {}
+    with searching(ws) as searcher:
+        reader = searcher.reader()
+        for word in words:
+            term = fold[word]
+            if term is None or any((f, term) in reader for f in SUGGEST_FIELDS):
+                continue
+            text = term.decode("utf-8")
+            maxdist = 1 if len(text) <= 5 else 2
+            best: tuple[int, int, str, str] | None = None
+            for fieldname in SUGGEST_FIELDS:
+                for leaf, _offset in reader.leaf_readers():
+                    for candidate in leaf.terms_within(fieldname, text, maxdist, prefix=1):
+                        key = (
+                            distance(candidate, text),
+                            -reader.doc_frequency(fieldname, candidate),
+                            candidate,
+                            fieldname,
+                        )
+                        if best is None or key < best:
+                            best = key
+            if best is not None:
+                raw = _spelled(searcher, best[3], best[2]) or best[2]
+                out[word] = raw.lower() if word.islower() else raw
+    return out
+
+
+def _spelled(searcher: Any, fieldname: str, term: str) -> str | None:
+    """How a document that holds `term` spells it (its first token folding to `term`)."""
+    fold = term_cache(None)
+    btext = term.encode("utf-8")
+    for docnum in searcher.reader().postings(fieldname, btext).all_ids():
+        stored = searcher.stored_fields(docnum)
+        for source in (stored.get("title", ""), stored.get("text", "")):
+            for token in TOKEN.findall(source):
+                if fold[token] == btext:
+                    return token
+        return None
+    return None
+
+
+# Checking ------------------------------------------------------------------------------------
+_REQUIRED = (".trm", ".pst", "._stored.col", ".id.col", ".sha256.col")
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    IndexError,
+    struct.error,
+    pickle.UnpicklingError,
+    zlib.error,
+)
+_EXTENT = struct.Struct("!qi")  # a term's postings: offset, length (after W3TermInfo's struct)
+
+
+def check_index(ws: Workspace) -> str | None:
+    """What is wrong with the index files, or None when they read back whole: the table of
+    contents, every segment's files, its stored fields to the last document, and its
+    postings file long enough for every term's postings."""
+    from whoosh.codec.whoosh3 import W3TermInfo
+    from whoosh.index import EmptyIndexError, open_dir
+    from whoosh.index import IndexError as WhooshIndexError
+    from whoosh.reading import CorruptIndexError
+
+    try:
+        ix = open_dir(str(ws.index_dir))
+        storage = ix.storage
+        for segment in ix._segments():
+            for ext in _REQUIRED:
+                name = segment.make_filename(ext)
+                if not storage.file_exists(name):
+                    return f"{name} is missing"
+        reader = ix.reader()
+        try:
+            for leaf, _offset in reader.leaf_readers():
+                if leaf.doc_count_all():
+                    leaf.stored_fields(leaf.doc_count_all() - 1)
+                terms = getattr(leaf, "_terms", None)
+                if terms is None:
+                    continue
+                posts = leaf._segment.make_filename(".pst")
+                size = storage.file_length(posts)
+                head = W3TermInfo._struct.size
+                for value in terms._tindex.values():
+                    if value[0]:  # postings inlined in the term info
+                        continue
+                    offset, length = _EXTENT.unpack_from(value, head)
+                    if offset + length > size:
+                        return f"{posts} is truncated"
+        finally:
+            reader.close()
+    except (*_READ_ERRORS, WhooshIndexError, EmptyIndexError, CorruptIndexError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
