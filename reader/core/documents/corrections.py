@@ -169,7 +169,7 @@ def correct(
 ) -> Document:
     """Correct a document everywhere at once: the corrections file, the catalog and the
     search index (so search, translation and exports see the new values)."""
-    from reader.core.search.whoosh.index import refresh_documents
+    from reader.core.search import refresh_documents
 
     doc = ws.corpus.correct(doc_id, set_, unset)
     refresh_documents(ws, [doc])

@@ -17,6 +17,7 @@ __all__ = [
     "Snippet",
     "index_exists",
     "match_spans",
+    "refresh_documents",
     "search",
     "syntax_error",
     "update_index",

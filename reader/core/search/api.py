@@ -34,6 +34,7 @@ from reader.core.search.whoosh.engine import (
     IndexStats,
     forget_index,
     index_exists,
+    refresh_documents,
     update_index,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "forget_index",
     "index_exists",
     "match_spans",
+    "refresh_documents",
     "search",
     "syntax_error",
     "update_index",
