@@ -16,6 +16,7 @@ from reader.core.errors import ReaderError
 # Each name is a module in reader.commands with `register(subparsers)`.
 COMMANDS: tuple[str, ...] = (
     "docs",
+    "show",
     "info",
     "translate",
     "models",

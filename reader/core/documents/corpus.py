@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from reader.core.workspace import Workspace
 
 # Bump when ingestion would read a file differently: every cached entry is then re-read.
-INGEST_VERSION = 2  # 2: url, site, lang_confidence
+INGEST_VERSION = 3  # 2: url, site, lang_confidence; 3: wire copy unwrapped, quotations split
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
