@@ -10,10 +10,11 @@ from textual.message import Message
 class IndexProgress(Message):
     """The start-up scan/index worker made progress."""
 
-    def __init__(self, done: int, total: int) -> None:
+    def __init__(self, done: int, total: int, infos: list[Any] | None = None) -> None:
         super().__init__()
         self.done = done
         self.total = total
+        self.infos = infos  # documents read since the last progress message, if any
 
 
 class IndexFinished(Message):
@@ -27,13 +28,17 @@ class IndexFinished(Message):
 
 
 class SearchFinished(Message):
-    """A search finished: `result` is a `SearchResult`, or `error` says why there is none."""
+    """A search finished: `result` is a `SearchResult`, or `error` says why there is none.
+    `offset` > 0: a further page of hits for the same query."""
 
-    def __init__(self, query: str, result: Any | None, error: str | None = None) -> None:
+    def __init__(
+        self, query: str, result: Any | None, error: str | None = None, *, offset: int = 0
+    ) -> None:
         super().__init__()
         self.query = query
         self.result = result
         self.error = error
+        self.offset = offset
 
 
 class TranslationUpdate(Message):

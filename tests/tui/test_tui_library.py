@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable, Input, OptionList, Static
+from textual import events
+from textual.widgets import Input, OptionList, Static
 from tui_helpers import DE, doc_id, settle
 
 from reader.core.workspace import Workspace
 from reader.tui.screens.article import ArticleScreen
 from reader.tui.screens.library import LibraryScreen
+from reader.tui.widgets.document_table import DocumentTable
 
 
-def _titles(table: DataTable) -> list[str]:
-    return [str(row.key.value) for row in table.ordered_rows]
+def _titles(table: DocumentTable) -> list[str]:
+    return table.ids
 
 
 async def test_library_lists_catalog_before_indexing(make_app, workspace: Workspace) -> None:
@@ -20,7 +22,7 @@ async def test_library_lists_catalog_before_indexing(make_app, workspace: Worksp
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        table = app.screen.query_one("#documents", DataTable)
+        table = app.screen.query_one("#documents", DocumentTable)
         assert table.row_count == 4
         assert not workspace.index_dir.exists()  # nothing indexed: the list came from the catalog
         row = table.get_row(doc_id(workspace, DE))
@@ -32,7 +34,7 @@ async def test_first_start_indexes_in_a_worker(make_app, workspace: Workspace) -
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        table = app.screen.query_one("#documents", DataTable)
+        table = app.screen.query_one("#documents", DocumentTable)
         assert table.row_count == 4
         assert workspace.index_dir.exists()
         assert app.screen.query_one("#index-status").display is False
@@ -43,7 +45,7 @@ async def test_sort_cycles_columns(make_app, workspace: Workspace) -> None:
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        table = app.screen.query_one("#documents", DataTable)
+        table = app.screen.query_one("#documents", DocumentTable)
         by_title = sorted(workspace.corpus.infos(), key=lambda i: i.title.casefold())
         assert _titles(table) == [i.id for i in by_title]
         await pilot.press("s")  # -> language
@@ -155,3 +157,149 @@ asyncio.run(main())
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _burst(app, keys: str) -> None:
+    """Post keys at once, as a paste or a fast typist delivers them (no pause between)."""
+    names = {"/": "slash", " ": "space"}
+    for char in keys:
+        app.post_message(events.Key(names.get(char, char), char))
+
+
+async def test_slash_and_a_word_in_one_burst(make_app, workspace: Workspace) -> None:
+    workspace.corpus.scan()
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        _burst(app, "/oil")
+        await pilot.pause()
+        await pilot.pause()
+        search = app.screen.query_one("#search", Input)
+        assert search.value == "oil"
+        _burst(app, "/x")  # inside the box, `/` is typed like any key
+        await pilot.pause()
+        assert search.value == "oil/x"
+
+
+async def test_keys_typed_while_returning_from_an_article(make_app, workspace: Workspace) -> None:
+    workspace.corpus.scan()
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open_article(doc_id(workspace, DE))
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen)
+        _burst(app, "q/tesla")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, LibraryScreen)
+        assert app.screen.query_one("#search", Input).value == "tesla"
+
+
+async def test_paste_into_the_library_searches(make_app, workspace: Workspace) -> None:
+    workspace.corpus.scan()
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.post_message(events.Paste("/oil"))
+        await pilot.pause()
+        search = app.screen.query_one("#search", Input)
+        assert app.focused is search and search.value == "oil"
+
+
+async def test_back_to_library_repaints_only_changed_rows(make_app, workspace: Workspace) -> None:
+    workspace.corpus.scan()
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        library = app.screen
+        table = library.query_one("#documents", DocumentTable)
+        doc = workspace.corpus.load(doc_id(workspace, DE))
+        app.store.add(doc, doc.sentences[0].start, doc.sentences[0].end, "claim")
+        changed: list[list[str]] = []
+        original = table.update_counts
+        table.update_counts = lambda counts: changed.append(original(counts)) or changed[-1]
+        app.open_article(doc.id)
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.screen is library
+        assert changed == [[doc.id]]
+        assert [str(c) for c in table.get_row(doc.id)[3:]] == ["1", "0", "0"]
+
+
+async def test_hit_list_says_what_it_shows_and_loads_more(
+    make_app, workspace: Workspace, monkeypatch
+) -> None:
+    from reader.tui.screens import library
+    from reader.tui.widgets import hit_list
+
+    monkeypatch.setattr(library, "PAGE", 2)
+    monkeypatch.setattr(hit_list, "MORE_WITHIN", 0)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"tesla")
+        await settle(app, pilot, delay=0.2)
+        screen = app.screen
+        facets = str(screen.query_one("#facets", Static).render())
+        total = screen.total
+        assert total >= 3
+        assert f"showing 2 of {total}" in facets
+        hits = screen.query_one("#hits", OptionList)
+        await pilot.press("down")
+        assert app.focused is hits
+        for _ in range(total):
+            await pilot.press("end")
+            await settle(app, pilot)
+        assert hits.option_count == total == len(screen.hits)
+        assert len({hit.id for hit in screen.hits}) == total
+        assert "showing" not in str(screen.query_one("#facets", Static).render())
+
+
+async def test_rows_appear_while_the_first_index_runs(
+    make_app, workspace: Workspace, monkeypatch
+) -> None:
+    from reader.tui.screens import library
+
+    monkeypatch.setattr(library, "ROWS_EVERY", 0.0)
+    seen: list[tuple[bool, int]] = []
+    original = DocumentTable.add_documents
+
+    def spy(table: DocumentTable, infos) -> int:
+        added = original(table, infos)
+        seen.append((table.screen.indexing is not None, table.row_count))
+        return added
+
+    monkeypatch.setattr(DocumentTable, "add_documents", spy)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one("#documents", DocumentTable)
+        assert table.row_count == 0  # a first run: no catalog yet
+        await settle(app, pilot)
+        assert seen and all(indexing for indexing, _ in seen)  # rows came during the index
+        assert seen[0][1] >= 1
+        assert table.row_count == 4
+
+
+async def test_search_header_while_indexing_and_rerun_after(make_app, workspace: Workspace) -> None:
+    from reader.tui.messages import IndexFinished, IndexProgress
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("slash", *"tesla")
+        await settle(app, pilot, delay=0.2)
+        facets = screen.query_one("#facets", Static)
+        screen.post_message(IndexProgress(1, 4))
+        await pilot.pause()
+        assert "indexing 1/4 — results may be incomplete" in str(facets.render())
+        searches: list[str] = []
+        original = screen._search
+        screen._search = lambda query, offset=0: (searches.append(query), original(query, offset))
+        screen.post_message(IndexFinished(workspace.corpus.infos(), None))
+        await settle(app, pilot)
+        assert searches == ["tesla"]
+        assert "indexing" not in str(facets.render())
+        assert "4 hits" in str(facets.render())

@@ -56,7 +56,7 @@ async def test_tag_keys_store_tags_at_once(make_app, workspace: Workspace) -> No
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, LibraryScreen)
-        row = app.screen.query_one("#documents", DataTable).get_row(doc.id)
+        row = app.screen.query_one("#documents").get_row(doc.id)
         assert [str(c) for c in row[3:]] == ["1", "1", "1"]
 
 

@@ -70,7 +70,7 @@ class ArticleScreen(Screen):
         _b("tab", "pane_focus", "Pane focus", "pane_focus", False, tooltip="Cursor in text/pane"),
         _b("i", "install_model", "Install model", "install_model", False),
         _b("m", "edit_metadata", "Metadata", "metadata", False, tooltip="Correct the metadata"),
-        _b("q", "back", "Back", "back"),
+        _b("q", "back", "Back", "back", priority=True),  # keys typed next reach the library
     ]
 
     def __init__(self, doc_id: str, *, query: str | None = None, at: int | None = None) -> None:

@@ -6,60 +6,64 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets import Footer, Input, Label, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from reader.core.display import printable
 from reader.core.errors import ReaderError
 from reader.tui.messages import IndexFinished, IndexProgress, SearchFinished
+from reader.tui.widgets.document_table import COLUMNS, DocumentTable
+from reader.tui.widgets.hit_list import HitList
 
 if TYPE_CHECKING:
     from reader.core.documents.model import DocumentInfo
     from reader.tui.app import ReaderApp
 
-SEARCH_DELAY = 0.25  # seconds of quiet typing before a search runs
-FIRST_ROWS = 200  # rows shown in the first frame; the rest follow right after
-COLUMNS = (
-    ("title", "Title"),
-    ("lang", "Lang"),
-    ("date", "Date"),
-    ("claim", "Claims"),
-    ("rebuttal", "Rebut."),
-    ("context", "Context"),
-)
-TAGS = ("claim", "rebuttal", "context")
+SEARCH_DELAY = 0.05  # seconds of quiet typing before a search runs
+PAGE = 50  # hits fetched at a time; more follow on scroll or `end`
+ROWS_EVERY = 0.5  # seconds between batches of new rows during a first index
+INDEX_DELAY = 0.3  # seconds the index worker waits, so the first frame reaches the screen
 
 
-def _sort_key(value: Any) -> Any:
-    if isinstance(value, Text):
-        value = value.plain
-    if isinstance(value, str):
-        stripped = value.strip()
-        return (0, int(stripped)) if stripped.isdigit() else (1, stripped.casefold())
-    return (2, value)
+def _snippet_line(snippet: Any) -> Text:
+    """A snippet on one line, its highlights in reverse bold; every piece escaped."""
+    text, base = str(snippet.text), snippet.start
+    line = Text()
+    at = 0
+    for start, end in snippet.highlights:
+        start, end = max(start - base, at), min(end - base, len(text))
+        if start >= end:
+            continue
+        line.append(printable(" ".join(text[at:start].split("\n"))))
+        line.append(printable(text[start:end]), style="reverse bold")
+        at = end
+    line.append(printable(" ".join(text[at:].split("\n"))))
+    return line
 
 
 def hit_prompt(hit: Any) -> Text:
     """A hit as two or more lines: title and metadata, then snippets with highlighted terms."""
     prompt = Text(no_wrap=False)
-    prompt.append(str(hit.title), style="bold")
-    prompt.append(f"  {hit.lang} · {hit.date or 'no date'}", style="dim")
+    prompt.append(printable(str(hit.title)), style="bold")
+    prompt.append(f"  {printable(hit.lang)} · {printable(hit.date or 'no date')}", style="dim")
     for snippet in hit.snippets[:2]:
-        line = Text(" ".join(str(snippet.text).split("\n")))
-        for start, end in snippet.highlights:
-            line.stylize("reverse bold", start - snippet.start, end - snippet.start)
         prompt.append("\n  ")
-        prompt.append_text(line)
+        prompt.append_text(_snippet_line(snippet))
     return prompt
 
 
-INDEX_DELAY = 0.3  # seconds the index worker waits, so the first frame reaches the screen
+def _search_page(ws: Any, query: str, offset: int, limit: int) -> Any:
+    """Hits `offset` to `offset + limit` of `query`."""
+    from reader.core.search import search
+
+    return search(ws, query, limit=limit, offset=offset)
 
 
 class LibraryScreen(Screen):
@@ -68,7 +72,16 @@ class LibraryScreen(Screen):
     app: ReaderApp
 
     BINDINGS = [  # noqa: RUF012
-        Binding("slash", "focus_search", "Search", id="library.search", tooltip="Focus the search"),
+        # A priority binding runs as the key is read, so the keys typed right after it (a
+        # paste, a fast typist, keys queued while the screen was busy) reach the search box.
+        Binding(
+            "slash",
+            "focus_search",
+            "Search",
+            id="library.search",
+            tooltip="Focus the search",
+            priority=True,
+        ),
         Binding("escape", "clear_search", "Clear", id="library.clear", tooltip="Clear the search"),
         Binding("down", "focus_results", "Results", id="library.results", show=False),
         Binding("s", "sort", "Sort", id="library.sort", tooltip="Sort by the next column"),
@@ -79,19 +92,26 @@ class LibraryScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.infos: list[DocumentInfo] = []
         self.hits: list[Any] = []
+        self.total = 0
         self.query_text = ""
+        self.indexing: tuple[int, int] | None = None  # (done, total) while the worker runs
         self._sort_column = 0
         self._sort_reverse = False
         self._search_timer: Timer | None = None
+        self._loading_more = False
+        self._last_result: SearchFinished | None = None
+
+    @property
+    def infos(self) -> list[DocumentInfo]:
+        return self.query_one("#documents", DocumentTable).rows
 
     def compose(self) -> ComposeResult:
         yield Static(id="library-title", classes="title-bar")
         yield Input(placeholder='Search: words, "a phrase", lang:de, prefix*  (/)', id="search")
         yield Static(id="facets")
-        yield DataTable(id="documents", cursor_type="row", zebra_stripes=True)
-        yield OptionList(id="hits")
+        yield DocumentTable(id="documents")
+        yield HitList(id="hits")
         with Horizontal(id="index-status"):
             yield Label("Indexing", id="index-label")
             yield ProgressBar(id="index-progress", show_eta=False)
@@ -101,7 +121,7 @@ class LibraryScreen(Screen):
     def on_mount(self) -> None:
         ws = self.app.workspace
         # The catalog lists the corpus without reading files; a first run has no catalog yet,
-        # then the list fills when the worker's scan finishes.
+        # then rows appear as the worker's scan reads the files.
         first_run = not ws.catalog_path.exists() and self.app.index_on_start
         infos = [] if first_run else ws.corpus.infos()
         self._fill_table(infos)
@@ -112,13 +132,15 @@ class LibraryScreen(Screen):
             self.call_after_refresh(self.action_reindex)
 
     def on_screen_resume(self) -> None:
-        if self.infos:
-            self._refresh_counts()
+        table = self.query_one("#documents", DocumentTable)
+        if table.rows:
+            table.update_counts(self.app.tag_counts())  # repaints only the rows that changed
 
     def action_reindex(self) -> None:
         self.query_one("#index-status").display = True
         self.query_one("#index-label", Label).update("Indexing")
         self.query_one("#index-progress", ProgressBar).update(total=None, progress=0)
+        self.indexing = (0, 0)
         self._index_worker()
 
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)
@@ -128,9 +150,19 @@ class LibraryScreen(Screen):
         if worker.is_cancelled:
             return
         ws = self.app.workspace
+        known = {info.id for info in self.infos}
+        last_rows = [time.monotonic()]
 
         def progress(done: int, total: int) -> None:
-            self.post_message(IndexProgress(done, total))
+            infos = None
+            now = time.monotonic()
+            if now - last_rows[0] >= ROWS_EVERY or done == total:
+                last_rows[0] = now
+                # the documents the scan has read so far, from the catalog (this thread's
+                # connection sees its own writes): new rows appear while indexing
+                infos = [i for i in ws.corpus._catalog_infos() if i.id not in known]
+                known.update(i.id for i in infos)
+            self.post_message(IndexProgress(done, total, infos))
 
         notice: str | None = None
         severity = "information"
@@ -163,93 +195,54 @@ class LibraryScreen(Screen):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "index":
             self.query_one("#index-status").display = False
+            self.indexing = None
         # the app shows the notification (the message bubbles on)
 
     def on_index_progress(self, message: IndexProgress) -> None:
+        self.indexing = (message.done, message.total)
         bar = self.query_one("#index-progress", ProgressBar)
         bar.update(total=max(message.total, 1), progress=message.done)
         self.query_one("#index-label", Label).update(f"Indexing {message.done}/{message.total}")
+        if message.infos:
+            table = self.query_one("#documents", DocumentTable)
+            table.add_documents(message.infos)
+            self._update_title()
+        if self.query_text and self._last_result is not None:
+            self._show_facets(self._last_result)
 
     def on_index_finished(self, message: IndexFinished) -> None:
         self.query_one("#index-status").display = False
-        old = [(i.id, i.sha256, i.title) for i in self.infos]
-        if old != [(i.id, i.sha256, i.title) for i in message.infos]:
+        self.indexing = None
+        table = self.query_one("#documents", DocumentTable)
+        old = [(i.id, i.sha256, i.title) for i in sorted(table.rows, key=lambda i: i.id)]
+        if old != [(i.id, i.sha256, i.title) for i in sorted(message.infos, key=lambda i: i.id)]:
             self._fill_table(message.infos)
         if message.notice:
-            self.app.notify(message.notice, severity=message.severity)  # type: ignore[arg-type]
+            self.app.notify(printable(message.notice), severity=message.severity)  # type: ignore[arg-type]
         if self.query_text:
-            self._search(self.query_text)
+            self._search(self.query_text)  # the index is complete now
 
     # The document table ---------------------------------------------------------------------
-    def _title_width(self) -> int:
-        return max(20, self.app.size.width - 44)
-
-    def _row(self, info: DocumentInfo, counts: dict[str, int]) -> list[Any]:
-        title = Text(info.title, no_wrap=True, overflow="ellipsis")
-        title.truncate(self._title_width(), overflow="ellipsis")
-        return [
-            title,
-            info.lang,
-            info.date or "",
-            *(Text(str(counts.get(tag, 0)), justify="right") for tag in TAGS),
-        ]
-
     def _fill_table(self, infos: list[DocumentInfo]) -> None:
-        self.infos = list(infos)
-        table = self.query_one("#documents", DataTable)
-        table.clear(columns=True)
-        for key, label in COLUMNS:
-            width = self._title_width() if key == "title" else None
-            table.add_column(label, key=key, width=width)
-        counts = self.app.tag_counts()
-        ordered = self._ordered(self.infos, counts)
-        for info in ordered[:FIRST_ROWS]:
-            table.add_row(*self._row(info, counts.get(info.id, {})), key=info.id)
-        if ordered[FIRST_ROWS:]:  # the first screenful is drawn before the rest are added
-            self.call_after_refresh(self._add_rows, ordered[FIRST_ROWS:], counts)
+        table = self.query_one("#documents", DocumentTable)
+        table.sort_column = COLUMNS[self._sort_column].key
+        table.sort_reverse = self._sort_reverse
+        table.set_documents(infos, self.app.tag_counts())
         self._update_title()
-
-    def _ordered(
-        self, infos: list[DocumentInfo], counts: dict[str, dict[str, int]]
-    ) -> list[DocumentInfo]:
-        key, _ = COLUMNS[self._sort_column]
-
-        def value(info: DocumentInfo) -> Any:
-            if key in TAGS:
-                return _sort_key(str(counts.get(info.id, {}).get(key, 0)))
-            return _sort_key(getattr(info, key) or "")
-
-        return sorted(infos, key=value, reverse=self._sort_reverse)
-
-    def _add_rows(self, infos: list[DocumentInfo], counts: dict[str, dict[str, int]]) -> None:
-        table = self.query_one("#documents", DataTable)
-        for info in infos:
-            table.add_row(*self._row(info, counts.get(info.id, {})), key=info.id)
-
-    def _refresh_counts(self) -> None:
-        table = self.query_one("#documents", DataTable)
-        counts = self.app.tag_counts()
-        for info in self.infos:
-            if info.id not in table.rows:
-                continue
-            doc_counts = counts.get(info.id, {})
-            for tag in TAGS:
-                cell = Text(str(doc_counts.get(tag, 0)), justify="right")
-                table.update_cell(info.id, tag, cell)
 
     def _update_title(self) -> None:
         ws = self.app.workspace
         title = Text()
         title.append(" source-reader ", style="bold")
-        title.append(f" {ws.corpus_root.name} · {len(self.infos)} documents")
-        _key, label = COLUMNS[self._sort_column]
+        count = self.query_one("#documents", DocumentTable).row_count
+        title.append(f" {printable(ws.corpus_root.name)} · {count} documents")
+        label = COLUMNS[self._sort_column].label
         title.append(f" · sorted by {label.lower()}{' ↓' if self._sort_reverse else ''}", "dim")
         self.query_one("#library-title", Static).update(title)
 
     def _apply_sort(self) -> None:
-        key, _ = COLUMNS[self._sort_column]
-        table = self.query_one("#documents", DataTable)
-        table.sort(key, key=_sort_key, reverse=self._sort_reverse)
+        table = self.query_one("#documents", DocumentTable)
+        table.sort(COLUMNS[self._sort_column].key, reverse=self._sort_reverse)
         self._update_title()
 
     def action_sort(self) -> None:
@@ -261,26 +254,40 @@ class LibraryScreen(Screen):
         self._sort_reverse = not self._sort_reverse
         self._apply_sort()
 
-    @on(DataTable.HeaderSelected, "#documents")
-    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
-        index = [key for key, _ in COLUMNS].index(str(event.column_key.value))
+    @on(DocumentTable.HeaderSelected, "#documents")
+    def _header_selected(self, event: DocumentTable.HeaderSelected) -> None:
+        index = [column.key for column in COLUMNS].index(event.column)
         if index == self._sort_column:
             self._sort_reverse = not self._sort_reverse
         else:
             self._sort_column, self._sort_reverse = index, False
         self._apply_sort()
 
-    @on(DataTable.RowSelected, "#documents")
-    def _open_document(self, event: DataTable.RowSelected) -> None:
-        self.app.open_article(str(event.row_key.value))
+    @on(DocumentTable.RowSelected, "#documents")
+    def _open_document(self, event: DocumentTable.RowSelected) -> None:
+        self.app.open_article(event.doc_id)
 
     # Search ---------------------------------------------------------------------------------
     def action_focus_search(self) -> None:
-        self.set_focus(self.query_one("#search", Input))  # at once: typing follows right away
+        search = self.query_one("#search", Input)
+        if self.focused is search:  # a priority binding: inside the box, `/` is just typed
+            search.insert_text_at_cursor("/")
+            return
+        self.set_focus(search)  # at once: the keys queued behind this one go to the box
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste outside the search box (e.g. `/oil`) goes into it."""
+        search = self.query_one("#search", Input)
+        if self.focused is search:
+            return
+        event.stop()
+        text = " ".join(event.text.split())
+        self.set_focus(search)
+        search.insert_text_at_cursor(text.removeprefix("/"))
 
     def action_focus_results(self) -> None:
         """From the search box, down goes to the hits (or the documents)."""
-        hits = self.query_one("#hits", OptionList)
+        hits = self.query_one("#hits", HitList)
         self.set_focus(hits if hits.display else self.query_one("#documents"))
 
     def action_clear_search(self) -> None:
@@ -302,69 +309,106 @@ class LibraryScreen(Screen):
 
     @on(Input.Submitted, "#search")
     def _query_submitted(self, event: Input.Submitted) -> None:
-        hits = self.query_one("#hits", OptionList)
+        hits = self.query_one("#hits", HitList)
         if self.hits:
             self._open_hit(hits.highlighted or 0)
         elif self.query_text:
             self._search(self.query_text)
 
-    def _search(self, query: str) -> None:
+    def _search(self, query: str, offset: int = 0) -> None:
         self._search_timer = None
-        self._search_worker(query)
+        self._loading_more = offset > 0
+        self._search_worker(query, offset)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _search_worker(self, query: str) -> None:
-        from reader.core.search import search
-
+    def _search_worker(self, query: str, offset: int = 0) -> None:
         try:
-            result = search(self.app.workspace, query, limit=50)
+            result = _search_page(self.app.workspace, query, offset, PAGE)
         except ReaderError as exc:
-            self.post_message(SearchFinished(query, None, str(exc)))
+            self.post_message(SearchFinished(query, None, str(exc), offset=offset))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(SearchFinished(query, result))
+            self.post_message(SearchFinished(query, result, offset=offset))
 
     def on_search_finished(self, message: SearchFinished) -> None:
         if message.query != self.query_text:
             return  # a newer query is on its way
+        if message.offset:
+            self._loading_more = False
+            if message.offset != len(self.hits) or message.result is None:
+                return  # a stale page
+            self._append_hits(message.result.hits)
+            self._show_facets(self._last_result)
+            return
         self._show_results(message)
 
     def _show_results(self, message: SearchFinished | None) -> None:
-        hits = self.query_one("#hits", OptionList)
-        table = self.query_one("#documents", DataTable)
+        hits = self.query_one("#hits", HitList)
+        table = self.query_one("#documents", DocumentTable)
         facets = self.query_one("#facets", Static)
+        self._last_result = message
+        self._loading_more = False
+        self.hits = []
+        self.total = 0
+        hits.clear_options()
         if message is None:
-            self.hits = []
-            hits.clear_options()
             hits.display = False
             table.display = True
             facets.update("")
             return
         table.display = False
         hits.display = True
-        result = message.result
-        line = Text()
-        if result is None:
-            self.hits = []
-            hits.clear_options()
-            line.append(message.error or "no result", style="bold")
-            facets.update(line)
-            return
-        self.hits = list(result.hits)
-        hits.clear_options()
-        hits.add_options(Option(hit_prompt(hit), id=str(i)) for i, hit in enumerate(self.hits))
-        if self.hits:
-            hits.highlighted = 0
-        line.append(f"{result.total} hit{'s' if result.total != 1 else ''}", style="bold")
-        for name, values in sorted((result.facets or {}).items()):
-            parts = " ".join(f"{value} {count}" for value, count in sorted(values.items()))
-            line.append(f"  {name}: {parts}")
-        if result.error:
-            line.append(f"  ({result.error})", style="italic")
-        facets.update(line)
+        if message.result is not None:
+            self.total = message.result.total
+            self._append_hits(message.result.hits)
+            if self.hits:
+                hits.highlighted = 0
+        self._show_facets(message)
 
-    @on(OptionList.OptionSelected, "#hits")
-    def _hit_selected(self, event: OptionList.OptionSelected) -> None:
+    def _append_hits(self, new: list[Any]) -> None:
+        first = len(self.hits)
+        self.hits.extend(new)
+        self.query_one("#hits", HitList).add_options(
+            Option(hit_prompt(hit), id=str(first + i)) for i, hit in enumerate(new)
+        )
+
+    def _show_facets(self, message: SearchFinished | None) -> None:
+        """The line above the hits: counts, facets, what is shown, and why it may be partial."""
+        if message is None:
+            return
+        line = Text()
+        if self.indexing is not None:
+            done, total = self.indexing
+            line.append(f"indexing {done}/{total} — results may be incomplete  ", "italic")
+        result = message.result
+        if result is None:
+            if self.indexing is None or not message.error:
+                line.append(printable(message.error or "no result"), style="bold")
+            self.query_one("#facets", Static).update(line)
+            return
+        line.append(f"{result.total} hit{'s' if result.total != 1 else ''}", style="bold")
+        if len(self.hits) < result.total:
+            line.append(f" · showing {len(self.hits)} of {result.total} (end for more)")
+        for name, values in sorted((result.facets or {}).items()):
+            parts = " ".join(f"{printable(str(v))} {c}" for v, c in sorted(values.items()))
+            line.append(f"  {name}: {parts}")
+        suggestion = result.did_you_mean
+        if suggestion:
+            line.append("  did you mean ", style="italic")
+            line.append(printable(str(suggestion)), style="bold italic")
+            line.append("?", style="italic")
+        if result.error:
+            line.append(f"  ({printable(result.error)})", style="italic")
+        self.query_one("#facets", Static).update(line)
+
+    @on(HitList.NeedMore, "#hits")
+    def _more_hits(self, event: HitList.NeedMore) -> None:
+        if self._loading_more or not self.query_text or len(self.hits) >= self.total:
+            return
+        self._search(self.query_text, offset=len(self.hits))
+
+    @on(HitList.OptionSelected, "#hits")
+    def _hit_selected(self, event: HitList.OptionSelected) -> None:
         self._open_hit(event.option_index)
 
     def _open_hit(self, index: int) -> None:
