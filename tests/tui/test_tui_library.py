@@ -303,3 +303,15 @@ async def test_search_header_while_indexing_and_rerun_after(make_app, workspace:
         assert searches == ["tesla"]
         assert "indexing" not in str(facets.render())
         assert "4 hits" in str(facets.render())
+
+
+async def test_did_you_mean_is_shown(make_app, workspace: Workspace) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"Rückerstatung")
+        await settle(app, pilot, delay=0.2)
+        result = app.screen._last_result.result
+        assert result.did_you_mean
+        facets = str(app.screen.query_one("#facets", Static).render())
+        assert f"did you mean {result.did_you_mean}?" in facets
