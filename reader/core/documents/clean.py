@@ -1,10 +1,19 @@
-"""Decoding and cleaning: bytes in, NFC text with LF line ends and no control sequences out."""
+"""Decoding and cleaning: bytes in, NFC text with LF line ends and no control sequences out.
+
+Decoding order (`decode`): a byte order mark; UTF-32/UTF-16 recognised by their byte
+pattern; a declared charset (HTML `<meta charset>` / `http-equiv`, XML declaration); UTF-8,
+kept when only a few bytes are invalid; else the charset that `charset-normalizer` finds.
+`binary_reason` says why bytes are not text at all (a known signature, many NULs, many
+control bytes). `clean_text` repairs mojibake and C1 characters with `ftfy`, strips escape
+sequences and control characters, and normalises to NFC.
+"""
 
 from __future__ import annotations
 
 import codecs
 import re
 import unicodedata
+from functools import lru_cache
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -14,53 +23,291 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
-# ANSI/VT escape sequences: OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC strings, CSI, and
-# two-character escapes; the 8-bit C1 forms (CSI = U+009B, OSC = U+009D) too.
+# Known binary formats, by their first bytes (and, for RIFF, the bytes 8..12).
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"%PDF-", "PDF document"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"PK\x05\x06", "ZIP archive"),
+    (b"PK\x07\x08", "ZIP archive"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"BZh", "bzip2 archive"),
+    (b"\xfd7zXZ\x00", "xz archive"),
+    (b"(\xb5/\xfd", "zstd archive"),
+    (b"7z\xbc\xaf'\x1c", "7-Zip archive"),
+    (b"Rar!\x1a\x07", "RAR archive"),
+    (b"\x7fELF", "ELF executable"),
+    (b"\xca\xfe\xba\xbe", "Java class or Mach-O file"),
+    (b"\xcf\xfa\xed\xfe", "Mach-O executable"),
+    (b"\xfe\xed\xfa\xcf", "Mach-O executable"),
+    (b"\x00asm", "WebAssembly module"),
+    (b"SQLite format 3\x00", "SQLite database"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE document (old Office file)"),
+    (b"OggS", "Ogg media"),
+    (b"fLaC", "FLAC audio"),
+    (b"ID3", "MP3 audio"),
+    (b"\x1aE\xdf\xa3", "Matroska/WebM media"),
+    (b"wOFF", "WOFF font"),
+    (b"wOF2", "WOFF2 font"),
+    (b"\x00\x01\x00\x00\x00", "TrueType font"),
+    (b"II*\x00", "TIFF image"),
+    (b"MM\x00*", "TIFF image"),
+)
+_RIFF_KINDS = {b"WEBP": "WebP image", b"WAVE": "WAV audio", b"AVI ": "AVI video"}
+_SNIFF_BYTES = 8192
+# Bytes that plain text never holds (TAB LF VT FF CR and ESC excluded: text may carry them).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+_CONTROL_TABLE = bytes.maketrans(_CONTROL_BYTES, b"\x00" * len(_CONTROL_BYTES))
+_MAX_NUL_SHARE = 0.01  # more NULs than this (outside UTF-16/32) and the file is binary
+_MAX_CONTROL_SHARE = 0.03  # random bytes hold about 10% control bytes; text almost none
+# UTF-8 with a few bad bytes stays UTF-8: at most this many bad sequences, and fewer than
+# the well-formed non-ASCII characters (a legacy 8-bit file has almost none of those).
+_MAX_BAD_UTF8 = 16
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
+)
+_XML_DECLARATION = re.compile(rb"""\A<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
+# The WHATWG rule: pages that say Latin-1 or ASCII are read as windows-1252.
+_WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
+
+# ANSI/VT escape sequences (7-bit forms): OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC strings,
+# CSI, and two-character escapes. The 8-bit C1 forms never get this far as controls: ftfy
+# turns C1 characters into their windows-1252 letters first, and `_CONTROLS` drops the rest.
 _ESCAPES = re.compile(
     r"""
-    (?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?   # OSC ... BEL | ST
-    | (?:\x1bP|\x1bX|\x1b\^|\x1b_|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?  # DCS SOS PM APC
-    | (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?                  # CSI
-    | \x1b[ -/]*[0-~]?                                   # other escapes
+    \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?      # OSC ... BEL | ST
+    | \x1b[PX^_][^\x1b]*(?:\x1b\\)?         # DCS SOS PM APC ... ST
+    | \x1b\[[0-?]*[ -/]*[@-~]?              # CSI
+    | \x1b[ -/]*[0-~]?                      # other escapes
     """,
     re.VERBOSE,
 )
 # C0 and C1 controls and DEL, except TAB and LF.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What mojibake looks like: a C1 character, or a UTF-8 lead byte read as windows-1252 or
+# Latin-1 followed by a continuation byte read the same way ("Ã©", "â€™", "Ð¿"), or the
+# windows-1251 reading of Cyrillic UTF-8 ("РїСЂ"). Text without any of these skips ftfy.
+_CONTINUATION = "\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+_MOJIBAKE_HINT = re.compile(
+    rf"[\x80-\x9f]|[\xc2-\xf4][{_CONTINUATION}]"
+    "|[РС][ЂЃѓЉЊЌЋЏђљњќћџЎўЈҐЁЄЇІіґёєјЅѕї‚„…†‡€‰‹›‘’“”•–—™\xa0¤¦§©«¬\xad®°±µ¶·№»]"
+)
+_REPAIR_CHUNK = 65536  # ftfy works on line-aligned pieces of about this size
+
+
+class BinaryFile(ValueError):
+    """Bytes that are not text; the message says why."""
+
+
+# Binary detection ---------------------------------------------------------------------------
+def _bom_encoding(data: bytes) -> str | None:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    return None
+
+
+def _wide_encoding(sample: bytes) -> str | None:
+    """UTF-32 or UTF-16 (LE or BE) recognised without a BOM, by where the zero bytes fall and a
+    strict trial decode; None when the sample is not one of them."""
+    n = len(sample)
+    if n < 4:
+        return None
+    cut4 = sample[: n - n % 4]
+    columns4 = [cut4[i::4] for i in range(4)]
+    if cut4 and columns4[2].count(0) == len(columns4[2]) and columns4[3].count(0) == len(
+        columns4[3]
+    ):
+        candidates = ["utf-32-le"]
+    elif cut4 and columns4[0].count(0) == len(columns4[0]) and columns4[1].count(0) == len(
+        columns4[1]
+    ):
+        candidates = ["utf-32-be"]
+    else:
+        cut2 = sample[: n - n % 2]
+        even, odd = cut2[0::2], cut2[1::2]
+        zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+        if zeros_odd > 0.1 and zeros_even < 0.01:
+            candidates = ["utf-16-le"]
+        elif zeros_even > 0.1 and zeros_odd < 0.01:
+            candidates = ["utf-16-be"]
+        else:
+            return None
+    for encoding in candidates:
+        unit = 4 if "32" in encoding else 2
+        try:
+            text = sample[: n - n % unit].decode(encoding)
+        except UnicodeDecodeError:
+            # A trial cut may split a surrogate pair: retry one unit shorter.
+            try:
+                text = sample[: n - n % unit - 2].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        controls = len(_CONTROLS.findall(text)) - text.count("\r") - text.count("\x0c")
+        if controls <= len(text) * _MAX_CONTROL_SHARE:
+            return encoding
+    return None
+
+
+def binary_reason(data: bytes) -> str | None:
+    """Why `data` is not text ("PNG image", "many NUL bytes", ...), or None when it is text.
+
+    Real signals only: a known binary signature, a share of NUL bytes that no UTF-16/32 text
+    explains, or many control bytes. A stray NUL in a text file does not make it binary.
+    """
+    if _bom_encoding(data):
+        return None
+    for signature, kind in _SIGNATURES:
+        if data.startswith(signature):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] in _RIFF_KINDS:
+        return _RIFF_KINDS[data[8:12]]
+    sample = data[:_SNIFF_BYTES]
+    nuls = sample.count(0)
+    if nuls and _wide_encoding(sample):
+        return None
+    if nuls > len(sample) * _MAX_NUL_SHARE:
+        return "many NUL bytes"
+    controls = sample.translate(_CONTROL_TABLE).count(0)
+    if controls > len(sample) * _MAX_CONTROL_SHARE:
+        return "many control bytes"
+    return None
 
 
 def is_binary(data: bytes) -> bool:
-    """True for data that is not text: NUL bytes without a UTF-16/32 byte order mark."""
-    if any(data.startswith(bom) for bom, _ in _BOMS):
-        return False
-    return b"\x00" in data
+    """True for data that is not text (see `binary_reason`)."""
+    return binary_reason(data) is not None
 
 
-def decode(data: bytes) -> str:
-    """Decode bytes: UTF-8, then a byte order mark, then a detected charset; never fails."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data.decode(encoding, errors="replace")
+# Decoding ------------------------------------------------------------------------------------
+def _codec(name: bytes | str) -> str | None:
+    """The Python codec for a declared charset name, or None when it is unknown."""
+    if isinstance(name, bytes):
+        name = name.decode("ascii", "replace")
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+        codec = codecs.lookup(name.strip().lower()).name
+    except LookupError:
+        return None
+    return _WHATWG_ALIASES.get(codec.replace("-", "_"), codec)
+
+
+def declared_encoding(data: bytes) -> str | None:
+    """The charset that an XML declaration or an HTML `<meta>` in the first bytes names."""
+    head = data[:4096]
+    found = _XML_DECLARATION.match(head) or _META_CHARSET.search(head)
+    if not found:
+        return None
+    codec = _codec(found.group(1))
+    if codec and codec.startswith(("utf-16", "utf-32")):
+        return "utf-8"  # an ASCII-readable declaration cannot be in UTF-16 (the HTML rule)
+    return codec
+
+
+def _utf8_with_few_errors(data: bytes) -> str | None:
+    """`data` as UTF-8 with its few bad bytes replaced, or None when it does not look like
+    UTF-8 (too many bad bytes, or fewer well-formed non-ASCII characters than bad bytes)."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")
+    if bad > _MAX_BAD_UTF8:
+        return None
+    good = len(text) - len(text.encode("ascii", "ignore")) - text.count("\ufffd")
+    return text if good >= bad else None
+
+
+def _detect_charset(data: bytes) -> str | None:
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
-    if best is not None:
+    if best is None:
+        return None
+    if best.encoding != "cp1252" and all("Latin" in name for name in best.alphabets):
         # Short Western texts fit several code pages equally well; prefer the common one.
         western = from_bytes(data, cp_isolation=["cp1252"]).best()
         if western is not None and western.chaos <= best.chaos:
             return str(western)
-        return str(best)
-    return data.decode("utf-8", errors="replace")
+    return str(best)
+
+
+def decode(data: bytes) -> str:
+    """Decode bytes (see the module doc for the order); never fails. Stray NULs are dropped."""
+    bom = _bom_encoding(data)
+    if bom:
+        return data.decode(bom, errors="replace")
+    if b"\x00" in data:
+        wide = _wide_encoding(data[:_SNIFF_BYTES])
+        if wide:
+            return data.decode(wide, errors="replace")
+        data = data.replace(b"\x00", b"")
+    declared = declared_encoding(data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if declared and declared != "utf-8":
+        # A declared single-byte charset loses to bytes that are valid UTF-8 beyond ASCII
+        # (a page saved as UTF-8 that kept its old declaration); otherwise it is honoured.
+        if text is not None and not text.isascii():
+            return text
+        return data.decode(declared, errors="replace")
+    if text is not None:
+        return text
+    if declared == "utf-8":
+        return data.decode("utf-8", errors="replace")
+    text = _utf8_with_few_errors(data)
+    if text is not None:
+        return text
+    detected = _detect_charset(data)
+    return detected if detected is not None else data.decode("utf-8", errors="replace")
+
+
+# Cleaning ------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _ftfy_config():
+    import ftfy
+
+    # ftfy's defaults, less the changes that alter correct text: quotes keep their curls,
+    # full-width letters their width, HTML entities are the format readers' business, and
+    # U+2029 must survive as a paragraph break (clean_text maps the line separators).
+    return ftfy.TextFixerConfig(
+        unescape_html=False,
+        uncurl_quotes=False,
+        fix_character_width=False,
+        fix_line_breaks=False,
+        explain=False,
+    )
+
+
+def repair(text: str) -> str:
+    """Mojibake and C1 characters repaired with ftfy ("SchÃ¶n" -> "Schön", U+0093 -> "“").
+
+    Text that shows no sign of either is returned as it is (ftfy costs time per line); long
+    text is fixed in line-aligned pieces, so a mix of good and bad lines is fixed line-wise.
+    """
+    if text.isascii() or not _MOJIBAKE_HINT.search(text):
+        return text
+    import ftfy
+
+    config = _ftfy_config()
+    out = []
+    pos = 0
+    while pos < len(text):
+        end = text.find("\n", pos + _REPAIR_CHUNK)
+        end = len(text) if end < 0 else end + 1
+        out.append(ftfy.fix_text_segment(text[pos:end], config))
+        pos = end
+    return "".join(out)
 
 
 def clean_text(text: str) -> str:
-    """LF line ends, no escape sequences or control characters (TAB and LF kept), NFC."""
+    """LF line ends, mojibake repaired, no escape sequences or control characters (TAB and
+    LF kept), NFC."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n").replace("\ufeff", "")
     text = _ESCAPES.sub("", text)
+    text = repair(text)
     text = _CONTROLS.sub("", text)
     return unicodedata.normalize("NFC", text)
