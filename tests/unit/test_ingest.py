@@ -122,8 +122,11 @@ def test_decoding_order():
 
 
 def test_cleaning_strips_escapes_and_controls_keeps_tabs():
-    raw = "a\x1b[31mred\x1b[0m b\x1b]0;title\x07c\x1b]8;;http://x\x1b\\link\r\nd\te\x00f\x7f\u009b31mg"
+    raw = "a\x1b[31mred\x1b[0m b\x1b]0;title\x07c\x1b]8;;http://x\x1b\\link\r\nd\te\x00f\x7fg"
     assert clean_text(raw) == "ared bclink\nd\tefg"
+    # C1 characters are windows-1252 text read as Latin-1 (the HTML5 rule): U+009B is "›",
+    # so an 8-bit CSI cannot reach a terminal, and the undefined ones are dropped.
+    assert clean_text("x\u009b31my\u0081\u009dz") == "x›31myz"
     assert clean_text("e\u0301") == "é"  # NFD in, NFC out
 
 
@@ -175,8 +178,11 @@ def test_bad_files_are_skipped_and_reported(tmp_path):
     assert latin.text == "Café crème à la française."
     if os.geteuid() != 0:  # root reads anything: the permission case only holds for users
         assert "unreadable" in reasons["locked.txt"]
-    if Path("/proc/self/mem").exists():  # reading it at offset 0 fails, even for root
-        assert reasons["mem.txt"].startswith("unreadable")
+    if Path("/proc/self/mem").exists():  # a symlink out of the corpus is not followed
+        assert "outside the corpus" in reasons["mem.txt"]
+        _, skipped = ingest(tmp_path / "bad", max_bytes=1024, follow_symlinks_outside=True)
+        reasons = {s.path.name: s.reason for s in skipped}
+        assert reasons["mem.txt"].startswith("unreadable")  # reading it fails, even for root
 
 
 def test_skipfile_for_missing_file(tmp_path):
@@ -208,3 +214,91 @@ def test_load_and_resolve_id(workspace: Workspace):
     assert doc.id == "003_4151a8d78787628b.txt" and doc.lang == "de"
     with pytest.raises(Exception, match="no document"):
         workspace.corpus.resolve_id("999")
+
+
+# Decoding -----------------------------------------------------------------------------------
+RUSSIAN = (
+    "Москва - столица России. Президент заявил журналистам, что переговоры продолжатся "
+    "на следующей неделе, несмотря на разногласия между сторонами."
+)
+GERMAN = "Die Mäscot-Gruppe übernimmt das Geschäft in Köln. Der Vertrag gilt für fünf Jahre."
+
+
+@pytest.mark.parametrize("bad", [b"\xff", b"\xe4", b"\xc3", b"\x80\x81\xfe\xff"])
+def test_utf8_with_a_few_bad_bytes_stays_utf8(bad):
+    data = GERMAN.encode() + b" Ende" + bad + b". " + GERMAN.encode()
+    text = decode(data)
+    assert text.startswith(GERMAN) and text.endswith(GERMAN)
+    assert 1 <= text.count("\ufffd") <= len(bad)
+
+
+def test_legacy_8bit_text_is_not_taken_for_utf8():
+    assert decode("Café crème à la française, déjà vu.".encode("cp1252")).startswith("Café")
+    greeting = "Grüße aus Köln, schöne Straße"
+    assert decode(greeting.encode("cp1252")) == greeting
+
+
+@pytest.mark.parametrize("encoding", ["koi8-r", "cp1251"])
+def test_cyrillic_legacy_encodings(encoding):
+    data = (RUSSIAN + "\n\n" + RUSSIAN).encode(encoding)
+    assert decode(data) == RUSSIAN + "\n\n" + RUSSIAN
+    assert document_from_text(decode(data)).lang == "ru"
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-16-le-ru"]
+)
+def test_utf16_and_utf32_without_bom(encoding):
+    from reader.core.documents.clean import binary_reason
+
+    text = RUSSIAN if encoding.endswith("-ru") else GERMAN
+    data = text.encode(encoding.removesuffix("-ru"))
+    assert binary_reason(data) is None
+    assert decode(data) == text
+
+
+def test_declared_charsets_are_honoured():
+    body = "<p>" + RUSSIAN + "</p>"
+    meta = f'<html><head><meta charset="koi8-r"></head><body>{body}</body></html>'
+    assert RUSSIAN in decode(meta.encode("koi8-r"))
+    equiv = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'
+        f"</head><body>{body}</body></html>"
+    )
+    assert RUSSIAN in decode(equiv.encode("cp1251"))
+    xml = f'<?xml version="1.0" encoding="ISO-8859-5"?>\n<html><body>{body}</body></html>'
+    assert RUSSIAN in decode(xml.encode("iso-8859-5"))
+    # Latin-1 is read as windows-1252 (the WHATWG rule): its quotes survive.
+    latin = '<meta charset="iso-8859-1"><p>„Grüße“ – €5</p>'
+    assert "„Grüße“ – €5" in decode(latin.encode("cp1252"))
+    # A page saved as UTF-8 that kept its old declaration is read as UTF-8.
+    assert "„Grüße“" in decode(latin.encode("utf-8"))
+
+
+def test_binary_by_real_signals_only():
+    import random
+
+    from reader.core.documents.clean import binary_reason
+
+    assert binary_reason(b"\x89PNG\r\n\x1a\n" + b"x" * 100) == "PNG image"
+    assert binary_reason(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj") == "PDF document"
+    assert binary_reason(b"PK\x03\x04rest") == "ZIP archive"
+    rng = random.Random(1)
+    noise = bytes(rng.randrange(1, 256) for _ in range(4096))  # no NUL at all
+    assert binary_reason(noise) == "many control bytes"
+    assert binary_reason(b"\x00\x01\x02\x03" * 200) is not None
+    page = b"<html><body><p>" + GERMAN.encode() + b"\x00</p></body></html>"
+    assert binary_reason(page) is None  # one NUL does not make a page binary
+    assert "\x00" not in decode(page) and GERMAN in decode(page)
+    assert binary_reason(b"\x1b[31mred\x1b[0m log line\n" * 20) is None
+
+
+def test_mojibake_and_c1_characters_are_repaired():
+    assert clean_text("\u0084Anführungszeichen\u0093 und SchÃ¶ne GrÃ¼ÃŸe") == (
+        "„Anführungszeichen“ und Schöne Grüße"
+    )
+    assert clean_text("Itâ€™s â€œquotedâ€\x9d") == "It’s “quoted”"
+    # What ftfy must leave alone: curly quotes, full-width text, ligatures of other scripts,
+    # entities (the HTML reader's business) and paragraph separators.
+    assert clean_text("“quoted” ＡＢＣ &amp; a\u2029b") == "“quoted” ＡＢＣ &amp; a\n\nb"
+    assert clean_text(RUSSIAN) == RUSSIAN

@@ -119,12 +119,16 @@ def _wide_encoding(sample: bytes) -> str | None:
         return None
     cut4 = sample[: n - n % 4]
     columns4 = [cut4[i::4] for i in range(4)]
-    if cut4 and columns4[2].count(0) == len(columns4[2]) and columns4[3].count(0) == len(
-        columns4[3]
+    if (
+        cut4
+        and columns4[2].count(0) == len(columns4[2])
+        and columns4[3].count(0) == len(columns4[3])
     ):
         candidates = ["utf-32-le"]
-    elif cut4 and columns4[0].count(0) == len(columns4[0]) and columns4[1].count(0) == len(
-        columns4[1]
+    elif (
+        cut4
+        and columns4[0].count(0) == len(columns4[0])
+        and columns4[1].count(0) == len(columns4[1])
     ):
         candidates = ["utf-32-be"]
     else:

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reader.core.documents.corrections import Corrections, apply
-from reader.core.documents.ingest import Candidate, SkipFile, document_id, read_document, walk
+from reader.core.documents.ingest import (
+    Candidate,
+    SkipFile,
+    document_id,
+    document_path,
+    read_document,
+    walk,
+)
 from reader.core.documents.model import Document, DocumentInfo, Skipped
 from reader.core.errors import ReaderError
 
@@ -141,7 +148,8 @@ class Corpus:
         `on_document(doc)` is called with each document read (new or changed by mtime/size),
         so a caller such as the index can use it without reading the file again.
         """
-        entries = list(walk(self.root, self.workspace.data_dir))
+        follow = self._follow_outside
+        entries = list(walk(self.root, self.workspace.data_dir, follow_symlinks_outside=follow))
         skipped = [e for e in entries if isinstance(e, Skipped)]
         files = [e for e in entries if isinstance(e, Candidate)]
         with self._db() as db:
@@ -219,9 +227,10 @@ class Corpus:
     # Loading ------------------------------------------------------------------------------
     def load(self, doc_id: str) -> Document:
         """Read one document; the catalog is refreshed if the file changed since the scan."""
-        path = self.root / doc_id
-        if ".." in Path(doc_id).parts:
-            raise ReaderError(f"not a document id: {doc_id}")
+        try:
+            path = document_path(self.root, doc_id)  # absolute or escaping ids are refused
+        except ValueError as exc:
+            raise ReaderError(str(exc)) from exc
         try:
             stat = path.stat()
         except OSError as exc:
@@ -254,9 +263,18 @@ class Corpus:
         self.corrections.update(doc_id, set_, unset)
         return self.load(doc_id)
 
+    @property
+    def _follow_outside(self) -> bool:
+        return bool(self.workspace.setting("follow_symlinks_outside"))
+
     def _read(self, path: Path, doc_id: str) -> Document:
         """Read and clean one file, with the user's corrections laid over it."""
-        doc = read_document(path, self.root, self.workspace.max_file_bytes)
+        doc = read_document(
+            path,
+            self.root,
+            self.workspace.max_file_bytes,
+            follow_symlinks_outside=self._follow_outside,
+        )
         return apply(doc, self.corrections.get(doc_id))
 
     def resolve_id(self, name: str) -> str:

@@ -35,7 +35,6 @@ class Detected:
     confidence: float | None
 
 
-
 def letter_count(text: str, limit: int) -> int:
     """The number of letters in `text`, counting no further than `limit`."""
     return len(list(islice(_LETTER.finditer(text), limit)))
