@@ -24,18 +24,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def gather(ws: Workspace) -> dict:
     """What `reader info` reports, as a dict."""
-    from reader.core.tags.annotations import AnnotationStore
+    from reader.core.tags import open_tag_store
     from reader.core.translation.models import list_models
 
     scan = ws.corpus.scan()
     langs: dict[str, int] = {}
     for doc in scan.documents:
         langs[doc.lang] = langs.get(doc.lang, 0) + 1
-    store = AnnotationStore(ws)
-    try:
+    with open_tag_store(ws, readonly=True) as store:
         tags = store.list()
-    finally:
-        store.close()
     by_tag: dict[str, int] = {}
     for ann in tags:
         by_tag[ann.tag] = by_tag.get(ann.tag, 0) + 1

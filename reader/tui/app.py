@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 from reader.core.workspace import Workspace
 
 if TYPE_CHECKING:
-    from reader.core.tags.annotations import AnnotationStore
+    from reader.core.tags import TagService
 
 
 class ReaderApp(App[int]):
@@ -34,16 +34,16 @@ class ReaderApp(App[int]):
         self.workspace = workspace
         self.index_on_start = index_on_start
         self.show_translation = False
-        self._store: AnnotationStore | None = None
+        self._store: TagService | None = None
 
     # Core objects -------------------------------------------------------------------------
     @property
-    def store(self) -> AnnotationStore:
+    def store(self) -> TagService:
         """The workspace's tag store, opened on first use (UI thread only)."""
         if self._store is None:
-            from reader.core.tags.annotations import AnnotationStore
+            from reader.core.tags import open_tag_store
 
-            self._store = AnnotationStore(self.workspace)
+            self._store = open_tag_store(self.workspace)
         return self._store
 
     def tag_counts(self) -> dict[str, dict[str, int]]:

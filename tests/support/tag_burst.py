@@ -1,6 +1,6 @@
 """A burst of tags for the durability test: `python tag_burst.py CORPUS DOC_ID COUNT`.
 
-Prints each tag's id once `AnnotationStore.add` has returned (the tag is committed), then
+Prints each tag's id once `TagService.add` has returned (the tag is committed), then
 keeps going until COUNT; the test kills it with SIGKILL part way through.
 """
 
@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import sys
 
-from reader.core.tags.annotations import TAGS, AnnotationStore
+from reader.core.tags import open_tag_store
+from reader.core.tags.model import TAGS
 from reader.core.workspace import Workspace
 
 
 def main(corpus: str, doc_id: str, count: int) -> None:
     ws = Workspace.open(corpus)
     doc = ws.corpus.load(doc_id)
-    with AnnotationStore(ws) as store:
+    with open_tag_store(ws) as store:
         for i in range(count):
             start = (i * 7) % (len(doc.text) - 40)
             ann = store.add(doc, start, start + 20 + i % 20, TAGS[i % 3], note=f"burst {i}")

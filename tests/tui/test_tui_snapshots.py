@@ -8,14 +8,14 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from tui_helpers import DE, EN, FR, doc_id, settle
 
-from reader.core.tags.annotations import AnnotationStore
+from reader.core.tags import open_tag_store
 from reader.core.workspace import Workspace
 
 SIZE = (120, 40)
 
 
 def _tag(workspace: Workspace) -> None:
-    store = AnnotationStore(workspace)
+    store = open_tag_store(workspace)
     try:
         for prefix, tag, index in ((EN, "claim", 1), (FR, "rebuttal", 2), (DE, "context", 3)):
             doc = workspace.corpus.load(doc_id(workspace, prefix))

@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Input, Select, TextArea
 from tui_helpers import DE, EN, FR, doc_id, open_doc, settle
 
-from reader.core.tags.annotations import AnnotationStore
+from reader.core.tags import open_tag_store
 from reader.core.workspace import Workspace
 from reader.tui.screens.article import ArticleScreen
 from reader.tui.screens.library import LibraryScreen
@@ -18,7 +18,7 @@ from reader.tui.screens.tags import TagsScreen
 
 
 def stored(workspace: Workspace, **filters) -> list:
-    store = AnnotationStore(workspace)
+    store = open_tag_store(workspace)
     try:
         return store.list(**filters)
     finally:
@@ -105,7 +105,7 @@ async def test_note_link_delete_undo_redo(make_app, workspace: Workspace) -> Non
 
 
 def _tag_three(workspace: Workspace) -> dict[str, object]:
-    store = AnnotationStore(workspace)
+    store = open_tag_store(workspace)
     try:
         made = {}
         for prefix, tag in ((EN, "claim"), (FR, "rebuttal"), (DE, "claim")):

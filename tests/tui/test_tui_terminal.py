@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reader.core.tags.annotations import AnnotationStore
+from reader.core.tags import open_tag_store
 from reader.core.workspace import Workspace
 
 TMUX = shutil.which("tmux")
@@ -86,7 +86,7 @@ def test_search_open_and_tag_in_tmux(tmp_path: Path, corpus_dir: Path) -> None:
         term.keys("c")
         screen = term.wait(lambda s: "· claim" in s, "the claim in the status line")
         ws = Workspace.open(corpus_dir, data)
-        store = AnnotationStore(ws)
+        store = open_tag_store(ws)
         try:
             (claim,) = store.list()
         finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tui_helpers import EN, FR, doc_id, open_doc, settle
 
-from reader.core.tags.annotations import AnnotationStore
+from reader.core.tags import open_tag_store
 from reader.core.workspace import Workspace
 from reader.tui.screens.article import ArticleScreen
 
@@ -51,7 +51,7 @@ async def test_pane_translates_with_the_tiny_model(make_app, workspace, tiny_mod
         await pilot.press("tab")
         assert view.pane_focus
         await pilot.press("c")
-        store = AnnotationStore(workspace)
+        store = open_tag_store(workspace)
         try:
             (claim,) = store.list(tag="claim")
         finally:

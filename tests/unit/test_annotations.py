@@ -10,13 +10,9 @@ import pytest
 
 from reader.cli import main
 from reader.core.errors import ReaderError
-from reader.core.tags.annotations import (
-    JSON_FIELDS,
-    SCHEMA_VERSION,
-    TAGS,
-    AnnotationStore,
-    integrity_check,
-)
+from reader.core.tags import TagService, open_tag_store
+from reader.core.tags.model import JSON_FIELDS, TAGS
+from reader.core.tags.sqlite import SCHEMA_VERSION, integrity_check
 from reader.core.workspace import Workspace
 
 FIRST = "Elon Musk said the Roadster deposit was refunded within 24 hours."
@@ -40,7 +36,7 @@ def small(tmp_path: Path) -> Workspace:
 
 @pytest.fixture
 def store(small: Workspace):
-    with AnnotationStore(small) as opened:
+    with open_tag_store(small) as opened:
         yield opened
 
 
@@ -50,7 +46,7 @@ def _span(ws: Workspace, doc_id: str, quote: str) -> tuple[int, int]:
     return start, start + len(quote)
 
 
-def _tag(ws: Workspace, store: AnnotationStore, quote: str, tag: str = "claim", **kw):
+def _tag(ws: Workspace, store: TagService, quote: str, tag: str = "claim", **kw):
     doc_id = "story.txt" if quote in ARTICLE else "autre.txt"
     doc = ws.corpus.load(doc_id)
     return store.add(doc, *_span(ws, doc_id, quote), tag, **kw)
@@ -66,7 +62,7 @@ def test_add_stores_every_field_and_survives_reopening(small: Workspace, store) 
     assert ann.status == "anchored" and ann.doc_sha256 == doc.sha256 and ann.lang == "en"
     assert ann.author == small.author and ann.created.endswith("Z")
     store.close()
-    with AnnotationStore(small) as again:
+    with open_tag_store(small) as again:
         assert again.get(ann.id) == ann
     assert integrity_check(small.annotations_path) == "ok"
 
@@ -76,13 +72,13 @@ def test_to_json_has_exactly_the_issue_fields(small: Workspace, store) -> None:
     assert tuple(data) == JSON_FIELDS
     assert set(JSON_FIELDS) == {
         "id", "doc_id", "tag", "start", "end", "exact", "prefix", "suffix", "note",
-        "links", "author", "created", "updated", "status", "doc_sha256",
+        "links", "author", "created", "updated", "status", "doc_sha256", "verdict", "labels",
     }  # fmt: skip
     json.dumps(data)
 
 
 def test_store_settings_wal_foreign_keys_and_schema_version(small: Workspace, store) -> None:
-    db = store._db
+    db = store.store._db
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -157,7 +153,7 @@ def test_undo_and_redo_every_kind_of_change(small: Workspace, store) -> None:
     rebuttal = _tag(small, store, LAST, "rebuttal", links=[claim.id])
     store.edit(claim.id, note="n1")
     store.edit(claim.id, tag="context")
-    removed = store.remove(claim.id)
+    removed = store.remove(claim.id).tag
     assert store.get(claim.id) is None and store.get(rebuttal.id).links == ()
 
     assert store.undo().startswith("remove context")  # back, with the rebuttal's link
@@ -193,15 +189,15 @@ def test_undo_is_per_session_and_the_log_is_the_audit_trail(small: Workspace, st
     ann = _tag(small, store, CLAIM)
     store.remove(ann.id)
     store.close()
-    with AnnotationStore(small) as later:
+    with open_tag_store(small) as later:
         assert later.undo() is None  # another session
         events = later.events(ann.id)
         assert [e.kind for e in events] == ["add", "remove"]
         assert events[1].before["exact"] == CLAIM and events[1].after is None
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            later._db.execute("DELETE FROM events")
+            later.store._db.execute("DELETE FROM events")
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            later._db.execute("UPDATE events SET kind = 'x'")
+            later.store._db.execute("UPDATE events SET kind = 'x'")
 
 
 def test_undo_and_redo_are_logged(small: Workspace, store) -> None:
@@ -213,12 +209,12 @@ def test_undo_and_redo_are_logged(small: Workspace, store) -> None:
 
 # Schema and damaged files ------------------------------------------------------------------
 def test_newer_schema_is_refused_and_left_alone(small: Workspace) -> None:
-    AnnotationStore(small).close()
+    open_tag_store(small).close()
     db = sqlite3.connect(small.annotations_path)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
     with pytest.raises(ReaderError, match="newer version"):
-        AnnotationStore(small)
+        open_tag_store(small)
     db = sqlite3.connect(small.annotations_path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
     db.close()
@@ -226,23 +222,23 @@ def test_newer_schema_is_refused_and_left_alone(small: Workspace) -> None:
 
 def test_damaged_store_is_a_clear_error_and_untouched(small: Workspace) -> None:
     small.annotations_path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(ReaderError, match="unreadable"):
-        AnnotationStore(small)
+    with pytest.raises(ReaderError, match="damaged"):
+        open_tag_store(small)
     assert small.annotations_path.read_bytes() == b"this is not a database" * 100
 
 
 def test_migration_backs_up_an_older_store(small: Workspace, monkeypatch) -> None:
-    from reader.core.tags import annotations
+    from reader.core.tags import sqlite as backend
 
-    with AnnotationStore(small) as first:
+    with open_tag_store(small) as first:
         kept = _tag(small, first, CLAIM)
     extra = "ALTER TABLE annotations ADD COLUMN colour TEXT NOT NULL DEFAULT ''"
-    monkeypatch.setattr(annotations, "MIGRATIONS", (*annotations.MIGRATIONS, extra))
-    monkeypatch.setattr(annotations, "SCHEMA_VERSION", 2)
-    with AnnotationStore(small) as migrated:
+    monkeypatch.setattr(backend, "MIGRATIONS", (*backend.MIGRATIONS, extra))
+    monkeypatch.setattr(backend, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with open_tag_store(small) as migrated:
         assert migrated.get(kept.id) == kept
-        assert migrated._db.execute("PRAGMA user_version").fetchone()[0] == 2
-    backup = small.annotations_path.with_name("annotations.sqlite.v1.bak")
+        assert migrated.store._db.execute("PRAGMA user_version").fetchone()[0] == 3
+    backup = small.annotations_path.with_name(f"annotations.sqlite.v{SCHEMA_VERSION}.bak")
     db = sqlite3.connect(backup)
     assert db.execute("SELECT id FROM annotations").fetchall() == [(kept.id,)]
     db.close()
@@ -376,7 +372,7 @@ def test_cli_quote_not_in_text_is_exit_1(small: Workspace, capsys) -> None:
         "--corpus", corpus,
     )  # fmt: skip
     assert code == 1 and "not inside" in err
-    with AnnotationStore(small) as store:
+    with open_tag_store(small) as store:
         assert store.count() == 0
 
 
@@ -403,7 +399,7 @@ def test_cli_occurrence_picks_the_nth_match(small: Workspace, capsys) -> None:
 
 def test_cli_rebuts_needs_a_rebuttal_and_a_claim(small: Workspace, capsys) -> None:
     corpus = str(small.corpus_root)
-    with AnnotationStore(small) as store:
+    with open_tag_store(small) as store:
         context = _tag(small, store, FIRST, "context")
     code, _, err = _run(
         capsys, "tags", "add", "story.txt", "--quote", LAST, "--tag", "claim",
@@ -419,7 +415,7 @@ def test_cli_rebuts_needs_a_rebuttal_and_a_claim(small: Workspace, capsys) -> No
 
 def test_cli_edit_remove_and_list_filters(small: Workspace, capsys) -> None:
     corpus = str(small.corpus_root)
-    with AnnotationStore(small) as store:
+    with open_tag_store(small) as store:
         claim = _tag(small, store, CLAIM)
         french = _tag(small, store, "Tesla affirme avoir remboursé", "context")
     code, out, _ = _run(
@@ -449,7 +445,7 @@ def test_cli_edit_remove_and_list_filters(small: Workspace, capsys) -> None:
 
 def test_cli_list_reconciles_first(small: Workspace, capsys) -> None:
     corpus = str(small.corpus_root)
-    with AnnotationStore(small) as store:
+    with open_tag_store(small) as store:
         ann = _tag(small, store, CLAIM)
     (small.corpus_root / "story.txt").write_text("Intro.\n\n" + ARTICLE, encoding="utf-8")
     code, out, err = _run(capsys, "tags", "list", "--status", "moved", "--json", "--corpus", corpus)

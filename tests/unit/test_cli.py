@@ -117,10 +117,10 @@ def test_python_dash_m(tmp_path):
 
 
 def test_info_reports_corpus_data_counts_and_models(capsys, workspace, tiny_model):
-    from reader.core.tags.annotations import AnnotationStore
+    from reader.core.tags import open_tag_store
 
     doc = workspace.corpus.load(workspace.corpus.resolve_id("001"))
-    with AnnotationStore(workspace) as store:
+    with open_tag_store(workspace) as store:
         store.add(doc, doc.sentences[0].start, doc.sentences[0].end, "claim")
     code, out, _ = run_cli(capsys, "info", "--corpus", str(workspace.corpus_root), "--json")
     assert code == 0

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reader.core.tags.annotations import AnnotationStore, integrity_check
+from reader.core.tags import open_tag_store
+from reader.core.tags.sqlite import integrity_check
 from reader.core.workspace import Workspace
 
 BURST = Path(__file__).resolve().parents[1] / "support" / "tag_burst.py"
@@ -64,7 +65,7 @@ def test_sigkill_mid_burst_loses_no_acknowledged_tag(corpus_dir: Path, kill_afte
     assert set(acknowledged) <= stored
     assert stored == logged  # every stored tag has its event, and no event lacks its tag
     # The store opens and keeps working after the crash.
-    with AnnotationStore(ws) as store:
+    with open_tag_store(ws) as store:
         doc = ws.corpus.load(doc_id)
         after = store.add(doc, 0, 10, "claim")
         assert store.get(after.id) is not None

@@ -216,14 +216,12 @@ def test_tag_filter_is_resolved_at_query_time(ws: Workspace, monkeypatch) -> Non
 
 
 def test_tag_filter_reads_the_annotation_store(workspace: Workspace) -> None:
-    annotations = pytest.importorskip("reader.core.tags.annotations")
+    from reader.core.tags import open_tag_store
+
     doc = workspace.corpus.load(workspace.corpus.resolve_id("003"))
-    store = annotations.AnnotationStore(workspace)
-    try:
+    with open_tag_store(workspace) as store:
         sentence = doc.sentences[0]
         store.add(doc, sentence.start, sentence.end, "claim")
-    finally:
-        store.close()
     assert ids(search(workspace, "tag:claim")) == ["003"]
     assert search(workspace, "tag:rebuttal").total == 0
 

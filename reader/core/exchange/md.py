@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 from reader.core.display import printable
 from reader.core.exchange.formats import ExportContext, Format
 from reader.core.exchange.records import GENERATOR, tag_kinds
+from reader.core.tags.model import CLAIM, KINDS, REBUTTAL
 
 if TYPE_CHECKING:
     from reader.core.exchange.records import Record
 
-HEADINGS = {"claim": "Claims", "rebuttal": "Rebuttals", "context": "Context"}
+HEADINGS = {kind.name: kind.plural for kind in KINDS}
 
 
 def _safe(text: str) -> str:
@@ -93,9 +94,9 @@ def render_markdown(records: list[Record], ctx: ExportContext) -> str:
     by_id = {r.ann.id: r for r in records}
     answers: dict[str, list[Record]] = {}
     for record in records:
-        if record.ann.tag == "rebuttal":
+        if record.ann.tag == REBUTTAL:
             for target in record.ann.links:
-                if target in by_id and by_id[target].ann.tag == "claim":
+                if target in by_id and by_id[target].ann.tag == CLAIM:
                     answers.setdefault(target, []).append(record)
                     break  # listed once, under the first claim it answers
     placed = {r.ann.id for rs in answers.values() for r in rs}

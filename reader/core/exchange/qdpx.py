@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from reader.core.errors import ReaderError
 from reader.core.exchange.formats import ExportContext, Format
 from reader.core.exchange.records import GENERATOR, tag_kinds
+from reader.core.tags.model import CLAIM, KINDS, REBUTTAL
 
 if TYPE_CHECKING:
     from reader.core.exchange.records import Record
@@ -43,12 +44,8 @@ ORIGIN = "source-reader"
 XSD = Path(__file__).with_name("Project-mrt2019.xsd")
 _GUIDS = uuid.UUID("6f1c1f6e-2f4e-4d7e-9a37-5d1f0c7e9b21")  # namespace for derived GUIDs
 # The app's tag colours: textual-dark's $error, $success and $secondary (tests check them).
-CODE_COLORS = {"claim": "#BA3C5B", "rebuttal": "#4EBF71", "context": "#004578"}
-CODE_DESCRIPTIONS = {
-    "claim": "A statement a source makes that can be checked.",
-    "rebuttal": "A passage that answers or contradicts a claim.",
-    "context": "Background that helps read a claim or rebuttal.",
-}
+CODE_COLORS = {kind.name: kind.colour for kind in KINDS}
+CODE_DESCRIPTIONS = {kind.name: kind.description for kind in KINDS}
 VARIABLES = ("document id", "language", "date", "path", "url", "site", "sha256")
 # Characters outside XML 1.0's Char production: C0 controls but tab/LF/CR, surrogates,
 # U+FFFE and U+FFFF.
@@ -83,7 +80,7 @@ def _short(text: str, limit: int = 80) -> str:
 
 def link_line(origin: Any, target: Any | None, target_id: str) -> str:
     """The link as a line of text: `Rebuts claim <id>: “quote”`."""
-    verb = "Rebuts" if origin.tag == "rebuttal" else "Links to"
+    verb = "Rebuts" if origin.tag == REBUTTAL else "Links to"
     if target is None:
         return f"{verb} tag {target_id}"
     return f"{verb} {target.tag} {target_id}: “{_short(target.exact, 120)}”"
@@ -320,7 +317,7 @@ def build_project(records: list[Record], ctx: ExportContext) -> tuple[bytes, dic
     if links:
         links_el = _el(root, "Links")
         for origin, target in links:
-            rebuts = origin.tag == "rebuttal" and by_id[target].tag == "claim"
+            rebuts = origin.tag == REBUTTAL and by_id[target].tag == CLAIM
             _el(
                 links_el,
                 "Link",

@@ -48,25 +48,17 @@ def now() -> str:
 
 
 def tag_kinds() -> tuple[str, ...]:
-    """The tag kinds, from the tag model."""
-    try:
-        from reader.core.tags.model import KINDS  # the split tag store
-    except ImportError:
-        from reader.core.tags.annotations import TAGS
+    """The tag kinds' names, from the tag model's registry."""
+    from reader.core.tags.model import KIND_NAMES
 
-        return tuple(TAGS)
-    return tuple(KINDS)
+    return KIND_NAMES
 
 
 def open_store(ws: Workspace) -> Any:
-    """The workspace's tag store (a context manager)."""
-    try:
-        from reader.core.tags import open_tag_store  # the split tag store
-    except ImportError:
-        from reader.core.tags.annotations import AnnotationStore
+    """The workspace's tag store, opened read-only (a context manager)."""
+    from reader.core.tags import open_tag_store
 
-        return AnnotationStore(ws)
-    return open_tag_store(ws)
+    return open_tag_store(ws, readonly=True)
 
 
 def tag_json(ann: Any) -> dict[str, Any]:

@@ -220,16 +220,11 @@ def _did_you_mean(ws: Workspace, query: str, limit: int, offset: int) -> SearchR
 
 def _tag_docs(ws: Workspace) -> dict[str, list[str]]:
     """tag kind -> ids of documents with at least one such tag, from the tag store."""
-    try:
-        from reader.core.tags.annotations import AnnotationStore
-    except ImportError:  # the tag store is not part of this installation
-        return {}
+    from reader.core.tags import open_tag_store
+
     out: dict[str, list[str]] = {}
-    store = AnnotationStore(ws)
-    try:
+    with open_tag_store(ws, readonly=True) as store:
         tag_counts = store.doc_tag_counts()
-    finally:
-        getattr(store, "close", lambda: None)()
     for doc_id, counts in tag_counts.items():
         for tag, count in counts.items():
             if count:

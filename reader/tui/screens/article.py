@@ -16,6 +16,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from reader.core.display import printable
 from reader.core.errors import ReaderError
+from reader.core.tags.model import CLAIM, KINDS
+from reader.core.tags.store import DuplicateTagError
 from reader.tui.messages import InstallProgress, TranslationStatus, TranslationUpdate
 from reader.tui.widgets.article_view import ArticleView
 
@@ -55,9 +57,10 @@ class ArticleScreen(Screen):
         _b("shift+down", "extend(1)", "Extend down", "extend_down", False),
         _b("shift+up", "extend(-1)", "Extend up", "extend_up", False),
         _b("escape", "clear_selection", "Clear selection", "clear_selection", False),
-        _b("c,1", "tag('claim')", "Claim", "claim", tooltip="Tag as a claim"),
-        _b("r,2", "tag('rebuttal')", "Rebuttal", "rebuttal", tooltip="Tag as a rebuttal"),
-        _b("x,3", "tag('context')", "Context", "context", tooltip="Tag as context"),
+        *(
+            _b(k.keys, f"tag('{k.name}')", k.label, k.name, tooltip=f"Tag as {k.name}")
+            for k in KINDS
+        ),
         _b("n", "note", "Note", "note", tooltip="Edit the note (next hit when no tag here)"),
         _b("l", "link", "Link", "link", False, tooltip="Link this tag to a claim"),
         _b("d", "delete", "Delete", "delete", False, tooltip="Delete the tag under the cursor"),
@@ -247,14 +250,11 @@ class ArticleScreen(Screen):
         span = self.view.selection_span()
         if span is None or self.doc is None:
             return
-        if any(
-            (a.start, a.end, a.tag) == (span[0], span[1], tag)
-            for a in self.app.store.for_doc(self.doc_id)
-        ):
-            self.app.notify(f"Already tagged as {tag}", timeout=2)
-            return
         try:
             self.app.store.add(self.doc, span[0], span[1], tag)
+        except DuplicateTagError:  # the service's rule, the same for every entry point
+            self.app.notify(f"Already tagged as {tag}", timeout=2)
+            return
         except ReaderError as exc:
             self.app.notify(str(exc), severity="error")
             return
@@ -278,7 +278,12 @@ class ArticleScreen(Screen):
         def save(note: str | None) -> None:
             if note is None:
                 return
-            self.app.store.edit(here.id, note=note)
+            try:  # not over a change made since the tag was read
+                self.app.store.edit(here.id, note=note, expected_version=here.version)
+            except ReaderError as exc:
+                self.app.notify(str(exc), severity="error")
+                self._reload_tags()
+                return
             self._reload_tags()
             self.app.notify("Note saved", timeout=2)
 
@@ -292,7 +297,7 @@ class ArticleScreen(Screen):
             return
         from reader.tui.screens.modals import LinkScreen
 
-        claims = [a for a in store.list(tag="claim") if a.id != here.id]
+        claims = [a for a in store.list(tag=CLAIM) if a.id != here.id]
         if not claims:
             self.app.notify("No claims to link to yet", severity="warning")
             return
@@ -316,16 +321,27 @@ class ArticleScreen(Screen):
         if here is None:
             self.app.notify("No tag under the cursor", severity="warning")
             return
-        self.app.store.remove(here.id)
+        try:
+            self.app.store.remove(here.id, expected_version=here.version)
+        except ReaderError as exc:
+            self.app.notify(str(exc), severity="error")
+            self._reload_tags()
+            return
         self._reload_tags()
         self.app.notify(f"Deleted the {here.tag} (u undoes)", timeout=3)
 
     def action_undo(self) -> None:
-        self.app.notify(self.app.store.undo() or "Nothing to undo", timeout=2)
+        try:
+            self.app.notify(self.app.store.undo() or "Nothing to undo", timeout=2)
+        except ReaderError as exc:
+            self.app.notify(str(exc), severity="error")
         self._reload_tags()
 
     def action_redo(self) -> None:
-        self.app.notify(self.app.store.redo() or "Nothing to redo", timeout=2)
+        try:
+            self.app.notify(self.app.store.redo() or "Nothing to redo", timeout=2)
+        except ReaderError as exc:
+            self.app.notify(str(exc), severity="error")
         self._reload_tags()
 
     # Translation ----------------------------------------------------------------------------

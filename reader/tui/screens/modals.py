@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static, Te
 from textual.widgets.option_list import Option
 
 from reader.core.errors import ReaderError
+from reader.core.tags.model import KIND_NAMES
 
 if TYPE_CHECKING:
     from reader.core.workspace import Workspace
@@ -162,7 +163,7 @@ class ExportScreen(ModalScreen[Path | None]):
             )
             with Horizontal(classes="filters"):
                 yield Select(
-                    [("every tag", ALL)] + [(t, t) for t in ("claim", "rebuttal", "context")],
+                    [("every tag", ALL)] + [(t, t) for t in KIND_NAMES],
                     value=self.initial["tag"],
                     allow_blank=False,
                     id="export-tag",

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Select, Static
 
 from reader.core.errors import ReaderError
+from reader.core.tags.model import KIND_NAMES
 
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp
@@ -57,7 +58,7 @@ class TagsScreen(Screen):
         yield Static(id="tags-title", classes="title-bar")
         with Horizontal(id="tag-filters"):
             yield Select(
-                [("every tag", ALL)] + [(t, t) for t in ("claim", "rebuttal", "context")],
+                [("every tag", ALL)] + [(t, t) for t in KIND_NAMES],
                 value=ALL,
                 allow_blank=False,
                 id="filter-tag",
@@ -143,7 +144,7 @@ class TagsScreen(Screen):
         title.append("  enter jumps to the passage · f filters · d deletes · u undoes", "dim")
         self.query_one("#tags-title", Static).update(title)
 
-    COMPONENT_CLASSES = {"tags--claim", "tags--rebuttal", "tags--context"}  # noqa: RUF012
+    COMPONENT_CLASSES = {f"tags--{name}" for name in KIND_NAMES}  # noqa: RUF012
 
     @on(Select.Changed)
     def _filter_changed(self) -> None:
@@ -182,9 +183,13 @@ class TagsScreen(Screen):
         from reader.tui.screens.modals import NoteScreen
 
         def save(note: str | None) -> None:
-            if note is not None:
-                self.app.store.edit(ann.id, note=note)
-                self.reload()
+            if note is None:
+                return
+            try:  # not over a change made since the list was read
+                self.app.store.edit(ann.id, note=note, expected_version=ann.version)
+            except ReaderError as exc:
+                self.app.notify(str(exc), severity="error")
+            self.reload()
 
         self.app.push_screen(NoteScreen(ann.note, title=f"Note on this {ann.tag}"), save)
 
@@ -206,19 +211,35 @@ class TagsScreen(Screen):
         if ann is None:
             return
         try:
-            self.app.store.remove(ann.id)
+            removal = self.app.store.remove(ann.id, expected_version=ann.version)
         except ReaderError as exc:
             self.app.notify(str(exc), severity="error")
+            self.reload()
+            return
+        if removal.broken_links:
+            count = len(removal.broken_links)
+            self.app.notify(
+                f"Deleted the {ann.tag}; {count} link{'s' if count != 1 else ''} to it broke "
+                "(u undoes)",
+                timeout=4,
+            )
+            self.reload()
             return
         self.reload()
         self.app.notify(f"Deleted the {ann.tag} (u undoes)", timeout=3)
 
     def action_undo(self) -> None:
-        self.app.notify(self.app.store.undo() or "Nothing to undo", timeout=2)
+        try:
+            self.app.notify(self.app.store.undo() or "Nothing to undo", timeout=2)
+        except ReaderError as exc:
+            self.app.notify(str(exc), severity="error")
         self.reload()
 
     def action_redo(self) -> None:
-        self.app.notify(self.app.store.redo() or "Nothing to redo", timeout=2)
+        try:
+            self.app.notify(self.app.store.redo() or "Nothing to redo", timeout=2)
+        except ReaderError as exc:
+            self.app.notify(str(exc), severity="error")
         self.reload()
 
     def action_back(self) -> None:

@@ -24,8 +24,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from reader.core.documents.model import Document
+from reader.core.tags.model import KINDS
 
-TAG_MARKS = {"claim": "C", "rebuttal": "R", "context": "X"}
+TAG_MARKS = {k.name: k.mark for k in KINDS}
 GUTTER = 3  # margin columns for the tag marks
 SEPARATOR = " ▏ "  # between the source and the translation beside it
 INLINE_PREFIX = "  ▏ "  # before each translation line under its paragraph
@@ -65,9 +66,7 @@ class ArticleView(ScrollView, can_focus=True):
         "article--aligned",
         "article--selection",
         "article--hit",
-        "article--claim",
-        "article--rebuttal",
-        "article--context",
+        *(f"article--{k.name}" for k in KINDS),
         "article--pending",
         "article--translation",
         "article--separator",

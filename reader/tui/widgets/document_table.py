@@ -23,9 +23,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from reader.core.display import printable
+from reader.core.tags.model import KIND_NAMES, KINDS
 from reader.tui.widgets.style import blended_style
 
-TAGS = ("claim", "rebuttal", "context")
+TAGS = KIND_NAMES
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,11 @@ COLUMNS = (
     Column("title", "Title", 0),
     Column("lang", "Lang", 4),
     Column("date", "Date", 10),
-    Column("claim", "Claims", 6, "right"),
-    Column("rebuttal", "Rebut.", 6, "right"),
-    Column("context", "Context", 7, "right"),
+    *(
+        Column(k.name, label, max(6, len(label)), "right")
+        for k in KINDS
+        for label in [k.plural if len(k.plural) <= 7 else k.plural[:5] + "."]
+    ),
 )
 PADDING = 1  # blank columns on each side of a cell
 

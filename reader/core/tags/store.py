@@ -1,0 +1,137 @@
+"""The tag store interface: what a backend (SQLite, PostgreSQL) must do, and nothing more.
+
+A store keeps tags, their links and the append-only event log. It holds no rules: validation,
+the duplicate rule, re-anchoring, undo and event descriptions live in `TagService`
+(service.py), which is the only caller of a store. A backend implements `TagStore`; the
+shared suite in tests/unit/test_tag_store.py runs against every backend.
+
+Contract of `commit(writes, events)`:
+- all of it or nothing: the writes and the events land in one transaction;
+- `Write(before=None, after=t)` inserts `t` (ConflictError if the id exists);
+- `Write(before=b, after=t)` replaces the stored tag if its version is still `b.version`,
+  else ConflictError; the stored version becomes `b.version + 1` (the `after.version` given
+  is ignored);
+- `Write(before=b, after=None)` deletes it under the same version check; links from and to it
+  go with it (the event log keeps its state);
+- `after.links` replaces the tag's outgoing links, in order, dropping targets that do not
+  exist; `linked_from` re-creates links *to* the tag from those sources that exist (restoring
+  a removed tag). Links to or from a tag do not change the other tag's version;
+- events are appended in order; the store assigns `seq` (strictly increasing) and never
+  updates or deletes an event.
+Errors a user can act on are ReaderError subclasses with a message fit to print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from reader.core.errors import ReaderError
+from reader.core.tags.model import Event, Tag
+
+
+class ConflictError(ReaderError):
+    """The tag changed (or appeared, or went) since it was read: nothing was written."""
+
+    def __init__(self, message: str, tag_id: str = "") -> None:
+        super().__init__(message)
+        self.tag_id = tag_id
+
+
+class DuplicateTagError(ReaderError):
+    """The same kind of tag is already on the same passage."""
+
+    def __init__(self, message: str, existing: Tag) -> None:
+        super().__init__(message)
+        self.existing = existing
+
+
+class ReadOnlyError(ReaderError):
+    """The store was opened read-only (or its folder is): tags can be read, not changed."""
+
+
+class StoreFullError(ReaderError):
+    """No space left on the device: nothing of the change was saved."""
+
+
+class DamagedStoreError(ReaderError):
+    """The store's file is damaged. It is left as it is; `reader tags recover` repairs it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One tag's change inside a commit: `before` as read (None: new), `after` (None: delete)."""
+
+    tag_id: str
+    before: Tag | None
+    after: Tag | None
+    linked_from: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append (the store gives it its `seq`)."""
+
+    at: str
+    session: str
+    author: str
+    kind: str
+    annotation: str  # the tag id, or "" for a batch (import) event
+    description: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@runtime_checkable
+class TagStore(Protocol):
+    """A backend for tags. Reads return tags sorted by (doc_id, start, end, created, id)."""
+
+    location: str  # where it is, for messages (a path, or a URL without its password)
+    readonly: bool
+
+    def close(self) -> None: ...
+
+    # Reading
+    def get(self, tag_id: str) -> Tag | None: ...
+
+    def list(
+        self,
+        *,
+        tag: str | None = None,
+        doc_id: str | None = None,
+        lang: str | None = None,
+        status: str | None = None,
+        verdict: str | None = None,
+        label: str | None = None,
+    ) -> list[Tag]:
+        """Tags matching every filter given (None: any)."""
+        ...
+
+    def ids_with_prefix(self, prefix: str, limit: int = 6) -> list[str]:
+        """Up to `limit` ids starting with `prefix`, sorted."""
+        ...
+
+    def linked_from(self, tag_id: str) -> list[str]:
+        """Ids of the tags that link to `tag_id`."""
+        ...
+
+    def tag_counts(self) -> dict[str, dict[str, int]]:
+        """{doc_id: {kind: count}}."""
+        ...
+
+    def checked(self) -> list[tuple[str, str]]:
+        """Distinct (doc_id, checked_sha256) pairs: what re-anchoring last saw per document."""
+        ...
+
+    def events(
+        self, tag_id: str | None = None, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[Event]:
+        """The log, oldest first: events with seq > after_seq, of one tag if given (batch
+        events that contain it included), the last `limit` of them if given."""
+        ...
+
+    # Writing
+    def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> None:
+        """Apply every write and append every event atomically (see the module docstring)."""
+        ...
