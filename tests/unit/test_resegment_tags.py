@@ -15,8 +15,8 @@ import pytest
 
 from reader.core.documents import corpus as corpus_module
 from reader.core.documents import ingest, segment
+from reader.core.tags import open_tag_store
 from reader.core.tags.anchoring import ANCHORED, ORPHANED
-from reader.core.tags.annotations import AnnotationStore
 from reader.core.workspace import Workspace
 
 REFERENCE = Path(__file__).resolve().parent.parent / "data" / "sentences"
@@ -84,7 +84,7 @@ def _tag_old_documents(root: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str,
         old.setattr(corpus_module, "INGEST_VERSION", corpus_module.INGEST_VERSION - 1)
         ws = Workspace.open(root)
         ws.corpus.scan()
-        store = AnnotationStore(ws)
+        store = open_tag_store(ws)
         made: dict[str, dict] = {}
         try:
             for info in ws.corpus.infos():
@@ -107,7 +107,7 @@ def test_tags_survive_the_new_segmentation(corpus: Path, monkeypatch: pytest.Mon
 
     ws = Workspace.open(corpus)  # the new reader: the catalog is re-read (new ingest version)
     ws.corpus.scan()
-    store = AnnotationStore(ws)
+    store = open_tag_store(ws)
     try:
         report = store.reconcile(ws.corpus)
         assert report.orphaned == []
