@@ -10,6 +10,7 @@ import sys
 
 from reader.core.tags import open_tag_store
 from reader.core.tags.model import TAGS
+from reader.core.tags.store import DuplicateTagError
 from reader.core.workspace import Workspace
 
 
@@ -19,7 +20,10 @@ def main(corpus: str, doc_id: str, count: int) -> None:
     with open_tag_store(ws) as store:
         for i in range(count):
             start = (i * 7) % (len(doc.text) - 40)
-            ann = store.add(doc, start, start + 20 + i % 20, TAGS[i % 3], note=f"burst {i}")
+            try:
+                ann = store.add(doc, start, start + 20 + i % 20, TAGS[i % 3], note=f"burst {i}")
+            except DuplicateTagError:  # the same passage and kind came round again
+                continue
             if i % 5 == 4:
                 store.edit(ann.id, note=f"edited {i}")
             print(ann.id, flush=True)

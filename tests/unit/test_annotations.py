@@ -452,3 +452,222 @@ def test_cli_list_reconciles_first(small: Workspace, capsys) -> None:
     assert code == 0 and [a["id"] for a in json.loads(out)] == [ann.id]
     assert "1 moved" in err
     assert set(TAGS) == {"claim", "rebuttal", "context"}
+
+
+# Migration from the schema-1 store (what the reader wrote before verdicts and labels) ---------
+SCHEMA_1 = """
+CREATE TABLE annotations (
+    id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    lang TEXT NOT NULL DEFAULT '',
+    tag TEXT NOT NULL CHECK (tag IN ('claim', 'rebuttal', 'context')),
+    start INTEGER NOT NULL CHECK (start >= 0),
+    "end" INTEGER NOT NULL CHECK ("end" > start),
+    exact TEXT NOT NULL,
+    prefix TEXT NOT NULL DEFAULT '',
+    suffix TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    author TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('anchored', 'moved', 'orphaned')),
+    doc_sha256 TEXT NOT NULL,
+    checked_sha256 TEXT NOT NULL
+);
+CREATE INDEX annotations_doc ON annotations (doc_id, start);
+CREATE TABLE links (
+    source TEXT NOT NULL REFERENCES annotations (id) ON DELETE CASCADE,
+    target TEXT NOT NULL REFERENCES annotations (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (source, target),
+    CHECK (source <> target)
+);
+CREATE INDEX links_target ON links (target);
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    session TEXT NOT NULL,
+    author TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    annotation TEXT NOT NULL,
+    description TEXT NOT NULL,
+    before TEXT,
+    after TEXT
+);
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+PRAGMA user_version = 1;
+"""
+
+
+def _schema_1_store(ws: Workspace) -> dict[str, tuple]:
+    """A store as the previous reader wrote it: two tags, a link, their events."""
+    doc = ws.corpus.load("story.txt")
+    rows = {}
+    for tag_id, kind, quote, note in (
+        ("11111111-aaaa-4000-8000-000000000001", "claim", CLAIM, "line one\nline two"),
+        ("22222222-bbbb-4000-8000-000000000002", "rebuttal", LAST, ""),
+    ):
+        start = doc.text.index(quote)
+        end = start + len(quote)
+        rows[tag_id] = (
+            tag_id, "story.txt", "en", kind, start, end, quote,
+            doc.text[max(0, start - 32) : start], doc.text[end : end + 32], note, "olduser",
+            "2025-01-02T03:04:05.678Z", "2025-01-02T03:04:05.678Z", "anchored", doc.sha256,
+            doc.sha256,
+        )  # fmt: skip
+    ws.data_dir.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(ws.annotations_path)
+    db.executescript(SCHEMA_1)
+    db.executemany(f"INSERT INTO annotations VALUES ({','.join('?' * 16)})", rows.values())
+    claim_id, rebuttal_id = list(rows)
+    db.execute("INSERT INTO links VALUES (?, ?, 0)", (rebuttal_id, claim_id))
+    for tag_id in rows:
+        db.execute(
+            "INSERT INTO events (at, session, author, kind, annotation, description, before, "
+            "after) VALUES ('2025-01-02T03:04:05.678Z', 's', 'olduser', 'add', ?, 'add', NULL, "
+            "'{}')",
+            (tag_id,),
+        )
+    db.commit()
+    db.close()
+    return rows
+
+
+def test_a_schema_1_store_upgrades_with_a_backup_and_loses_nothing(small: Workspace) -> None:
+    rows = _schema_1_store(small)
+    claim_id, rebuttal_id = list(rows)
+    with open_tag_store(small) as store:
+        assert store.store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        for tag_id, row in rows.items():
+            tag = store.get(tag_id)
+            assert (tag.id, tag.doc_id, tag.lang, tag.tag, tag.start, tag.end, tag.exact) == row[:7]
+            assert (tag.prefix, tag.suffix, tag.note, tag.author, tag.created) == row[7:12]
+            assert (tag.updated, tag.status, tag.doc_sha256, tag.checked_sha256) == row[12:]
+            assert (tag.verdict, tag.labels, tag.version) == ("not-rated", (), 1)
+        assert store.get(rebuttal_id).links == (claim_id,)
+        assert [e.kind for e in store.events()] == ["add", "add"]
+        # and it keeps working: the new fields are stored and versioned
+        edited = store.set_verdict(claim_id, "false")
+        assert (edited.verdict, edited.version) == ("false", 2)
+        assert store.set_labels(claim_id, add=["old"]).labels == ("old",)
+    backup = small.annotations_path.with_name("annotations.sqlite.v1.bak")
+    db = sqlite3.connect(backup)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert {r[0]: r for r in db.execute("SELECT * FROM annotations")} == rows
+        assert db.execute("SELECT source, target FROM links").fetchall() == [
+            (rebuttal_id, claim_id)
+        ]
+    finally:
+        db.close()
+    assert integrity_check(small.annotations_path) == "ok"
+    with open_tag_store(small) as again:  # the second open migrates nothing
+        assert again.get(claim_id).verdict == "false"
+
+
+def test_a_schema_1_store_opened_read_only_is_listed_without_migrating(small: Workspace) -> None:
+    rows = _schema_1_store(small)
+    with open_tag_store(small, readonly=True) as store:
+        assert store.readonly
+        listed = store.list()
+        assert [t.id for t in listed] == sorted(rows, key=lambda i: rows[i][4])
+        assert all(t.verdict == "not-rated" and t.labels == () for t in listed)
+        with pytest.raises(ReaderError, match="read-only"):
+            store.set_verdict(listed[0].id, "true")
+    db = sqlite3.connect(small.annotations_path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1  # untouched
+    db.close()
+
+
+# Verdicts, labels, careful removal (CLI) ---------------------------------------------------
+def test_cli_verdict_and_labels(small: Workspace, capsys) -> None:
+    corpus = str(small.corpus_root)
+    with open_tag_store(small) as store:
+        claim = _tag(small, store, CLAIM)
+    code, out, _ = _run(capsys, "tags", "list", "--json", "--corpus", corpus)
+    (listed,) = json.loads(out)
+    assert (listed["verdict"], listed["labels"]) == ("not-rated", [])
+    code, out, _ = _run(
+        capsys, "tags", "edit", claim.id[:4], "--verdict", "mostly-false", "--label",
+        "#Tesla-Refund", "--label", "money", "--json", "--corpus", corpus,
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert (data["verdict"], data["labels"]) == ("mostly-false", ["tesla-refund", "money"])
+    code, out, _ = _run(
+        capsys, "tags", "edit", claim.id[:4], "--unlabel", "money", "--json", "--corpus", corpus
+    )
+    assert json.loads(out)["labels"] == ["tesla-refund"]
+    code, _, err = _run(capsys, "tags", "edit", claim.id, "--verdict", "fake", "--corpus", corpus)
+    assert code == 1 and "unknown verdict 'fake'" in err
+    assert "true, mostly-true, mixed, mostly-false, false, unproven, not-rated" in err
+    code, out, _ = _run(
+        capsys, "tags", "list", "--label", "tesla-refund", "--json", "--corpus", corpus
+    )
+    assert [t["id"] for t in json.loads(out)] == [claim.id]
+    code, out, _ = _run(capsys, "tags", "list", "--verdict", "true", "--json", "--corpus", corpus)
+    assert json.loads(out) == []
+    code, out, _ = _run(capsys, "tags", "log", claim.id, "--json", "--corpus", corpus)
+    assert [e["kind"] for e in json.loads(out)] == ["add", "verdict", "labels", "labels"]
+
+
+def test_cli_add_refuses_the_same_tag_twice_on_a_passage(small: Workspace, capsys) -> None:
+    corpus = str(small.corpus_root)
+    argv = ("tags", "add", "story.txt", "--quote", CLAIM, "--tag", "claim", "--corpus", corpus)
+    assert _run(capsys, *argv)[0] == 0
+    code, _, err = _run(capsys, *argv)
+    assert code == 1 and "already tagged as claim" in err
+    with open_tag_store(small) as store:
+        assert store.count() == 1
+
+
+def test_cli_remove_needs_4_characters_prints_broken_links_and_restores(
+    small: Workspace, capsys
+) -> None:
+    corpus = str(small.corpus_root)
+    with open_tag_store(small) as store:
+        claim = _tag(small, store, CLAIM, note="the claim")
+        rebuttal = _tag(small, store, LAST, "rebuttal", links=[claim.id])
+    for short in (claim.id[:1], claim.id[:3]):
+        code, _, err = _run(capsys, "tags", "remove", short, "--corpus", corpus)
+        assert code == 1 and "at least 4 characters" in err
+    code, _, err = _run(capsys, "tags", "edit", claim.id[:3], "--note", "x", "--corpus", corpus)
+    assert code == 1 and "at least 4 characters" in err
+    with open_tag_store(small) as store:
+        assert store.count() == 2
+    code, out, _ = _run(capsys, "tags", "remove", claim.id[:4], "--corpus", corpus)
+    assert code == 0
+    assert f"removed claim {claim.id[:8]}" in out and "the claim" in out
+    assert f"broken link: rebuttal {rebuttal.id[:8]}" in out
+    assert f"reader tags restore {claim.id[:8]}" in out
+    with open_tag_store(small) as store:
+        assert store.get(claim.id) is None and store.get(rebuttal.id).links == ()
+    code, out, _ = _run(capsys, "tags", "restore", claim.id[:4], "--corpus", corpus)
+    assert code == 0 and f"restored claim {claim.id[:8]}" in out
+    assert f"link from rebuttal {rebuttal.id[:8]} restored" in out
+    with open_tag_store(small) as store:
+        back = store.get(claim.id)
+        assert back.note == "the claim" and store.get(rebuttal.id).links == (claim.id,)
+    code, _, err = _run(capsys, "tags", "restore", claim.id[:4], "--corpus", corpus)
+    assert code == 1 and "not removed" in err
+    code, out, _ = _run(capsys, "tags", "remove", claim.id, "--json", "--corpus", corpus)
+    assert json.loads(out)["broken_links"] == [rebuttal.id]
+
+
+def test_cli_output_escapes_control_characters_in_notes(small: Workspace, capsys) -> None:
+    corpus = str(small.corpus_root)
+    code, out, _ = _run(
+        capsys, "tags", "add", "story.txt", "--quote", CLAIM, "--tag", "claim", "--note",
+        "osc\x1b]0;owned\x07 clip\x1b]52;c;aGk=\x07 csi\x1b[2J bidi\u202egnp.exe\nnext",
+        "--corpus", corpus,
+    )  # fmt: skip
+    assert code == 0
+    code, out, err = _run(capsys, "tags", "list", "--corpus", corpus)
+    for text in (out, err):
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    code, out, _ = _run(capsys, "tags", "list", "--json", "--corpus", corpus)
+    note = json.loads(out)[0]["note"]
+    assert note == "osc]0;owned clip]52;c;aGk= csi[2J bidignp.exe\nnext"

@@ -195,6 +195,8 @@ def test_list_filters_and_order(store: TagStore) -> None:
     assert ids(store.list(label="money")) == ["b0000000"]
     assert store.list(label="tes") == []
     assert store.list(status="orphaned") == []
+    assert ids(store.list(doc_id="story.txt", span=(a.start, a.end))) == ["a0000000"]
+    assert store.list(doc_id="story.txt", span=(a.start, a.end + 1)) == []
     assert store.tag_counts() == {
         "story.txt": {"claim": 1, "context": 1},
         "autre.txt": {"claim": 1},

@@ -29,9 +29,9 @@ TAGS_DB_ENV = "READER_TAGS_DB"
 
 
 def store_url(ws: Workspace, url: str | None = None) -> str | None:
-    """The store chosen: `url`, else $READER_TAGS_DB, else the `tags_db` setting; None means
-    the workspace's SQLite file."""
-    chosen = url or os.environ.get(TAGS_DB_ENV) or ws.setting("tags_db")
+    """The store chosen: `url`, else the workspace's `tags_db` (--tags-db, $READER_TAGS_DB, the
+    settings files); None means the workspace's SQLite file."""
+    chosen = url or getattr(ws, "tags_db", None) or os.environ.get(TAGS_DB_ENV)
     return str(chosen) if chosen else None
 
 

@@ -172,8 +172,8 @@ class TagService:
     def _check_duplicate(
         self, doc_id: str, start: int, end: int, kind_name: str, ignore: str = ""
     ) -> None:
-        for other in self.store.list(doc_id=doc_id, tag=kind_name):
-            if (other.start, other.end) == (start, end) and other.id != ignore:
+        for other in self.store.list(doc_id=doc_id, tag=kind_name, span=(start, end)):
+            if other.id != ignore:
                 raise DuplicateTagError(
                     f"already tagged as {kind_name}: this passage of {doc_id} is tag "
                     f"{other.id[:8]}",

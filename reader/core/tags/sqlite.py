@@ -247,13 +247,13 @@ class SQLiteTagStore:
     """Tags in a SQLite file. Thread-safe (one connection behind a lock); close() when done."""
 
     def __init__(
-        self, path: str | Path, *, readonly: bool = False, backup_every: float = BACKUP_EVERY
+        self, path: str | Path, *, readonly: bool = False, backup_every: float | None = None
     ) -> None:
         self.path = Path(path)
         self.location = str(self.path)
         self.readonly = readonly
         self._lock = threading.RLock()
-        self._db = self._open(backup_every)
+        self._db = self._open(BACKUP_EVERY if backup_every is None else backup_every)
 
     # Opening ----------------------------------------------------------------------------------
     def _open(self, backup_every: float) -> sqlite3.Connection:
@@ -469,8 +469,12 @@ class SQLiteTagStore:
         status: str | None = None,
         verdict: str | None = None,
         label: str | None = None,
+        span: tuple[int, int] | None = None,
     ) -> list[Tag]:
         clauses, params = [], []
+        if span is not None:
+            clauses.append('start = ? AND "end" = ?')
+            params += [span[0], span[1]]
         for column, value in (
             ("tag", tag),
             ("doc_id", doc_id),

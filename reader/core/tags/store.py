@@ -104,8 +104,9 @@ class TagStore(Protocol):
         status: str | None = None,
         verdict: str | None = None,
         label: str | None = None,
+        span: tuple[int, int] | None = None,
     ) -> list[Tag]:
-        """Tags matching every filter given (None: any)."""
+        """Tags matching every filter given (None: any); `span` = exactly (start, end)."""
         ...
 
     def ids_with_prefix(self, prefix: str, limit: int = 6) -> list[str]:
