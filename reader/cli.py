@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import keyword
 import sys
 from collections.abc import Sequence
 
@@ -24,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "search",
     "tags",
     "export",
+    "import",
 )
 
 
@@ -37,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reader {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"reader.commands.{name}").register(sub)
+        module = f"{name}_" if keyword.iskeyword(name) else name  # `import` is import_.py
+        importlib.import_module(f"reader.commands.{module}").register(sub)
     return parser
 
 

@@ -1,0 +1,784 @@
+"""Importing tags: our json, jsonl, w3c and qdpx exports, and REFI-QDA projects from QDA tools.
+
+1. Read the file into `Incoming` tags (readers below). Hostile files are refused before
+   anything is written: a broken zip, names that climb out of the archive (zip-slip), huge
+   members, malformed XML, XML with a DTD or entities (entity bombs), the wrong schema.
+2. Match each tag's document: by the sha256 of the text it was made on, then by document id
+   or file name (or title), then by finding its quote in the corpus.
+3. Anchor it with its selectors, exactly as after a source edit (`reanchor`, `match_quote`):
+   at its old offsets it keeps its status; elsewhere it is `moved`; not found, `orphaned`.
+4. Hand the tags to the tag service's `import_tags`: one event in the log, one undo,
+   idempotent (a tag whose id, or whose document, span and kind, is stored is "already
+   present"). Authors, timestamps, notes, links, verdicts and labels are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from reader.core.errors import ReaderError
+from reader.core.tags.anchoring import (
+    ANCHORED,
+    MOVED,
+    ORPHANED,
+    Selector,
+    make_selector,
+    match_quote,
+    normalize_quote,
+    reanchor,
+)
+
+if TYPE_CHECKING:
+    from reader.core.documents.model import Document, DocumentInfo
+    from reader.core.workspace import Workspace
+
+MAX_FILE_BYTES = 256 * 1024 * 1024  # an import file, or all of a zip's members together
+MAX_RATIO = 200  # a zip member that inflates more than this is a zip bomb
+QDA_NS = "urn:QDA-XML:project:1.0"
+_Q = f"{{{QDA_NS}}}"
+_IDS = uuid.UUID("2b7e1516-28ae-4d2a-a6ab-f7cf4f3c9a11")  # for ids of foreign selections
+_OUR_META = re.compile(
+    r"^(?P<kind>[\w-]+) · status (?P<status>\w+) · tag (?P<id>[0-9a-fA-F-]{36})"
+    r"(?: · verdict (?P<verdict>[\w-]+))?(?: · labels (?P<labels>.+))?$"
+)
+
+
+class ImportRefused(ReaderError):
+    """A file that cannot be imported; nothing was written."""
+
+
+@dataclass
+class Incoming:
+    """One tag as read from a file, before its document is matched."""
+
+    tag: str
+    exact: str
+    id: str | None = None
+    prefix: str = ""
+    suffix: str = ""
+    start: int | None = None
+    end: int | None = None
+    note: str = ""
+    links: tuple[str, ...] = ()
+    author: str | None = None
+    created: str | None = None
+    updated: str | None = None
+    status: str | None = None
+    verdict: str | None = None
+    labels: tuple[str, ...] = ()
+    doc_id: str | None = None
+    doc_sha256: str | None = None  # of the text its offsets count into
+    doc_names: tuple[str, ...] = ()  # file names or paths that may name its document
+    doc_title: str | None = None
+
+
+@dataclass
+class Parsed:
+    fmt: str
+    tags: list[Incoming] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # reasons
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with dry_run, would do)."""
+
+    source: str
+    fmt: str
+    imported: int = 0
+    present: int = 0
+    orphaned: int = 0
+    skipped: Counter = field(default_factory=Counter)  # reason -> count
+    dry_run: bool = False
+    ids: list[str] = field(default_factory=list)  # the tags added
+
+    def line(self) -> str:
+        """`imported N, already present N, orphaned N, skipped N (reason)`."""
+        total = sum(self.skipped.values())
+        reasons = "; ".join(
+            f"{count} {reason}" if total > 1 else reason
+            for reason, count in self.skipped.most_common()
+        )
+        skipped = f"skipped {total}" + (f" ({reasons})" if reasons else "")
+        return (
+            f"imported {self.imported}, already present {self.present}, "
+            f"orphaned {self.orphaned}, {skipped}"
+        )
+
+
+# Reading files -------------------------------------------------------------------------------
+def _kinds() -> tuple[str, ...]:
+    from reader.core.exchange.records import tag_kinds
+
+    return tag_kinds()
+
+
+def read_file(path: Path) -> Parsed:
+    """The tags in `path` (format detected from the content); ImportRefused when unreadable."""
+    path = Path(path).expanduser()
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImportRefused(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not path.is_file():
+        raise ImportRefused(f"cannot import {path}: not a file")
+    if size > MAX_FILE_BYTES:
+        raise ImportRefused(f"cannot import {path}: larger than {MAX_FILE_BYTES // 2**20} MiB")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportRefused(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if data[:4] == b"PK\x03\x04" or path.suffix.lower() in (".qdpx", ".zip"):
+        return read_qdpx(data, path.name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRefused(f"cannot import {path.name}: not UTF-8 text ({exc.reason})") from exc
+    return read_json_text(text, path.name)
+
+
+def read_json_text(text: str, name: str = "the file") -> Parsed:
+    """Our json or jsonl export, or W3C Web Annotation JSON-LD."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = None
+        lines = [line for line in text.splitlines() if line.strip()]
+        rows = []
+        for number, line in enumerate(lines, 1):
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ImportRefused(
+                    f"cannot import {name}: not JSON or JSON Lines (line {number}: {exc.msg})"
+                ) from None
+        if not rows:
+            raise ImportRefused(f"cannot import {name}: it is empty") from None
+        return _flat(rows, "jsonl", name)
+    if isinstance(data, dict) and isinstance(data.get("annotations"), list):
+        return _flat(data["annotations"], "json", name)
+    if isinstance(data, dict) and _is_w3c(data):
+        return read_w3c(data, name)
+    if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+        if all(_is_w3c(x) for x in data):
+            return read_w3c({"type": "AnnotationPage", "items": data}, name)
+        return _flat(data, "json", name)
+    raise ImportRefused(
+        f"cannot import {name}: not a tag export (expected our json/jsonl, W3C Web Annotation "
+        "JSON-LD or a REFI-QDA .qdpx)"
+    )
+
+
+def _flat(rows: list[Any], fmt: str, name: str) -> Parsed:
+    parsed = Parsed(fmt)
+    for row in rows:
+        if not isinstance(row, dict):
+            raise ImportRefused(f"cannot import {name}: an entry is not a JSON object")
+        missing = [key for key in ("tag", "exact") if not isinstance(row.get(key), str)]
+        if not (isinstance(row.get("doc_id"), str) or isinstance(row.get("doc_path"), str)):
+            missing.append("doc_id")
+        if missing:
+            parsed.skipped.append(f"missing {', '.join(missing)}")
+            continue
+        parsed.tags.append(
+            Incoming(
+                tag=row["tag"],
+                exact=row["exact"],
+                id=_str(row.get("id")),
+                prefix=_str(row.get("prefix")) or "",
+                suffix=_str(row.get("suffix")) or "",
+                start=_int(row.get("start")),
+                end=_int(row.get("end")),
+                note=_str(row.get("note")) or "",
+                links=tuple(x for x in row.get("links") or () if isinstance(x, str)),
+                author=_str(row.get("author")),
+                created=_str(row.get("created")),
+                updated=_str(row.get("updated")),
+                status=_str(row.get("status")),
+                verdict=_str(row.get("verdict")),
+                labels=tuple(x for x in row.get("labels") or () if isinstance(x, str)),
+                doc_id=_str(row.get("doc_id")),
+                doc_sha256=_str(row.get("doc_sha256")),
+                doc_names=tuple(x for x in (_str(row.get("doc_path")),) if x),
+                doc_title=_str(row.get("doc_title")),
+            )
+        )
+    return parsed
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+# W3C Web Annotation --------------------------------------------------------------------------
+def _types(node: Any) -> set[str]:
+    if not isinstance(node, dict):
+        return set()
+    kinds = node.get("type", node.get("@type"))
+    return {kinds} if isinstance(kinds, str) else {k for k in kinds or () if isinstance(k, str)}
+
+
+def _is_w3c(node: dict[str, Any]) -> bool:
+    return bool(_types(node) & {"AnnotationCollection", "AnnotationPage", "Annotation"})
+
+
+def _listed(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _tag_id(value: Any) -> str | None:
+    """Our tag id from an annotation IRI (urn:uuid:...), or a stable uuid for any other IRI."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.removeprefix("urn:uuid:")
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return str(uuid.uuid5(_IDS, value))
+
+
+def read_w3c(data: dict[str, Any], name: str = "the file") -> Parsed:
+    parsed = Parsed("w3c")
+    items: list[Any] = []
+    if "Annotation" in _types(data):
+        items = [data]
+    else:
+        pages = [data] if "AnnotationPage" in _types(data) else []
+        first = data.get("first")
+        if isinstance(first, dict):
+            pages.append(first)
+        items = list(_listed(data.get("items")))
+        for page in pages:
+            if page is not data:
+                items += _listed(page.get("items"))
+        if "AnnotationCollection" in _types(data) and isinstance(first, str):
+            raise ImportRefused(
+                f"cannot import {name}: its annotations are on pages elsewhere ({first})"
+            )
+    kinds = _kinds()
+    from reader.core.exchange.w3c import KIND_OF
+
+    for item in items:
+        if not isinstance(item, dict) or "Annotation" not in _types(item):
+            parsed.skipped.append("not an annotation")
+            continue
+        bodies = [b for b in _listed(item.get("body")) if isinstance(b, dict)]
+
+        def values(purpose: str, bodies=bodies) -> list[str]:
+            return [
+                b["value"]
+                for b in bodies
+                if b.get("purpose") == purpose and isinstance(b.get("value"), str)
+            ]
+
+        motivations = [m for m in _listed(item.get("motivation")) if isinstance(m, str)]
+        kind = next((v for v in values("tagging") if v in kinds), None)
+        kind = kind or next((KIND_OF[m] for m in motivations if m in KIND_OF), None)
+        if kind is None:
+            parsed.skipped.append("no tag kind")
+            continue
+        target = next((t for t in _listed(item.get("target")) if isinstance(t, dict)), None)
+        if target is None:
+            parsed.skipped.append("no target passage")
+            continue
+        selectors = _listed(target.get("selector"))
+        quote = next((s for s in selectors if "TextQuoteSelector" in _types(s)), None)
+        if quote is None or not isinstance(quote.get("exact"), str):
+            parsed.skipped.append("no TextQuoteSelector")
+            continue
+        position = next((s for s in selectors if "TextPositionSelector" in _types(s)), None)
+        position = position or target.get("reader:position") or {}
+        source = target.get("source")
+        source = source if isinstance(source, dict) else {"id": source}
+        names = [n for n in (_str(source.get("reader:path")), _file_path(source.get("id"))) if n]
+        creators = [c for c in _listed(item.get("creator")) if c]
+        author = None
+        if creators:
+            first_creator = creators[0]
+            author = first_creator if isinstance(first_creator, str) else None
+            if isinstance(first_creator, dict):
+                author = _str(first_creator.get("name")) or _str(first_creator.get("nickname"))
+        links = tuple(
+            link
+            for b in bodies
+            if b.get("purpose") == "linking"
+            for link in (_tag_id(b.get("source") or b.get("id")),)
+            if link
+        )
+        verdicts = values("assessing")
+        parsed.tags.append(
+            Incoming(
+                tag=kind,
+                exact=quote["exact"],
+                id=_tag_id(item.get("id")),
+                prefix=_str(quote.get("prefix")) or "",
+                suffix=_str(quote.get("suffix")) or "",
+                start=_int(position.get("start")),
+                end=_int(position.get("end")),
+                note="\n\n".join(values("commenting")),
+                links=links,
+                author=author,
+                created=_str(item.get("created")),
+                updated=_str(item.get("modified")),
+                status=_str(item.get("reader:status")),
+                verdict=verdicts[0] if verdicts else None,
+                labels=tuple(values("classifying")),
+                doc_id=_str(source.get("reader:docId")),
+                doc_sha256=_str(source.get("reader:sha256")),
+                doc_names=tuple(names),
+                doc_title=_str(source.get("title")) or _str(source.get("label")),
+            )
+        )
+    return parsed
+
+
+def _file_path(iri: Any) -> str | None:
+    if not isinstance(iri, str) or not iri.startswith("file:"):
+        return None
+    return unquote(urlparse(iri).path)
+
+
+# REFI-QDA ------------------------------------------------------------------------------------
+def _safe_member(name: str) -> bool:
+    """A zip member name that stays inside the archive's folder (no zip-slip)."""
+    if not name or "\x00" in name or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return False
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return ".." not in parts
+
+
+def _open_zip(data: bytes, name: str) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
+    import io
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise ImportRefused(f"cannot import {name}: not a valid .qdpx (zip) file ({exc})") from exc
+    members: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in infos:
+        if not _safe_member(info.filename):
+            raise ImportRefused(
+                f"cannot import {name}: the archive names a file outside itself "
+                f"({info.filename!r}); nothing was read"
+            )
+        total += info.file_size
+        if total > MAX_FILE_BYTES or (
+            info.compress_size and info.file_size / info.compress_size > MAX_RATIO
+        ):
+            raise ImportRefused(f"cannot import {name}: its contents are too large (zip bomb?)")
+        members[info.filename.replace("\\", "/")] = info
+    return archive, members
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError) as exc:
+        raise ImportRefused(f"cannot import {name}: {info.filename} is damaged ({exc})") from exc
+
+
+def parse_xml(data: bytes, name: str) -> Any:
+    """An lxml element tree of untrusted XML: no DTD, no entities, no network, no huge trees."""
+    from lxml import etree
+
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise ImportRefused(f"cannot import {name}: XML with a DTD or entities is not accepted")
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
+    )
+    try:
+        return etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else "syntax error"
+        raise ImportRefused(f"cannot import {name}: malformed XML ({detail})") from exc
+
+
+def read_qdpx(data: bytes, name: str = "the file") -> Parsed:
+    archive, members = _open_zip(data, name)
+    qde = [m for m in members if m.lower().endswith(".qde") and "/" not in m.strip("/")]
+    if not qde:
+        raise ImportRefused(f"cannot import {name}: no project.qde in the archive")
+    chosen = "project.qde" if "project.qde" in qde else qde[0]
+    root = parse_xml(_read_member(archive, members[chosen], name), f"{name}:{chosen}")
+    if root.tag != f"{_Q}Project":
+        raise ImportRefused(
+            f"cannot import {name}: not a REFI-QDA project (root element {root.tag!r})"
+        )
+    ours = root.get("origin") == "source-reader"
+    users = {u.get("guid"): u.get("name") for u in root.iter(f"{_Q}User")}
+    codes: dict[str, str] = {}
+
+    def walk(parent: Any) -> None:
+        for code in parent.findall(f"{_Q}Code"):
+            if code.get("guid") and code.get("name") is not None:
+                codes[code.get("guid")] = code.get("name")
+            walk(code)
+
+    for codes_el in root.iter(f"{_Q}Codes"):
+        walk(codes_el)
+    variables = {v.get("guid"): v.get("name") for v in root.iter(f"{_Q}Variable")}
+    notes: dict[str, Any] = {n.get("guid"): n for n in root.iter(f"{_Q}Note")}
+    links: dict[str, list[str]] = {}
+    for link in root.iter(f"{_Q}Link"):
+        if link.get("originGUID") and link.get("targetGUID"):
+            links.setdefault(link.get("originGUID").lower(), []).append(
+                link.get("targetGUID").lower()
+            )
+    kinds = _kinds()
+    parsed = Parsed("qdpx")
+    for source in root.iter(f"{_Q}TextSource"):
+        if source.getparent() is not None and source.getparent().tag == f"{_Q}Notes":
+            continue
+        text = _source_text(source, archive, members, name)
+        if text is None:
+            parsed.skipped.append("source text missing")
+            continue
+        values = {}
+        for value in source.findall(f"{_Q}VariableValue"):
+            ref = value.find(f"{_Q}VariableRef")
+            if ref is not None:
+                values[variables.get(ref.get("targetGUID"), "")] = (
+                    value.findtext(f"{_Q}TextValue") or ""
+                )
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        span_notes: dict[tuple[int, int], str] = {}
+        for ref in source.findall(f"{_Q}NoteRef"):
+            note = notes.get(ref.get("targetGUID"))
+            span = note.find(f"{_Q}PlainTextSelection") if note is not None else None
+            content = note.findtext(f"{_Q}PlainTextContent") if note is not None else None
+            if span is not None and content:
+                key = (_int_attr(span, "startPosition"), _int_attr(span, "endPosition"))
+                span_notes[key] = content
+        names = tuple(n for n in (values.get("path"), values.get("document id")) if n)
+        for selection in source.findall(f"{_Q}PlainTextSelection"):
+            start = _int_attr(selection, "startPosition")
+            end = _int_attr(selection, "endPosition")
+            if start is None or end is None or not (0 <= start < end <= len(text)):
+                parsed.skipped.append("selection outside its source")
+                continue
+            codings = [c.find(f"{_Q}CodeRef") for c in selection.findall(f"{_Q}Coding")]
+            code_names = [codes.get(c.get("targetGUID")) for c in codings if c is not None]
+            description = selection.findtext(f"{_Q}Description") or ""
+            meta = _our_meta(description) if ours else None
+            note = _selection_note(selection, notes, ours) or span_notes.get((start, end), "")
+            if not ours and not note:
+                note = description
+            base_id = (selection.get("guid") or "").strip("{}").lower()
+            for index, code_name in enumerate(code_names or [None]):
+                kind, labels = _kind_of(code_name, kinds)
+                if kind is None:
+                    parsed.skipped.append("a selection without a code")
+                    continue
+                tag_id = base_id if index == 0 else str(uuid.uuid5(_IDS, f"{base_id}|{index}"))
+                user = selection.get("creatingUser") or selection.get("modifyingUser")
+                parsed.tags.append(
+                    Incoming(
+                        tag=kind,
+                        exact=text[start:end],
+                        id=_tag_id(tag_id) if tag_id else None,
+                        prefix=text[max(0, start - 32) : start],
+                        suffix=text[end : end + 32],
+                        start=start,
+                        end=end,
+                        note=note,
+                        links=tuple(links.get(base_id, ())) if index == 0 else (),
+                        author=users.get(user),
+                        created=selection.get("creationDateTime"),
+                        updated=selection.get("modifiedDateTime"),
+                        status=meta["status"] if meta else None,
+                        verdict=meta["verdict"] if meta else None,
+                        labels=tuple(meta["labels"]) if meta else labels,
+                        doc_id=values.get("document id"),
+                        doc_sha256=sha,
+                        doc_names=names,
+                        doc_title=source.get("name"),
+                    )
+                )
+    return parsed
+
+
+def _int_attr(element: Any, name: str) -> int | None:
+    try:
+        return int(element.get(name))
+    except (TypeError, ValueError):
+        return None
+
+
+def _source_text(source: Any, archive, members, name: str) -> str | None:
+    inline = source.findtext(f"{_Q}PlainTextContent")
+    if inline is not None:
+        return inline
+    path = source.get("plainTextPath") or ""
+    if not path.startswith("internal://"):
+        return None
+    member = path.removeprefix("internal://").lstrip("/")
+    for folder in ("sources/", "Sources/"):
+        info = members.get(folder + member)
+        if info is not None:
+            raw = _read_member(archive, info, name)
+            try:
+                return raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                return raw.decode("utf-8", errors="replace")
+    return None
+
+
+def _our_meta(description: str) -> dict[str, Any] | None:
+    last = description.rsplit("\n\n", 1)[-1].strip()
+    found = _OUR_META.match(last)
+    if not found:
+        return None
+    labels = [x.strip() for x in (found["labels"] or "").split(",") if x.strip()]
+    return {"status": found["status"], "verdict": found["verdict"], "labels": labels}
+
+
+def _selection_note(selection: Any, notes: dict[str, Any], ours: bool) -> str:
+    texts = []
+    for ref in selection.findall(f"{_Q}NoteRef"):
+        note = notes.get(ref.get("targetGUID"))
+        if note is None:
+            continue
+        if ours and not (note.get("name") or "").startswith("Note on "):
+            continue  # our translation notes
+        content = note.findtext(f"{_Q}PlainTextContent")
+        if content:
+            texts.append(content)
+    return "\n\n".join(texts)
+
+
+def _kind_of(code: str | None, kinds: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
+    """A tag kind for a QDA code: the kind of that name, else context labelled with the code."""
+    if code is None:
+        return None, ()
+    if code.strip().lower() in kinds:
+        return code.strip().lower(), ()
+    label = re.sub(r"[\s,]+", "-", code.strip().lstrip("#").lower())[:64] or "code"
+    return "context", (label,)
+
+
+# Matching documents --------------------------------------------------------------------------
+class DocumentMatcher:
+    """Finds an incoming tag's document: sha256, then id/file name/title, then its quote."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.infos: list[DocumentInfo] = ws.corpus.infos()
+        self.by_sha: dict[str, list[DocumentInfo]] = {}
+        self.by_name: dict[str, list[DocumentInfo]] = {}
+        self.by_title: dict[str, list[DocumentInfo]] = {}
+        self.by_id = {info.id: info for info in self.infos}
+        for info in self.infos:
+            self.by_sha.setdefault(info.sha256, []).append(info)
+            self.by_name.setdefault(Path(info.id).name, []).append(info)
+            if info.title:
+                self.by_title.setdefault(info.title, []).append(info)
+        self._docs: dict[str, Document | None] = {}
+
+    def load(self, doc_id: str) -> Document | None:
+        if doc_id not in self._docs:
+            try:
+                self._docs[doc_id] = self.ws.corpus.load(doc_id)
+            except ReaderError:
+                self._docs[doc_id] = None
+        return self._docs[doc_id]
+
+    def match(self, inc: Incoming) -> Document | None:
+        if inc.doc_sha256 and inc.doc_sha256 in self.by_sha:
+            candidates = self.by_sha[inc.doc_sha256]
+            info = next((i for i in candidates if i.id == inc.doc_id), candidates[0])
+            doc = self.load(info.id)
+            if doc is not None:
+                return doc
+        if inc.doc_id and inc.doc_id in self.by_id:
+            return self.load(inc.doc_id)
+        for name in (*inc.doc_names, inc.doc_id):
+            if not name:
+                continue
+            found = self.by_name.get(PurePosixPath(name.replace("\\", "/")).name, [])
+            if len(found) == 1:
+                return self.load(found[0].id)
+        if inc.doc_title and len(self.by_title.get(inc.doc_title, [])) == 1:
+            return self.load(self.by_title[inc.doc_title][0].id)
+        return self._by_quote(inc)
+
+    def _by_quote(self, inc: Incoming) -> Document | None:
+        exact = normalize_quote(inc.exact)
+        if len(exact.strip()) < 12:
+            return None  # too short to name a document
+        best: tuple[float, str] | None = None
+        for info in self.infos:
+            doc = self.load(info.id)
+            if doc is None or exact not in doc.text:
+                continue
+            anchor = match_quote(doc.text, exact, prefix=inc.prefix, suffix=inc.suffix)
+            if anchor is not None and (best is None or anchor.score > best[0]):
+                best = (anchor.score, info.id)
+        return self.load(best[1]) if best else None
+
+
+# Building tags -------------------------------------------------------------------------------
+def _now() -> str:
+    from reader.core.exchange.records import now
+
+    return now()
+
+
+def anchor_incoming(inc: Incoming, doc: Document | None) -> dict[str, Any]:
+    """The incoming tag's position, quote and status in `doc` (orphaned when not found)."""
+    exact = normalize_quote(inc.exact)
+    start, end = inc.start, inc.end
+    if doc is not None:
+        text = doc.text
+        at_place = (
+            start is not None and end is not None and 0 <= start < end <= len(text)
+            and text[start:end] == exact
+        )  # fmt: skip
+        if at_place:  # at its exact old offsets: its status stands (orphaned: found again)
+            status = inc.status if inc.status in (ANCHORED, MOVED) else ANCHORED
+            selector = make_selector(text, start, end)
+            return _placed(selector, status, doc)
+        if start is not None and end is not None and start < end:
+            anchor = reanchor(text, Selector(start, end, exact, inc.prefix, inc.suffix))
+        else:
+            anchor = match_quote(text, exact, prefix=inc.prefix, suffix=inc.suffix)
+        if anchor is not None:
+            selector = make_selector(text, anchor.start, anchor.end)
+            return _placed(selector, anchor.status, doc)
+    if start is None or end is None or not 0 <= start < end:
+        start, end = 0, max(1, len(exact))
+    return {
+        "start": start,
+        "end": end,
+        "exact": exact,
+        "prefix": inc.prefix,
+        "suffix": inc.suffix,
+        "status": ORPHANED,
+        "doc_sha256": inc.doc_sha256 or "",
+        "checked_sha256": doc.sha256 if doc is not None else "",
+        "lang": doc.lang if doc is not None else "",
+    }
+
+
+def _placed(selector: Selector, status: str, doc: Document) -> dict[str, Any]:
+    return {
+        "start": selector.start,
+        "end": selector.end,
+        "exact": selector.exact,
+        "prefix": selector.prefix,
+        "suffix": selector.suffix,
+        "status": status,
+        "doc_sha256": doc.sha256,
+        "checked_sha256": doc.sha256,
+        "lang": doc.lang,
+    }
+
+
+def build_tags(ws: Workspace, parsed: Parsed) -> tuple[list[Any], Counter]:
+    """Tags ready for `import_tags`, and the reasons for those left out."""
+    from reader.core.tags.model import DEFAULT_VERDICT, Tag
+
+    skipped: Counter = Counter(parsed.skipped)
+    matcher = DocumentMatcher(ws)
+    kinds = _kinds()
+    tags = []
+    stamp = _now()
+    for inc in parsed.tags:
+        if inc.tag not in kinds:
+            skipped[f"unknown tag kind {inc.tag!r}"] += 1
+            continue
+        if not normalize_quote(inc.exact).strip():
+            skipped["empty passage"] += 1
+            continue
+        doc = matcher.match(inc)
+        doc_id = doc.id if doc is not None else inc.doc_id
+        if doc_id is None:
+            skipped["no matching document in the corpus"] += 1
+            continue
+        place = anchor_incoming(inc, doc)
+        created = inc.created or stamp
+        tags.append(
+            Tag(
+                id=inc.id or str(uuid.uuid4()),
+                doc_id=doc_id,
+                tag=inc.tag,
+                note=inc.note,
+                links=inc.links,
+                author=inc.author or ws.author,
+                created=created,
+                updated=inc.updated or created,
+                verdict=inc.verdict or DEFAULT_VERDICT,
+                labels=inc.labels,
+                **place,
+            )
+        )
+    return tags, skipped
+
+
+def import_file(ws: Workspace, path: Path, *, dry_run: bool = False) -> ImportReport:
+    """Import the tags in `path` into the workspace's tag store (one event, one undo)."""
+    from reader.core.exchange.records import open_store
+
+    path = Path(path).expanduser()
+    parsed = read_file(path)
+    tags, skipped = build_tags(ws, parsed)
+    report = ImportReport(source=path.name, fmt=parsed.fmt, skipped=skipped, dry_run=dry_run)
+    with open_store(ws) as service:
+        if dry_run:
+            added, reasons = _would_import(service, tags)
+        else:
+            result = service.import_tags(tags, source=f"{parsed.fmt} file {path.name}")
+            added = result.added
+            reasons = [why for _tag, why in result.skipped]
+    for why in reasons:
+        if why.startswith("already there"):
+            report.present += 1
+        else:
+            report.skipped[why] += 1
+    report.ids = [t.id for t in added]
+    report.orphaned = sum(1 for t in added if t.status == ORPHANED)
+    report.imported = len(added) - report.orphaned
+    return report
+
+
+def _would_import(service: Any, tags: list[Any]) -> tuple[list[Any], list[str]]:
+    """What `import_tags` would add and skip, without writing (for --dry-run)."""
+    added, reasons, seen_ids, seen_keys = [], [], set(), set()
+    for tag in tags:
+        key = (tag.doc_id, tag.start, tag.end, tag.tag)
+        if service.get(tag.id) is not None or tag.id in seen_ids:
+            reasons.append("already there (same id)")
+        elif service.is_duplicate(*key) is not None or key in seen_keys:
+            reasons.append("already there (same passage and kind)")
+        else:
+            added.append(tag)
+            seen_ids.add(tag.id)
+            seen_keys.add(key)
+    return added, reasons
+
+
+__all__ = [
+    "ImportRefused",
+    "ImportReport",
+    "Incoming",
+    "Parsed",
+    "build_tags",
+    "import_file",
+    "read_file",
+]
