@@ -579,3 +579,37 @@ async def test_the_export_dialog_asks_before_replacing_a_file(tagged, tmp_path: 
         modal.action_export()  # confirmed
         await pilot.pause()
         assert target.read_text().startswith("# Tagged passages")
+
+
+# The W3C annotation-model test suite --------------------------------------------------------
+def test_w3c_export_passes_the_annotation_model_suite(tagged) -> None:
+    from support.w3c_suite import check
+
+    ws, _ = tagged
+    collection = json.loads(_text(ws, "w3c"))
+    assert check("collection", collection) == []
+    assert check("page", collection) == []
+    for item in collection["first"]["items"]:
+        # An embedded annotation takes the collection's @context (JSON-LD); the suite tests
+        # annotations on their own, so give it one.
+        assert check("annotation", {"@context": collection["@context"], **item}) == []
+
+
+def test_the_suite_catches_what_the_issue_reported() -> None:
+    from support.w3c_suite import check
+
+    old = {  # the shape of the export before: no id, items straight on the collection
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "type": "AnnotationCollection",
+        "total": 1,
+        "items": [{"id": "urn:uuid:1", "type": "Annotation", "target": "file:///a.txt"}],
+    }
+    failed = {name for name, _type, _why in check("collection", old)}
+    assert {"5.1-collectionIdValidated", "5.1-collectionFirstValidated"} <= failed
+    bad = {"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation",
+           "id": "urn:uuid:1", "target": "file:///a", "created": "yesterday",
+           "motivation": ["tagging", "commenting"]}  # fmt: skip
+    failed = {(name, kind) for name, kind, _why in check("annotation", bad)}
+    assert ("3.3.1-annotationCreatedValidated", "must") in failed
+    assert ("3.3.5-annotationSingleMotivationImplemented", "should") in failed
+    assert ("3.1-bodyKeyFound", "should") in failed

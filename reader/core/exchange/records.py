@@ -115,7 +115,7 @@ def current_view(ann: Any, doc: Document | None) -> Any:
     if anchor is None:
         return ann if ann.status == ORPHANED else replace(ann, status=ORPHANED)
     selector = make_selector(doc.text, anchor.start, anchor.end)
-    status = ANCHORED if anchor.status == ANCHORED and ann.status == ANCHORED else MOVED
+    status = ANCHORED if anchor.status == ANCHORED else MOVED  # at its old offsets: anchored
     return replace(
         ann,
         start=selector.start,
