@@ -15,7 +15,7 @@ from reader.cli import main
 from reader.core.errors import ReaderError
 from reader.core.exchange.export import export
 from reader.core.exchange.importer import import_file, read_file
-from reader.core.exchange.records import open_store
+from reader.core.tags import open_tag_store as open_store
 from reader.core.workspace import Workspace
 
 CLAIM = "Tesla refunded the deposit within 24 hours, the company said."

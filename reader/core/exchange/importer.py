@@ -733,13 +733,13 @@ def build_tags(ws: Workspace, parsed: Parsed) -> tuple[list[Any], Counter]:
 
 def import_file(ws: Workspace, path: Path, *, dry_run: bool = False) -> ImportReport:
     """Import the tags in `path` into the workspace's tag store (one event, one undo)."""
-    from reader.core.exchange.records import open_store
+    from reader.core.tags import open_tag_store
 
     path = Path(path).expanduser()
     parsed = read_file(path)
     tags, skipped = build_tags(ws, parsed)
     report = ImportReport(source=path.name, fmt=parsed.fmt, skipped=skipped, dry_run=dry_run)
-    with open_store(ws) as service:
+    with open_tag_store(ws, readonly=dry_run) as service:
         if dry_run:
             added, reasons = _would_import(service, tags)
         else:
