@@ -356,3 +356,37 @@ def _zip_deflated(tmp_path: Path, files: dict[str, bytes]) -> Path:
         for member, data in files.items():
             archive.writestr(member, data)
     return path
+
+
+def test_w3c_annotations_from_another_tool_match_by_url_and_quote(tmp_path) -> None:
+    ws = Workspace.open(_corpus(tmp_path / "corpus"))
+    ws.corpus.scan()
+    page = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "type": "AnnotationPage",
+        "items": [
+            {
+                "id": "https://hyp.example/a/1",
+                "type": "Annotation",
+                "motivation": "commenting",
+                "creator": "https://hyp.example/users/ana",
+                "created": "2025-01-01T00:00:00Z",
+                "body": [
+                    {"type": "TextualBody", "purpose": "tagging", "value": "rebuttal"},
+                    {"type": "TextualBody", "purpose": "commenting", "value": "see the email"},
+                ],
+                "target": {
+                    "source": "https://example.org/fr/r",
+                    "selector": {"type": "TextQuoteSelector", "exact": REBUTTAL, "prefix": ""},
+                },
+            }
+        ],
+    }
+    path = tmp_path / "hyp.jsonld"
+    path.write_text(json.dumps(page), encoding="utf-8")
+    assert import_file(ws, path).line() == "imported 1, already present 0, orphaned 0, skipped 0"
+    (tag,) = _tags(ws).values()
+    assert tag["doc_id"] == "fr.md" and tag["tag"] == "rebuttal" and tag["note"] == "see the email"
+    text = ws.corpus.load("fr.md").text
+    assert text[tag["start"] : tag["end"]] == REBUTTAL
+    assert import_file(ws, path).line().startswith("imported 0, already present 1")

@@ -3,8 +3,8 @@
 1. Read the file into `Incoming` tags (readers below). Hostile files are refused before
    anything is written: a broken zip, names that climb out of the archive (zip-slip), huge
    members, malformed XML, XML with a DTD or entities (entity bombs), the wrong schema.
-2. Match each tag's document: by the sha256 of the text it was made on, then by document id
-   or file name (or title), then by finding its quote in the corpus.
+2. Match each tag's document: by the sha256 of the text it was made on, then by document id,
+   citation URL, file name or title, then by finding its quote in the corpus.
 3. Anchor it with its selectors, exactly as after a source edit (`reanchor`, `match_quote`):
    at its old offsets it keeps its status; elsewhere it is `moved`; not found, `orphaned`.
 4. Hand the tags to the tag service's `import_tags`: one event in the log, one undo,
@@ -79,6 +79,7 @@ class Incoming:
     doc_sha256: str | None = None  # of the text its offsets count into
     doc_names: tuple[str, ...] = ()  # file names or paths that may name its document
     doc_title: str | None = None
+    doc_url: str | None = None
 
 
 @dataclass
@@ -210,6 +211,7 @@ def _flat(rows: list[Any], fmt: str, name: str) -> Parsed:
                 doc_sha256=_str(row.get("doc_sha256")),
                 doc_names=tuple(x for x in (_str(row.get("doc_path")),) if x),
                 doc_title=_str(row.get("doc_title")),
+                doc_url=_str(row.get("doc_url")),
             )
         )
     return parsed
@@ -342,9 +344,14 @@ def read_w3c(data: dict[str, Any], name: str = "the file") -> Parsed:
                 doc_sha256=_str(source.get("reader:sha256")),
                 doc_names=tuple(names),
                 doc_title=_str(source.get("title")) or _str(source.get("label")),
+                doc_url=_web_url(source.get("id")),
             )
         )
     return parsed
+
+
+def _web_url(iri: Any) -> str | None:
+    return iri if isinstance(iri, str) and iri.startswith(("http://", "https://")) else None
 
 
 def _file_path(iri: Any) -> str | None:
@@ -466,7 +473,9 @@ def read_qdpx(data: bytes, name: str = "the file") -> Parsed:
             if span is not None and content:
                 key = (_int_attr(span, "startPosition"), _int_attr(span, "endPosition"))
                 span_notes[key] = content
-        names = tuple(n for n in (values.get("path"), values.get("document id")) if n)
+        names = tuple(
+            n for n in (values.get("path"), values.get("document id"), source.get("name")) if n
+        )
         for selection in source.findall(f"{_Q}PlainTextSelection"):
             start = _int_attr(selection, "startPosition")
             end = _int_attr(selection, "endPosition")
@@ -584,11 +593,14 @@ class DocumentMatcher:
         self.by_name: dict[str, list[DocumentInfo]] = {}
         self.by_title: dict[str, list[DocumentInfo]] = {}
         self.by_id = {info.id: info for info in self.infos}
+        self.by_url: dict[str, list[DocumentInfo]] = {}
         for info in self.infos:
             self.by_sha.setdefault(info.sha256, []).append(info)
             self.by_name.setdefault(Path(info.id).name, []).append(info)
             if info.title:
                 self.by_title.setdefault(info.title, []).append(info)
+            if getattr(info, "url", None):
+                self.by_url.setdefault(info.url, []).append(info)
         self._docs: dict[str, Document | None] = {}
 
     def load(self, doc_id: str) -> Document | None:
@@ -608,6 +620,8 @@ class DocumentMatcher:
                 return doc
         if inc.doc_id and inc.doc_id in self.by_id:
             return self.load(inc.doc_id)
+        if inc.doc_url and len(self.by_url.get(inc.doc_url, [])) == 1:
+            return self.load(self.by_url[inc.doc_url][0].id)
         for name in (*inc.doc_names, inc.doc_id):
             if not name:
                 continue
