@@ -59,7 +59,9 @@ __all__ = [
 # Stemmers that may change how a word starts (Arabic strips prefixes); the others only
 # rewrite endings, which lets the highlighter skip the words that start otherwise.
 PREFIX_STEMMERS = frozenset({"ar"})
-SUGGEST_FIELDS = ("body", "title")  # accent-folded, unstemmed words of every language
+SUGGEST_FIELDS = ("body", "title")  # a word in either is known (folded, unstemmed)
+SUGGEST_LONGEST = 24  # longer "words" are not respelled
+SUGGEST_FAR = 7  # words of this many letters or more may be two edits off
 
 
 class _Analysis:
@@ -169,37 +171,47 @@ def highlighter(query: str, lang: str | None) -> Highlighter:
 def suggest(ws: Workspace, words: list[str]) -> dict[str, str]:
     """word -> the closest word of the corpus, for the `words` no document holds.
 
-    Closest: the fewest edits (1 for words of up to 5 letters, else at most 2, the first
-    letter kept), then the most documents. The suggestion is spelled as a document spells it
-    (accents kept), in lower case when the word was.
+    Closest: one edit away (a letter deleted, inserted, replaced, or two swapped), else, for
+    words of SUGGEST_FAR letters or more, two edits away with the first two letters kept;
+    among those, the one in most documents. The suggestion is spelled as a document spells
+    it (accents kept), in lower case when the word was.
     """
-    from whoosh.support.levenshtein import distance
-
     fold = term_cache(None)
     out: dict[str, str] = {}
     with searching(ws) as searcher:
         reader = searcher.reader()
+        leaves = [leaf for leaf, _offset in reader.leaf_readers()]
         for word in words:
             term = fold[word]
-            if term is None or any((f, term) in reader for f in SUGGEST_FIELDS):
+            if term is None or not 2 <= len(word) <= SUGGEST_LONGEST:
+                continue
+            if any((f, term) in reader for f in SUGGEST_FIELDS):
                 continue
             text = term.decode("utf-8")
-            maxdist = 1 if len(text) <= 5 else 2
-            best: tuple[int, int, str, str] | None = None
-            for fieldname in SUGGEST_FIELDS:
-                for leaf, _offset in reader.leaf_readers():
-                    for candidate in leaf.terms_within(fieldname, text, maxdist, prefix=1):
-                        key = (
-                            distance(candidate, text),
-                            -reader.doc_frequency(fieldname, candidate),
-                            candidate,
-                            fieldname,
-                        )
-                        if best is None or key < best:
-                            best = key
-            if best is not None:
-                raw = _spelled(searcher, best[3], best[2]) or best[2]
+            found = [c for c in _edits(text) if any(("body", c.encode()) in x for x in leaves)]
+            if not found and len(text) >= SUGGEST_FAR:
+                found = list({c for x in leaves for c in x.terms_within("body", text, 2, prefix=2)})
+            if found:
+                best = max(sorted(found), key=lambda c: reader.doc_frequency("body", c))
+                raw = _spelled(searcher, "body", best) or best
                 out[word] = raw.lower() if word.islower() else raw
+    return out
+
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _edits(word: str) -> set[str]:
+    """The strings one edit from `word` (a deletion, a swap of neighbours, a replacement or an
+    insertion of a letter, from a-z, the digits and the word's own letters)."""
+    letters = _ALPHABET + "".join(sorted(set(word) - set(_ALPHABET)))
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out.update(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
+    out.update(a + c + b[1:] for a, b in splits if b for c in letters)
+    out.update(a + c + b for a, b in splits for c in letters)
+    out.discard(word)
+    out.discard("")
     return out
 
 
