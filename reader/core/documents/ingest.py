@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import operator
 import os
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
 from reader.core.documents.clean import binary_reason, clean_text, decode
 from reader.core.documents.language import SHORT_TEXT_LETTERS, detect, letter_count, sample_of
@@ -167,7 +169,8 @@ def walk(
                 yield Skipped(Path(entry.path), "broken symlink")
                 continue
             except OSError as exc:
-                yield Skipped(Path(entry.path), f"unreadable: {exc.strerror or exc}")
+                reason = "symlink loop" if exc.errno == errno.ELOOP else exc.strerror or exc
+                yield Skipped(Path(entry.path), f"unreadable: {reason}")
                 continue
             kind = file_kind(stat.st_mode)
             if kind:
@@ -210,6 +213,12 @@ def _front_matter_loader():
     import yaml
 
     class FrontMatterLoader(yaml.SafeLoader):
+        # Dates stay text ("2024-13-45" must not fail the block): `_iso_date` checks them.
+        yaml_implicit_resolvers: ClassVar[dict] = {
+            first: [(tag, regexp) for tag, regexp in resolvers if not tag.endswith(":timestamp")]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+
         def compose_node(self, parent, index):
             if self.check_event(yaml.AliasEvent):
                 event = self.peek_event()
@@ -252,6 +261,9 @@ def front_matter(text: str) -> tuple[dict[str, str | dt.date], int, str | None]:
         loaded = yaml.load(match.group(1) or "", Loader=_front_matter_loader())
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or "not valid YAML"
+        return {}, match.end(), f"front matter ignored: {problem}"
+    except ValueError as exc:  # a value the constructor rejects ("date: 2024-13-45")
+        problem = str(exc)
         return {}, match.end(), f"front matter ignored: {problem}"
     if not isinstance(loaded, dict):
         return {}, match.end(), None
