@@ -8,7 +8,8 @@ the start of every sentence but a paragraph's first, so F1 counts only real deci
 
 Splitters compared: `sentencex` (the raw library, as the reader used it before), `syntok`
 (only if installed) and `reader` (`reader.core.documents.segment.split_sentences`, what the
-reader uses now: sentencex plus a pass that splits inside quotations).
+reader uses now: sentencex on the text with its quotation marks masked, so it splits inside
+quotations, with a few filters; see the module).
 `bench/ingest.py` imports `f1_per_language()` to report the reader's F1.
 """
 

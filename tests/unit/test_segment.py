@@ -269,3 +269,34 @@ def test_lists_and_headings_are_not_joined() -> None:
         "- one item in a list that is long enough",
         "- another item in the list here",
     ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "gold"),
+    [
+        ("ru", ["Министр заявил: «Мы не уступим.", "Закон будет принят».", "Заседание закрыли."]),
+        ("nl", ["„We geven niet op.", "De wet komt er”, zei de minister.", "Daarna ging hij."]),
+        ("pt", ["«Não vamos ceder.", "A lei será aprovada», disse o ministro.", "Acabou."]),
+        ("sv", ["”Vi ger inte upp.", "Lagen kommer”, sa ministern.", "Sedan gick han."]),
+        ("da", ["Han sagde: »Vi giver ikke op.", "Loven kommer«, sagde han.", "Så gik han."]),
+        ("da", ["Han gik.", "»Vi giver ikke op.", "Loven kommer«, sagde han."]),
+        ("fi", ["”Emme anna periksi.", "Laki tulee”, ministeri sanoi.", "Sitten hän lähti."]),
+        ("hu", ["„Nem adjuk fel.", "A törvény jön” – mondta a miniszter.", "Aztán elment."]),
+        ("ro", ["„Nu cedăm.", "Legea va trece”, a spus ministrul.", "Apoi a plecat."]),
+        ("no", ["«Vi gir oss ikke.", "Loven kommer», sa ministeren.", "Så gikk han."]),
+        ("ar", ["قال الوزير: «لن نتراجع.", "سيصدر القانون».", "ثم غادر."]),
+    ],
+)
+def test_split_inside_quotations_in_every_stemmed_language(lang: str, gold: list[str]) -> None:
+    assert _sentences(" ".join(gold), lang) == gold
+
+
+@pytest.mark.parametrize(
+    ("lang", "gold"),
+    [
+        ("ja", ["大臣は「譲らない。", "法律は通る。」と述べた。", "会議は終わった。"]),
+        ("zh", ["部长说：“我们不会让步。", "法律将通过。”", "会议结束了。"]),
+    ],
+)
+def test_split_inside_quotations_without_spaces(lang: str, gold: list[str]) -> None:
+    assert _sentences("".join(gold), lang) == gold

@@ -1,11 +1,12 @@
 """Paragraphs and sentences, with code-point offsets into the clean text.
 
-Sentences come from sentencex, which never splits inside quotation marks, plus a second pass
-that finds the sentence ends inside quotations: sentencex runs again on the paragraph with
-its quotation marks masked, and a boundary it adds there is kept when a sentence-final mark
-ends the text before it and the text after it does not start in lower case (`"Why?" he
-asked` stays one sentence). `bench/sentences.py` measures both against a hand-checked
-reference in five languages.
+Sentences come from sentencex, which never splits inside quotation marks. So a paragraph
+with quotation marks goes to sentencex with them masked (replaced by spaces, offsets kept),
+and a boundary is kept only where a sentence-final mark ends the text before it, the text
+after it does not start in lower case (`"Why?" he asked` stays one sentence) and it does
+not follow an initial (`M. Dupont`). An opening quote goes with the sentence it opens.
+One sentencex call per paragraph, as before. `bench/sentences.py` compares this with
+sentencex alone and syntok on a hand-checked reference in five languages.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ _HYPHENATED = re.compile(r"\w-$")
 # Quotation marks masked for the second pass (apostrophes are left alone: they are letters
 # inside words far more often than quotes).
 QUOTES = '"«»„“”‟‹›「」『』〝〞＂'
-_MASK = str.maketrans(dict.fromkeys(QUOTES, " "))
 _QUOTE_RE = re.compile(f"[{QUOTES}]")
-_OPENERS = set('"«„“‟‹「『〝＂([¿¡')
+_OPENERS = set('"«»„“‟‹›「『〝＂([¿¡')  # » and › open quotations in Danish and German
 _SPACED_OPENERS = set("«‹")  # French and others put a (no-break) space after these
 _SPACES = " \u00a0\u202f"
 _LEADING = "".join(_OPENERS) + _SPACES + "—–-"
+_JA_QUOTATIVE = re.compile("[\u3041-\u309f]")  # hiragana: a particle, not a new sentence
 _INITIAL = re.compile(r"(?:^|[\s(])\w\.\s*\Z")  # `M. `, `J. ` (a letter, a dot, spaces)
 # A sentence-final mark, then closing quotes or brackets, then spaces: the end of the text
 # before a boundary.
@@ -125,25 +126,26 @@ def _starts(text: str, lang: str) -> list[int]:
     """Where sentencex starts a sentence in `text`, after the first one (offsets into `text`)."""
     import sentencex
 
+    pieces = sentencex.segment(_sentencex_lang(lang), text)
     starts: list[int] = []
+    if sum(map(len, pieces)) == len(text):  # the pieces cover the text, as they do
+        offset = 0
+        for piece in pieces:
+            lead = len(piece) - len(piece.lstrip())
+            if offset and lead < len(piece):
+                starts.append(offset + lead)
+            offset += len(piece)
+        return starts
     cursor = 0
-    for piece in sentencex.segment(_sentencex_lang(lang), text):
+    for piece in pieces:
         stripped = piece.strip()
-        if not stripped:
-            continue
-        start = text.find(stripped, cursor)
+        start = text.find(stripped, cursor) if stripped else -1
         if start < 0:  # the splitter changed the text: keep the rest as one sentence
             break
         if start > 0 and text[:start].strip():
             starts.append(start)
         cursor = start + len(stripped)
     return starts
-
-
-def _quoted_starts(text: str, lang: str) -> list[int]:
-    """Sentence starts inside quotations: sentencex on the text with its quotes masked,
-    kept only after a sentence-final mark."""
-    return [s for s in _starts(text.translate(_MASK), lang) if _FINAL.search(text[:s])]
 
 
 def _own_start(text: str, start: int) -> int:
@@ -163,23 +165,33 @@ def _own_start(text: str, start: int) -> int:
 
 def _keep(text: str, start: int) -> bool:
     """False for a boundary that no sentence starts at: before a lower-case letter (`"Why?"
-    he asked`), or after an initial or a one-letter abbreviation (`M. Dupont`, `J. Smith`)."""
-    first = text[start:].lstrip(_LEADING)[:1]
+    he asked`) or a Japanese particle after a quote, or after an initial or a one-letter
+    abbreviation (`M. Dupont`, `J. Smith`)."""
+    first = text[start : start + 16].lstrip(_LEADING)[:1]
     if first.islower():
         return False
-    return not _INITIAL.search(text[:start])
+    if _JA_QUOTATIVE.match(first) and text[:start].rstrip().endswith(("」", "』")):
+        return False  # 「…。」と述べた: a Japanese particle after the quote goes on
+    return not _INITIAL.search(text, max(0, start - 16), start)
 
 
 def split_sentences(paragraph: str, lang: str) -> list[tuple[int, int]]:
-    """Sentence spans `[start, end)` within `paragraph`, stripped of surrounding spaces."""
+    """Sentence spans `[start, end)` within `paragraph`, stripped of surrounding spaces.
+
+    With quotation marks in the paragraph, sentencex sees them masked (so it also splits
+    inside quotations) and a boundary is kept only after a sentence-final mark.
+    """
     if not paragraph.strip():
         return []
-    candidates = _starts(paragraph, lang)
-    if _QUOTE_RE.search(paragraph):
-        candidates += _quoted_starts(paragraph, lang)
-    starts = {_own_start(paragraph, s) for s in candidates if _keep(paragraph, s)}
-    starts.discard(0)
-    cuts = [0, *sorted(starts), len(paragraph)]
+    quoted = _QUOTE_RE.search(paragraph) is not None
+    text = _QUOTE_RE.sub(" ", paragraph) if quoted else paragraph
+    starts = {0}
+    for start in _starts(text, lang):
+        if quoted and not _FINAL.search(paragraph, max(0, start - 40), start):
+            continue
+        if _keep(paragraph, start):
+            starts.add(_own_start(paragraph, start))
+    cuts = [*sorted(starts), len(paragraph)]
     spans: list[tuple[int, int]] = []
     for a, b in itertools.pairwise(cuts):
         piece = paragraph[a:b]
