@@ -75,10 +75,10 @@ def _keymap(value: Any) -> dict[str, str]:
 
 def _tags_db(value: Any) -> str:
     text = _text(value)
-    if not (is_postgres_url(text) or text.startswith("sqlite:")):
+    if not is_postgres_url(text) and "://" in text and not text.startswith("sqlite://"):
         raise Invalid(
-            "expected postgresql://user@host/db (or host=... dbname=...), or sqlite:PATH, "
-            f"got {redact_url(text)!r}"
+            "expected postgresql://user@host/db (or host=... dbname=...), or the path of a "
+            f"SQLite file, got {redact_url(text)!r}"
         )
     return text
 
@@ -102,6 +102,7 @@ SPECS: dict[str, Spec] = {
     "theme": Spec(_text, True, "the app's colour theme"),
     "keymap": Spec(_keymap, True, "key remapping: binding id -> keys"),
     "tags_db": Spec(_tags_db, False, "the tag store: a PostgreSQL URL (default: SQLite)", True),
+    "corpus_key": Spec(_text, False, "the corpus's name in a shared tag database"),
     "query_lang": Spec(_lang, False, "the language queries are written in"),
     "target_lang": Spec(_lang, False, "the language to translate into"),
     "author": Spec(_text, False, "the name recorded with your tags (default: the OS user)"),
@@ -122,6 +123,7 @@ class Settings:
     theme: str | None = None
     keymap: Mapping[str, str] = field(default_factory=dict)
     tags_db: str | None = None
+    corpus_key: str | None = None
     query_lang: str = "en"
     target_lang: str = "en"
     author: str | None = None

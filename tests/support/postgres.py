@@ -22,13 +22,14 @@ import pytest
 
 SERVER_USER = "postgres"
 _SETTINGS = (
-    # Fast and small: the tests need no durability against an OS crash.
+    # Fast: the tests need no durability against an OS crash, only against a killed server
+    # (so no synchronous_commit=off). A durable server (the bench) drops the first two.
     "fsync=off",
     "full_page_writes=off",
-    "shared_buffers=16MB",
-    "max_connections=60",
-    "max_wal_senders=0",
     "wal_level=minimal",
+    "max_wal_senders=0",
+    "shared_buffers=32MB",
+    "max_connections=60",
 )
 
 
@@ -68,7 +69,8 @@ def free_port() -> int:
 class PostgresServer:
     """One PostgreSQL cluster in a temporary folder. Use `start()`, `url()`, `stop()`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """`durable`: keep PostgreSQL's default fsync settings (the bench); else fast ones."""
         bindir = find_bindir()
         if bindir is None:
             raise RuntimeError(unavailable_reason() or "no PostgreSQL")
@@ -78,6 +80,7 @@ class PostgresServer:
         self.log = self.base / "server.log"
         self.port = free_port()
         self._as_root = os.geteuid() == 0
+        self.durable = durable
         if self._as_root:
             import pwd
 
@@ -110,7 +113,8 @@ class PostgresServer:
                 "--no-sync",
             )
             with (self.data / "postgresql.conf").open("a", encoding="utf-8") as conf:
-                conf.write("\n".join([*_SETTINGS, ""]))
+                settings = _SETTINGS[2:] if self.durable else _SETTINGS
+                conf.write("\n".join([*settings, ""]))
         options = f"-p {self.port} -h 127.0.0.1 -k {self.base}"
         try:
             self._run(
@@ -155,6 +159,16 @@ class PostgresServer:
         if remove:
             shutil.rmtree(self.base, ignore_errors=True)
 
+    def require_password(self, user: str) -> None:
+        """Make `user` log in with a password over TCP (scram), the others keep trust."""
+        hba = self.data / "pg_hba.conf"
+        line = f"host all {user} 127.0.0.1/32 scram-sha-256\n"
+        text = hba.read_text()
+        if line not in text:
+            hba.write_text(line + text)
+            self._run("pg_ctl", "-D", str(self.data), "reload")
+            time.sleep(0.3)  # the postmaster rereads the file asynchronously
+
     # Databases ------------------------------------------------------------------------------
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
@@ -164,7 +178,7 @@ class PostgresServer:
         import psycopg
 
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" STRATEGY = FILE_COPY')
         return self.url(name)
 
     def execute(self, sql: str, dbname: str = "postgres") -> None:

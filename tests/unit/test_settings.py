@@ -37,12 +37,12 @@ def test_corpus_file_overlays_the_user_file(tmp_path: Path):
         tmp_path / "user.json",
         {"theme": "nord", "author": "Ann", "query_lang": "fr", "organisation": "Desk"},
     )
-    corpus = write(tmp_path / "corpus.json", {"author": "Ann (desk B)", "tags_db": "sqlite:x"})
+    corpus = write(tmp_path / "corpus.json", {"author": "Ann (desk B)", "tags_db": "/data/x.sqlite"})
     found = load(corpus, user, environ={})
     assert found.theme == "nord" and found.source("theme") == "user"
     assert found.author == "Ann (desk B)" and found.source("author") == "corpus"
     assert found.query_lang == "fr" and found.organisation == "Desk"
-    assert found.tags_db == "sqlite:x" and found.source("tags_db") == "corpus"
+    assert found.tags_db == "/data/x.sqlite" and found.source("tags_db") == "corpus"
 
 
 def test_theme_and_keymap_are_user_level_only(tmp_path: Path):
@@ -100,15 +100,15 @@ def test_unknown_key_is_reported(tmp_path: Path):
 
 
 def test_environment_and_command_line_win(tmp_path: Path):
-    corpus = write(tmp_path / "c.json", {"tags_db": "sqlite:a", "author": "Ann"})
+    corpus = write(tmp_path / "c.json", {"tags_db": "/data/a.sqlite", "author": "Ann"})
     env = {"READER_TAGS_DB": "postgresql://x@h/db", "READER_AUTHOR": "Bob"}
     found = load(corpus, tmp_path / "u.json", environ=env)
     assert (found.tags_db, found.author) == ("postgresql://x@h/db", "Bob")
     assert found.source("tags_db") == "environment"
-    flag = load(corpus, tmp_path / "u.json", environ=env, overrides={"tags_db": "sqlite:b"})
-    assert flag.tags_db == "sqlite:b" and flag.source("tags_db") == "command line"
+    flag = load(corpus, tmp_path / "u.json", environ=env, overrides={"tags_db": "/data/b.sqlite"})
+    assert flag.tags_db == "/data/b.sqlite" and flag.source("tags_db") == "command line"
     with pytest.raises(ReaderError, match="tags-db"):
-        load(corpus, tmp_path / "u.json", environ={}, overrides={"tags_db": "nonsense"})
+        load(corpus, tmp_path / "u.json", environ={}, overrides={"tags_db": "mysql://x"})
 
 
 def test_save_keeps_other_keys_and_validates(tmp_path: Path):
@@ -177,7 +177,7 @@ def test_cli_warns_about_a_bad_value_and_runs(
 def test_info_never_shows_the_password(
     workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ):
-    write(user_settings_path(), {"tags_db": "sqlite:/tmp/x.sqlite"})
+    write(user_settings_path(), {"tags_db": "/tmp/x.sqlite"})
     monkeypatch.setenv("READER_AUTHOR", "Bob")
     assert main(["info", "--corpus", str(workspace.corpus_root)]) == 0
     out = capsys.readouterr().out

@@ -1,0 +1,210 @@
+"""Tag store bench: concurrent writers against SQLite and a local PostgreSQL.
+
+    python bench/tags.py                      # 8 writers x 500 tags, both stores
+    python bench/tags.py --store postgres --url postgresql://me@localhost/bench
+
+Each writer is its own process with its own `open_tag_store(...)` (a teammate), adding tags
+through `TagService.add` (the duplicate check, the commit, the read-back: what a user waits
+for). Reported per store: p50/p95/max write latency, lost writes (tags acknowledged to a writer
+but missing afterwards, and events missing from the log: must be 0), and for PostgreSQL the
+time from a commit to a listening client's NOTIFY, during the load and when quiet.
+Without --url a throwaway server is made with initdb/pg_ctl (tests/support/postgres.py),
+with PostgreSQL's default durability (fsync on). Targets on localhost: p95 write <= 20 ms,
+change to a listening client <= 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from reader.core.documents import corpus_of  # noqa: E402
+from reader.core.tags import open_tag_store  # noqa: E402
+from reader.core.workspace import Workspace  # noqa: E402
+
+SENTENCE = "Sentence number {n:05d} says something a reporter may want to check. "
+P95_TARGET_MS = 20.0
+NOTIFY_TARGET_S = 1.0
+
+
+def make_corpus(folder: Path, docs: int, sentences: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for d in range(docs):
+        text = "".join(SENTENCE.format(n=n) for n in range(sentences))
+        (folder / f"doc{d:03d}.txt").write_text(f"Document {d}\n\n{text}\n", encoding="utf-8")
+    return folder
+
+
+def writer(args: tuple) -> tuple[list[float], list[tuple[str, float]]]:
+    """One teammate: `count` tags through its own store; (latencies in s, (id, committed at))."""
+    corpus, data, url, index, count, docs, start_at = args
+    ws = Workspace.open(corpus, data, tags_db=url)
+    corpus_obj = corpus_of(ws)
+    documents = [corpus_obj.load(f"doc{d:03d}.txt") for d in range(docs)]
+    latencies: list[float] = []
+    acknowledged: list[tuple[str, float]] = []
+    width = len(SENTENCE.format(n=0))
+    with open_tag_store(ws, author=f"writer{index}") as tags:
+        while time.time() < start_at:  # start together
+            time.sleep(0.001)
+        for i in range(count):
+            doc = documents[i % docs]
+            per_doc = -(-count // docs)
+            slot = index * per_doc + i // docs  # a distinct sentence for every tag of every writer
+            begin = doc.text.index("Sentence") + slot * width
+            t0 = time.perf_counter()
+            tag = tags.add(doc, begin, begin + width - 1, "claim", note=f"w{index} #{i}")
+            latencies.append(time.perf_counter() - t0)
+            acknowledged.append((tag.id, time.time()))
+    return latencies, acknowledged
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def run_store(name: str, url: str | None, args: argparse.Namespace, base: Path) -> dict:
+    per_doc = -(-args.tags // args.docs)
+    corpus = make_corpus(base / f"corpus-{name}", args.docs, args.writers * per_doc + 1)
+    data = base / f"data-{name}"
+    ws = Workspace.open(corpus, data, tags_db=url)
+    corpus_of(ws).scan()
+    received: dict[str, float] = {}
+    listener = None
+    if url:
+        from reader.core.tags.postgres import PostgresTagStore, corpus_key
+
+        watcher = PostgresTagStore(url, corpus_key(ws), session="bench-listener")
+        listener = watcher.listener(
+            lambda change: [received.setdefault(i, time.time()) for i in change.tag_ids]
+        )
+        listener.start()
+        listener.connected.wait(10)
+    else:
+        with open_tag_store(ws):
+            pass  # create the file before the writers race for it
+    start_at = time.time() + 1.0
+    jobs = [
+        (corpus, data, url, w, args.tags, args.docs, start_at) for w in range(args.writers)
+    ]
+    began = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(args.writers) as pool:
+        results = pool.map(writer, jobs)
+    wall = time.perf_counter() - began - 1.0
+    latencies = [x for lat, _ in results for x in lat]
+    acknowledged = dict(pair for _, acks in results for pair in acks)
+    with open_tag_store(ws) as tags:
+        stored = {t.id for t in tags.list()}
+        logged = {e.annotation for e in tags.events() if e.kind == "add"}
+    report = {
+        "store": name,
+        "writes": len(latencies),
+        "wall_s": wall,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": percentile(latencies, 95) * 1000,
+        "max_ms": max(latencies) * 1000,
+        "lost": len(set(acknowledged) - stored),
+        "unlogged": len(set(acknowledged) - logged),
+    }
+    if listener is not None:
+        time.sleep(1.0)  # the last notifications
+        delays = [received[i] - at for i, at in acknowledged.items() if i in received]
+        report["notify_missing"] = len(acknowledged) - len(delays)
+        report["notify_load_p50_ms"] = statistics.median(delays) * 1000
+        report["notify_load_p95_ms"] = percentile(delays, 95) * 1000
+        report["notify_load_max_ms"] = max(delays) * 1000
+        report.update(quiet_notify(ws, received))
+        listener.stop()
+        watcher.close()
+    return report
+
+
+def quiet_notify(ws: Workspace, received: dict[str, float]) -> dict:
+    """Commit-to-listener time for single changes on an idle server (20 edits)."""
+    corpus = corpus_of(ws)
+    doc = corpus.load("doc000.txt")
+    delays: list[float] = []
+    with open_tag_store(ws, author="quiet") as tags:
+        tag = tags.list(doc_id=doc.id)[0]
+        for n in range(20):
+            tag = tags.edit(tag.id, note=f"quiet {n}")
+            committed = time.time()
+            received.pop(tag.id, None)
+            deadline = time.monotonic() + 5
+            while tag.id not in received and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            if tag.id in received:
+                delays.append(received[tag.id] - committed)
+            threading.Event().wait(0.05)
+    return {
+        "notify_quiet_p50_ms": statistics.median(delays) * 1000,
+        "notify_quiet_max_ms": max(delays) * 1000,
+        "notify_quiet_missing": 20 - len(delays),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--tags", type=int, default=500, help="tags per writer")
+    parser.add_argument("--docs", type=int, default=40, help="documents the tags spread over")
+    parser.add_argument("--store", choices=("both", "sqlite", "postgres"), default="both")
+    parser.add_argument("--url", help="an existing PostgreSQL database (default: a throwaway)")
+    args = parser.parse_args()
+    server = None
+    reports = []
+    with tempfile.TemporaryDirectory(prefix="reader-bench-tags-") as tmp:
+        base = Path(tmp)
+        try:
+            if args.store in ("both", "sqlite"):
+                reports.append(run_store("sqlite", None, args, base))
+            if args.store in ("both", "postgres"):
+                url = args.url
+                if url is None:
+                    from support.postgres import PostgresServer, unavailable_reason
+
+                    reason = unavailable_reason()
+                    if reason:
+                        print(f"PostgreSQL skipped: {reason}")
+                    else:
+                        server = PostgresServer(durable=True).start()
+                        url = server.create_database("bench")
+                if url:
+                    reports.append(run_store("postgres", url, args, base))
+        finally:
+            if server is not None:
+                server.stop()
+    failed = False
+    print(f"{args.writers} writers x {args.tags} tags over {args.docs} documents")
+    for r in reports:
+        print(
+            f"{r['store']:>8}: {r['writes']} writes in {r['wall_s']:.1f} s; write latency "
+            f"p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, max {r['max_ms']:.1f} ms; "
+            f"lost writes {r['lost']}, missing events {r['unlogged']}"
+        )
+        failed |= r["lost"] > 0 or r["unlogged"] > 0 or r["p95_ms"] > P95_TARGET_MS
+        if "notify_load_p50_ms" in r:
+            print(
+                f"{'':>8}  change -> listening client: under load p50 "
+                f"{r['notify_load_p50_ms']:.1f} ms, p95 {r['notify_load_p95_ms']:.1f} ms, max "
+                f"{r['notify_load_max_ms']:.1f} ms (missing {r['notify_missing']}); quiet p50 "
+                f"{r['notify_quiet_p50_ms']:.1f} ms, max {r['notify_quiet_max_ms']:.1f} ms"
+            )
+            failed |= r["notify_load_max_ms"] > NOTIFY_TARGET_S * 1000 or r["notify_missing"] > 0
+    print(f"targets: p95 write <= {P95_TARGET_MS:.0f} ms, lost 0, notify <= {NOTIFY_TARGET_S} s:",
+          "MISSED" if failed else "met")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,719 @@
+"""`PostgresTagStore`: the tag store in a shared PostgreSQL database, for a team (psycopg 3).
+
+- The connection string is handed to libpq as it is, so `sslmode`, `PGPASSFILE`/`.pgpass`,
+  `PGHOST` and the other libpq settings work as they do for `psql`. Messages never show the
+  password (`redact_url`).
+- Everything lives in the `reader` schema; its layout is versioned (`reader.meta`) and migrated
+  under an advisory lock, so two clients starting at once do not both migrate.
+- Several corpora share one database: every row carries a corpus key (the `corpus_key`
+  setting, else the corpus folder's name), and tags are keyed by the corpus-relative document
+  id plus the document's sha256, so teammates with copies of the same folder share tags.
+- The event log is append-only in the database itself: a trigger rejects UPDATE, DELETE and
+  TRUNCATE on `reader.events`.
+- Each tag has a version; a write based on an older version fails with `ConflictError` naming
+  who changed it, and nothing is written. Each commit is one transaction: a client killed
+  mid-write leaves nothing half-written.
+- Each commit sends a NOTIFY on `reader_tags` (delivered when it commits); `TagListener`
+  turns those into `TagChange`s for the app.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from reader.core.errors import ReaderError
+from reader.core.settings import redact_url
+from reader.core.tags.model import Event, Tag
+from reader.core.tags.store import ConflictError, NewEvent, ReadOnlyError, Write
+
+if TYPE_CHECKING:
+    import psycopg
+
+CHANNEL = "reader_tags"
+CONNECT_TIMEOUT = 4  # seconds per address libpq tries (localhost may be two): within 10 s
+SCHEMA_VERSION = 1
+# MIGRATIONS[n] takes the schema from version n to n + 1. Never edit a released step.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE reader.corpora (
+        key TEXT PRIMARY KEY,
+        created TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE TABLE reader.tags (
+        corpus TEXT NOT NULL REFERENCES reader.corpora (key),
+        id TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        doc_sha256 TEXT NOT NULL,
+        checked_sha256 TEXT NOT NULL,
+        lang TEXT NOT NULL DEFAULT '',
+        tag TEXT NOT NULL,
+        start INTEGER NOT NULL CHECK (start >= 0),
+        "end" INTEGER NOT NULL CHECK ("end" > start),
+        exact TEXT NOT NULL,
+        prefix TEXT NOT NULL DEFAULT '',
+        suffix TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '',
+        author TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('anchored', 'moved', 'orphaned')),
+        verdict TEXT NOT NULL DEFAULT 'not-rated',
+        labels TEXT[] NOT NULL DEFAULT '{}',
+        version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+        PRIMARY KEY (corpus, id)
+    );
+    CREATE INDEX tags_doc ON reader.tags (corpus, doc_id, start);
+    CREATE TABLE reader.links (
+        corpus TEXT NOT NULL,
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (corpus, source, target),
+        FOREIGN KEY (corpus, source) REFERENCES reader.tags (corpus, id) ON DELETE CASCADE,
+        FOREIGN KEY (corpus, target) REFERENCES reader.tags (corpus, id) ON DELETE CASCADE,
+        CHECK (source <> target)
+    );
+    CREATE INDEX links_target ON reader.links (corpus, target);
+    CREATE TABLE reader.events (
+        seq BIGSERIAL PRIMARY KEY,
+        corpus TEXT NOT NULL REFERENCES reader.corpora (key),
+        at TEXT NOT NULL,
+        session TEXT NOT NULL,
+        author TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        annotation TEXT NOT NULL,
+        description TEXT NOT NULL,
+        before JSONB,
+        after JSONB,
+        recorded TIMESTAMPTZ NOT NULL DEFAULT now(),
+        db_user TEXT NOT NULL DEFAULT current_user
+    );
+    CREATE INDEX events_tag ON reader.events (corpus, annotation, seq);
+    CREATE INDEX events_corpus ON reader.events (corpus, seq);
+    CREATE FUNCTION reader.events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'the event log is append-only' USING ERRCODE = 'insufficient_privilege';
+    END $$;
+    CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON reader.events
+        FOR EACH ROW EXECUTE FUNCTION reader.events_append_only();
+    CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON reader.events
+        FOR EACH STATEMENT EXECUTE FUNCTION reader.events_append_only();
+    """,
+)
+_MIGRATION_LOCK = 0x7265616465  # pg_advisory_xact_lock key ("reade")
+_TAG_COLUMNS = (
+    'id, doc_id, lang, tag, start, "end", exact, prefix, suffix, note, author, created, '
+    "updated, status, doc_sha256, checked_sha256, verdict, labels, version"
+)
+_EVENT_COLUMNS = "seq, at, session, author, kind, annotation, description, before, after"
+_ORDER = 'ORDER BY doc_id COLLATE "C", start, "end", created COLLATE "C", id COLLATE "C"'
+
+
+class _Moved(Exception):
+    def __init__(self, write: Write) -> None:
+        super().__init__(write.tag_id)
+        self.write = write
+
+
+class StoreUnavailableError(ReaderError):
+    """The tag server cannot be reached (at start, or the connection was lost)."""
+
+
+@dataclass(frozen=True)
+class TagChange:
+    """A change someone committed to the shared store (from a NOTIFY)."""
+
+    corpus: str
+    session: str
+    author: str
+    tag_ids: tuple[str, ...]
+    doc_ids: tuple[str, ...]
+
+
+def _psycopg():
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - a dependency; kept for a clear message
+        raise ReaderError(
+            "the PostgreSQL tag store needs psycopg: pip install 'psycopg[binary]'"
+        ) from exc
+    return psycopg
+
+
+def connect(url: str, *, autocommit: bool = True, timeout: int = CONNECT_TIMEOUT):
+    """A psycopg connection; StoreUnavailableError (one line, no password) when unreachable."""
+    psycopg = _psycopg()
+    try:
+        return psycopg.connect(
+            url,
+            autocommit=autocommit,
+            connect_timeout=timeout,
+            application_name="source-reader",
+        )
+    except psycopg.Error as exc:
+        raise StoreUnavailableError(
+            f"cannot reach the tag server {redact_url(url)}: {_first_line(exc, url)}"
+        ) from None
+    except ValueError as exc:  # a malformed URL
+        raise ReaderError(f"bad tag store URL {redact_url(url)}: {_first_line(exc, url)}") from None
+
+
+def _first_line(exc: BaseException, url: str = "") -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if url and url in text:
+        text = text.replace(url, redact_url(url))
+    return text
+
+
+def _tag(row: Sequence[Any], links: tuple[str, ...]) -> Tag:
+    (tag_id, doc_id, lang, kind, start, end, exact, prefix, suffix, note, author) = row[:11]
+    created, updated, status, doc_sha, checked, verdict, labels, version = row[11:]
+    return Tag(
+        id=tag_id,
+        doc_id=doc_id,
+        tag=kind,
+        start=start,
+        end=end,
+        exact=exact,
+        prefix=prefix,
+        suffix=suffix,
+        note=note,
+        links=links,
+        author=author,
+        created=created,
+        updated=updated,
+        status=status,
+        doc_sha256=doc_sha,
+        verdict=verdict,
+        labels=tuple(labels or ()),
+        version=version,
+        lang=lang,
+        checked_sha256=checked,
+    )
+
+
+class PostgresTagStore:
+    """Tags of one corpus in a PostgreSQL database. Thread-safe (one connection behind a lock);
+    reconnects by itself after a lost connection; close() when done."""
+
+    def __init__(self, url: str, corpus: str, *, session: str = "", readonly: bool = False) -> None:
+        if not corpus:
+            raise ReaderError("a corpus key is needed for the shared tag store")
+        self.url = url
+        self.corpus = corpus
+        self.session = session
+        self.readonly = readonly
+        self.location = f"{redact_url(url)} (corpus {corpus})"
+        self._lock = threading.RLock()
+        self._conn: psycopg.Connection | None = None
+        with self._lock:
+            self._conn = self._open()
+
+    # Connecting and migrating -----------------------------------------------------------------
+    def _open(self) -> psycopg.Connection:
+        conn = connect(self.url, autocommit=True)  # writes take an explicit transaction
+        try:
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _migrate(self, conn: psycopg.Connection) -> None:
+        psycopg = _psycopg()
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                conn.execute("CREATE SCHEMA IF NOT EXISTS reader")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS reader.meta (key TEXT PRIMARY KEY, value TEXT)"
+                )
+                row = conn.execute(
+                    "SELECT value FROM reader.meta WHERE key = 'schema_version'"
+                ).fetchone()
+                version = int(row[0]) if row else 0
+                if version > SCHEMA_VERSION:
+                    raise ReaderError(
+                        f"the tag database {redact_url(self.url)} was set up by a newer version "
+                        f"of reader (schema {version}, this one knows {SCHEMA_VERSION}); "
+                        "upgrade reader"
+                    )
+                for step in range(version, SCHEMA_VERSION):
+                    conn.execute(MIGRATIONS[step])
+                    conn.execute(
+                        "INSERT INTO reader.meta VALUES ('schema_version', %s) "
+                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                        (str(step + 1),),
+                    )
+                conn.execute(
+                    "INSERT INTO reader.corpora (key) VALUES (%s) ON CONFLICT DO NOTHING",
+                    (self.corpus,),
+                )
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise ReaderError(
+                f"the tag database {redact_url(self.url)} cannot be set up by this user "
+                f"({_first_line(exc)}); ask its owner to run reader once, or grant CREATE"
+            ) from None
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailableError(
+                f"lost the tag server {redact_url(self.url)}: {_first_line(exc, self.url)}"
+            ) from None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> PostgresTagStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _guard(self, action: str, *, retry: bool = False) -> Iterator[psycopg.Connection]:
+        """The connection (reopened if it was lost), with errors turned into clear messages.
+
+        A lost connection closes it, so the next call reconnects; nothing is retried here,
+        except a read (`retry`) whose connection turned out to be dead before it started.
+        """
+        psycopg = _psycopg()
+        with self._lock:
+            if self._conn is None or self._conn.closed:
+                self._conn = None
+                self._conn = self._open()
+            conn = self._conn
+            try:
+                yield conn
+            except psycopg.OperationalError as exc:
+                with suppress(psycopg.Error):
+                    conn.close()
+                self._conn = None
+                raise StoreUnavailableError(
+                    f"lost the tag server {redact_url(self.url)} while trying to {action}: "
+                    f"{_first_line(exc, self.url)}. Nothing was saved; "
+                    "reader reconnects on the next try"
+                ) from None
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise ReadOnlyError(
+                    f"the tag database refused to {action}: {_first_line(exc)}"
+                ) from None
+            except psycopg.Error as exc:
+                raise ReaderError(
+                    f"the tag database failed to {action}: {_first_line(exc)}"
+                ) from None
+
+    def _read(self, action: str, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one read; once more on a fresh connection if the old one had died idle."""
+        for attempt in (1, 2):
+            try:
+                with self._guard(action) as conn:
+                    return conn.execute(sql, params).fetchall()
+            except StoreUnavailableError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    # Reading --------------------------------------------------------------------------------
+    def _query(self, where: str = "", params: Sequence[Any] = ()) -> list[Tag]:
+        """Tags and their links in one query (one round trip)."""
+        rows = self._read(
+            "read the tags",
+            f"SELECT {_TAG_COLUMNS}, ARRAY(SELECT l.target FROM reader.links l "
+            "WHERE l.corpus = t.corpus AND l.source = t.id ORDER BY l.position) "
+            f"FROM reader.tags t WHERE corpus = %s {where} {_ORDER}",
+            (self.corpus, *params),
+        )
+        return [_tag(row[:-1], tuple(row[-1])) for row in rows]
+
+    def get(self, tag_id: str) -> Tag | None:
+        found = self._query("AND id = %s", (tag_id,))
+        return found[0] if found else None
+
+    def list(
+        self,
+        *,
+        tag: str | None = None,
+        doc_id: str | None = None,
+        lang: str | None = None,
+        status: str | None = None,
+        verdict: str | None = None,
+        label: str | None = None,
+    ) -> list[Tag]:
+        clauses, params = [], []
+        for column, value in (
+            ("tag", tag),
+            ("doc_id", doc_id),
+            ("lang", lang),
+            ("status", status),
+            ("verdict", verdict),
+        ):
+            if value is not None:
+                clauses.append(f"AND {column} = %s")
+                params.append(value)
+        if label is not None:
+            clauses.append("AND %s = ANY(labels)")
+            params.append(label)
+        return self._query(" ".join(clauses), params)
+
+    def ids_with_prefix(self, prefix: str, limit: int = 6) -> list[str]:
+        rows = self._read(
+            "read the tags",
+            "SELECT id FROM reader.tags WHERE corpus = %s AND starts_with(id, %s) "
+            'ORDER BY id COLLATE "C" LIMIT %s',
+            (self.corpus, prefix, limit),
+        )
+        return [r[0] for r in rows]
+
+    def linked_from(self, tag_id: str) -> list[str]:
+        rows = self._read(
+            "read the tags",
+            "SELECT source FROM reader.links WHERE corpus = %s AND target = %s "
+            'ORDER BY source COLLATE "C"',
+            (self.corpus, tag_id),
+        )
+        return [r[0] for r in rows]
+
+    def tag_counts(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for doc_id, kind, count in self._read(
+            "read the tags",
+            "SELECT doc_id, tag, COUNT(*) FROM reader.tags WHERE corpus = %s GROUP BY doc_id, tag",
+            (self.corpus,),
+        ):
+            counts.setdefault(doc_id, {})[kind] = count
+        return counts
+
+    def checked(self) -> list[tuple[str, str]]:
+        rows = self._read(
+            "read the tags",
+            "SELECT DISTINCT doc_id, checked_sha256 FROM reader.tags WHERE corpus = %s "
+            "ORDER BY doc_id",
+            (self.corpus,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def count(self) -> int:
+        return self._read(
+            "read the tags", "SELECT COUNT(*) FROM reader.tags WHERE corpus = %s", (self.corpus,)
+        )[0][0]
+
+    def events(
+        self, tag_id: str | None = None, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[Event]:
+        sql = f"SELECT {_EVENT_COLUMNS} FROM reader.events WHERE corpus = %s AND seq > %s"
+        params: list[Any] = [self.corpus, after_seq]
+        if tag_id:
+            member = json.dumps({"tags": [{"id": tag_id}]})
+            sql += (
+                " AND (annotation = %s OR (annotation = '' AND "
+                "(after @> %s::jsonb OR before @> %s::jsonb)))"
+            )
+            params += [tag_id, member, member]
+        if limit is not None:
+            sql = f"SELECT * FROM ({sql} ORDER BY seq DESC LIMIT %s) AS last"
+            params.append(max(0, limit))
+        rows = self._read("read the event log", sql + " ORDER BY seq", params)
+        return [Event(*row) for row in rows]
+
+    # Writing ----------------------------------------------------------------------------------
+    def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> None:
+        """Apply every write and append every event in one transaction, then NOTIFY."""
+        if self.readonly:
+            raise ReadOnlyError(
+                f"the tag store {self.location} is open read-only: tags can be listed and "
+                "exported, not changed"
+            )
+        from psycopg.types.json import Jsonb
+
+        with self._guard("save the change") as conn:
+            try:
+                with conn.transaction():
+                    # Every statement sent at once: one round trip, not ten.
+                    with conn.pipeline():
+                        done = [(write, self._apply(conn, write)) for write in writes]
+                        # Links after every row exists, so links within a batch hold.
+                        for write in writes:
+                            if write.after is not None:
+                                self._apply_links(conn, write)
+                        if events:
+                            conn.cursor().executemany(
+                                "INSERT INTO reader.events (corpus, at, session, author, kind, "
+                                "annotation, description, before, after) "
+                                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                                [
+                                    (
+                                        self.corpus,
+                                        e.at,
+                                        e.session,
+                                        e.author,
+                                        e.kind,
+                                        e.annotation,
+                                        e.description,
+                                        Jsonb(e.before) if e.before is not None else None,
+                                        Jsonb(e.after) if e.after is not None else None,
+                                    )
+                                    for e in events
+                                ],
+                            )
+                        conn.execute(
+                            "SELECT pg_notify(%s, %s)", (CHANNEL, self._payload(writes, events))
+                        )
+                    # A version that moved: refuse it all (rolled back).
+                    for write, cursor in done:
+                        if cursor is not None and cursor.rowcount != 1:
+                            raise _Moved(write)
+            except _Moved as moved:  # rolled back; say who changed it (read after the rollback)
+                raise self._conflict(conn, moved.write) from None
+
+    def _payload(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> str:
+        ids = [w.tag_id for w in writes]
+        docs = sorted({t.doc_id for w in writes for t in (w.before, w.after) if t is not None})
+        data = {
+            "corpus": self.corpus,
+            "session": events[0].session if events else self.session,
+            "author": events[0].author if events else "",
+            "ids": ids[:50],
+            "docs": docs[:50],
+        }
+        text = json.dumps(data, ensure_ascii=False)
+        if len(text.encode()) > 7000:  # NOTIFY payloads stop at 8000 bytes: say "everything"
+            data.update(ids=[], docs=[])
+            text = json.dumps(data, ensure_ascii=False)
+        return text
+
+    def _conflict(self, conn: psycopg.Connection, write: Write) -> ConflictError:
+        short = write.tag_id[:8]
+        row = conn.execute(
+            "SELECT version FROM reader.tags WHERE corpus = %s AND id = %s",
+            (self.corpus, write.tag_id),
+        ).fetchone()
+        last = conn.execute(
+            "SELECT author, at FROM reader.events WHERE corpus = %s AND annotation = %s "
+            "ORDER BY seq DESC LIMIT 1",
+            (self.corpus, write.tag_id),
+        ).fetchone()
+        who = f" by {last[0]}" if last and last[0] else ""
+        if write.before is None:
+            return ConflictError(f"tag {short} already exists: nothing was saved", write.tag_id)
+        if row is None:
+            return ConflictError(
+                f"tag {short} was removed{who} since it was read: nothing was saved; "
+                "the list is refreshed",
+                write.tag_id,
+            )
+        return ConflictError(
+            f"tag {short} was changed{who} since it was read (version {write.before.version}, "
+            f"now {row[0]}): nothing was saved; the list is refreshed, try again",
+            write.tag_id,
+        )
+
+    def _apply(self, conn: psycopg.Connection, write: Write) -> psycopg.Cursor | None:
+        """Queue one tag's row change; its cursor's rowcount is 1 unless the version moved."""
+        after, before = write.after, write.before
+        if after is None:
+            if before is None:
+                return None
+            return conn.execute(
+                "DELETE FROM reader.tags WHERE corpus = %s AND id = %s AND version = %s",
+                (self.corpus, write.tag_id, before.version),
+            )
+        values = (
+            after.doc_id,
+            after.lang,
+            after.tag,
+            after.start,
+            after.end,
+            after.exact,
+            after.prefix,
+            after.suffix,
+            after.note,
+            after.author,
+            after.created,
+            after.updated,
+            after.status,
+            after.doc_sha256,
+            after.checked_sha256 or after.doc_sha256,
+            after.verdict,
+            list(after.labels),
+        )
+        if before is None:
+            done = conn.execute(
+                f"INSERT INTO reader.tags (corpus, {_TAG_COLUMNS}) VALUES "
+                f"({', '.join(['%s'] * 20)}) ON CONFLICT (corpus, id) DO NOTHING",
+                (self.corpus, after.id, *values, max(1, after.version)),
+            )
+        else:
+            done = conn.execute(
+                "UPDATE reader.tags SET doc_id = %s, lang = %s, tag = %s, start = %s, "
+                '"end" = %s, exact = %s, prefix = %s, suffix = %s, note = %s, author = %s, '
+                "created = %s, updated = %s, status = %s, doc_sha256 = %s, checked_sha256 = %s, "
+                "verdict = %s, labels = %s, version = version + 1 "
+                "WHERE corpus = %s AND id = %s AND version = %s",
+                (*values, self.corpus, after.id, before.version),
+            )
+        return done
+
+    def _apply_links(self, conn: psycopg.Connection, write: Write) -> None:
+        after = write.after
+        assert after is not None
+        targets = [t for t in dict.fromkeys(after.links) if t != after.id]
+        if write.before is not None:
+            conn.execute(
+                "DELETE FROM reader.links WHERE corpus = %s AND source = %s",
+                (self.corpus, after.id),
+            )
+        if targets:
+            conn.execute(
+                "INSERT INTO reader.links (corpus, source, target, position) "
+                "SELECT %s, %s, u.target, u.position - 1 "
+                "FROM unnest(%s::text[]) WITH ORDINALITY AS u(target, position) "
+                "WHERE EXISTS (SELECT 1 FROM reader.tags t "
+                "WHERE t.corpus = %s AND t.id = u.target)",
+                (self.corpus, after.id, targets, self.corpus),
+            )
+        for source in write.linked_from:
+            if source == after.id:
+                continue
+            conn.execute(
+                "INSERT INTO reader.links (corpus, source, target, position) "
+                "SELECT %s, %s, %s, COALESCE((SELECT MAX(position) + 1 FROM reader.links "
+                "WHERE corpus = %s AND source = %s), 0) "
+                "WHERE EXISTS (SELECT 1 FROM reader.tags WHERE corpus = %s AND id = %s) "
+                "ON CONFLICT DO NOTHING",
+                (self.corpus, source, after.id, self.corpus, source, self.corpus, source),
+            )
+
+    # Live updates ---------------------------------------------------------------------------
+    def listener(self, on_change: Callable[[TagChange], None]) -> TagListener:
+        """A `TagListener` for this store's corpus (start() it; own session's changes skipped)."""
+        return TagListener(self.url, self.corpus, on_change, skip_session=self.session)
+
+
+class TagListener:
+    """LISTENs on its own connection in a thread and calls `on_change` for every change to the
+    corpus made by another session. Reconnects with a back-off when the server goes away;
+    `on_state(connected: bool)` is told when the connection is lost and found again."""
+
+    def __init__(
+        self,
+        url: str,
+        corpus: str,
+        on_change: Callable[[TagChange], None],
+        *,
+        skip_session: str = "",
+        on_state: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.url = url
+        self.corpus = corpus
+        self.on_change = on_change
+        self.on_state = on_state
+        self.skip_session = skip_session
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.connected = threading.Event()
+
+    def start(self) -> TagListener:
+        self._thread = threading.Thread(target=self.run, name="tag-listener", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        """Listen until stop() (the thread's body; also usable in a worker thread)."""
+        psycopg = _psycopg()
+        delay = 0.2
+        was_connected = False
+        while not self._stop.is_set():
+            try:
+                conn = connect(self.url, autocommit=True)
+            except ReaderError:
+                if was_connected and self.on_state:
+                    self.on_state(False)
+                was_connected = False
+                self._stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            try:
+                conn.execute(f"LISTEN {CHANNEL}")
+                self.connected.set()
+                if not was_connected and self.on_state:
+                    self.on_state(True)
+                was_connected, delay = True, 0.2
+                while not self._stop.is_set():
+                    for note in conn.notifies(timeout=0.25):
+                        self._deliver(note.payload)
+            except psycopg.Error:
+                self.connected.clear()
+                if self.on_state:
+                    self.on_state(False)
+                was_connected = False
+                self._stop.wait(delay)
+            finally:
+                with suppress(psycopg.Error):
+                    conn.close()
+        self.connected.clear()
+
+    def _deliver(self, payload: str) -> None:
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(data, dict) or data.get("corpus") != self.corpus:
+            return
+        if self.skip_session and data.get("session") == self.skip_session:
+            return
+        self.on_change(
+            TagChange(
+                corpus=self.corpus,
+                session=str(data.get("session", "")),
+                author=str(data.get("author", "")),
+                tag_ids=tuple(data.get("ids") or ()),
+                doc_ids=tuple(data.get("docs") or ()),
+            )
+        )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    """Poll `condition` until true or `timeout` seconds pass (tests and the bench)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def corpus_key(ws: Any) -> str:
+    """The corpus's key in a shared database: the `corpus_key` setting, else the folder name."""
+    return ws.settings.corpus_key or ws.corpus_root.name
+
+
+def open_store(url: str, ws: Any, *, readonly: bool = False) -> PostgresTagStore:
+    """The shared store of `ws`'s corpus at `url` (the factory in reader.core.tags uses it)."""
+    return PostgresTagStore(url, corpus_key(ws), readonly=readonly)
+
+
+__all__ = [
+    "CHANNEL",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "PostgresTagStore",
+    "StoreUnavailableError",
+    "TagChange",
+    "TagListener",
+    "connect",
+    "corpus_key",
+    "open_store",
+]

@@ -1,0 +1,357 @@
+"""The shared PostgreSQL tag store against a real throwaway server (tests/support/postgres.py).
+
+The behaviour every store shares is in test_tag_store.py (run against both stores); here are
+the team-mode parts: the database-enforced log, corpora side by side, two authors, version
+conflicts, a server killed mid-session, NOTIFY, copying, and keeping passwords out of sight.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+psycopg = pytest.importorskip("psycopg")
+
+from reader.core.errors import ReaderError  # noqa: E402
+from reader.core.tags.model import Tag, now  # noqa: E402
+from reader.core.tags.postgres import (  # noqa: E402
+    PostgresTagStore,
+    StoreUnavailableError,
+    TagChange,
+    connect,
+    wait_until,
+)
+from reader.core.tags.store import ConflictError, NewEvent, Write  # noqa: E402
+
+
+def make_tag(doc_id: str = "a.txt", start: int = 0, **changes) -> Tag:
+    stamp = now()
+    tag = Tag(
+        id=str(uuid.uuid4()),
+        doc_id=doc_id,
+        tag="claim",
+        start=start,
+        end=start + 5,
+        exact="hello",
+        prefix="",
+        suffix=" world",
+        note="",
+        links=(),
+        author="ann",
+        created=stamp,
+        updated=stamp,
+        status="anchored",
+        doc_sha256="sha",
+        checked_sha256="sha",
+    )
+    return Tag.from_snapshot({**tag.snapshot(), **changes}) if changes else tag
+
+
+def event(tag: Tag | None, kind: str, author: str = "ann", session: str = "s1") -> NewEvent:
+    return NewEvent(
+        now(),
+        session,
+        author,
+        kind,
+        tag.id if tag else "",
+        f"{kind} by {author}",
+        None,
+        tag.snapshot() if tag else None,
+    )
+
+
+def add(store: PostgresTagStore, tag: Tag, author: str = "ann") -> Tag:
+    store.commit([Write(tag.id, None, tag)], [event(tag, "add", author, store.session)])
+    stored = store.get(tag.id)
+    assert stored is not None
+    return stored
+
+
+def edit(store: PostgresTagStore, read: Tag, author: str = "ann", **changes) -> Tag:
+    new = Tag.from_snapshot({**read.snapshot(), **changes, "updated": now()})
+    store.commit([Write(read.id, read, new)], [event(new, "edit", author, store.session)])
+    stored = store.get(read.id)
+    assert stored is not None
+    return stored
+
+
+@pytest.fixture
+def url(postgres_url: str) -> str:
+    return postgres_url
+
+
+@pytest.fixture
+def store(url: str):
+    with PostgresTagStore(url, "desk", session="s1") as opened:
+        yield opened
+
+
+def test_round_trip_links_labels_and_versions(store: PostgresTagStore):
+    claim = add(store, make_tag(labels=("tesla", "refund"), verdict="false"))
+    assert claim.version == 1 and claim.labels == ("tesla", "refund") and claim.verdict == "false"
+    rebuttal = add(store, make_tag(start=10, tag="rebuttal", links=(claim.id, "missing")))
+    assert rebuttal.links == (claim.id,)  # a target that does not exist is dropped
+    assert store.linked_from(claim.id) == [rebuttal.id]
+    assert [t.id for t in store.list(label="tesla")] == [claim.id]
+    assert store.tag_counts() == {"a.txt": {"claim": 1, "rebuttal": 1}}
+    assert store.ids_with_prefix(claim.id[:6]) == [claim.id]
+    edited = edit(store, claim, note="checked")
+    assert (edited.note, edited.version) == ("checked", 2)
+    assert [e.kind for e in store.events()] == ["add", "add", "edit"]
+    assert store.events(claim.id, limit=1)[0].after["note"] == "checked"
+    store.commit([Write(claim.id, edited, None)], [event(None, "remove")])
+    assert store.get(claim.id) is None and store.get(rebuttal.id).links == ()
+
+
+def test_links_inside_one_batch_hold_whatever_the_order(store: PostgresTagStore):
+    claim = make_tag(start=0)
+    rebuttal = make_tag(start=10, tag="rebuttal", links=(claim.id,))
+    writes = [Write(rebuttal.id, None, rebuttal), Write(claim.id, None, claim)]
+    store.commit(writes, [event(None, "import")])
+    assert store.get(rebuttal.id).links == (claim.id,)
+
+
+def test_the_event_log_is_append_only_in_the_database(store: PostgresTagStore, url: str):
+    add(store, make_tag())
+    with psycopg.connect(url, autocommit=True) as conn:
+        for sql in (
+            "UPDATE reader.events SET author = 'mallory'",
+            "DELETE FROM reader.events",
+            "TRUNCATE reader.events",
+        ):
+            with pytest.raises(psycopg.Error, match="append-only"):
+                conn.execute(sql)
+        assert conn.execute("SELECT author FROM reader.events").fetchall() == [("ann",)]
+
+
+def test_migrations_are_versioned_and_a_newer_schema_is_refused(url: str):
+    PostgresTagStore(url, "desk").close()
+    PostgresTagStore(url, "desk").close()  # the second open changes nothing
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute(
+            "SELECT value FROM reader.meta WHERE key = 'schema_version'"
+        ).fetchone() == ("1",)
+        conn.execute("UPDATE reader.meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(ReaderError, match="newer version of reader"):
+        PostgresTagStore(url, "desk")
+
+
+def test_two_clients_migrating_at_once(url: str):
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            PostgresTagStore(url, "desk").close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_corpora_share_a_database_but_not_tags(url: str):
+    with PostgresTagStore(url, "desk") as desk, PostgresTagStore(url, "sports") as sports:
+        tag = add(desk, make_tag())
+        assert sports.list() == [] and sports.get(tag.id) is None
+        same_id = add(sports, make_tag(id=tag.id, note="other corpus"))  # same id, other corpus
+        assert same_id.note == "other corpus" and desk.get(tag.id).note == ""
+        assert [e.annotation for e in sports.events()] == [tag.id]
+        assert len(desk.events()) == 1
+
+
+def test_two_concurrent_authors(url: str):
+    """Two people tag the same corpus at once: every tag and event of both is kept."""
+    with PostgresTagStore(url, "desk", session="a") as ann, PostgresTagStore(
+        url, "desk", session="b"
+    ) as bob:
+
+        def work(store: PostgresTagStore, author: str) -> None:
+            for i in range(25):
+                add(store, make_tag(start=i * 10, author=author), author=author)
+
+        threads = [
+            threading.Thread(target=work, args=(ann, "ann")),
+            threading.Thread(target=work, args=(bob, "bob")),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(ann.list()) == len(bob.list()) == 50
+        authors = [e.author for e in bob.events()]
+        assert authors.count("ann") == 25 and authors.count("bob") == 25
+
+
+def test_version_conflict_is_refused_and_names_who(url: str):
+    with PostgresTagStore(url, "desk", session="a") as ann, PostgresTagStore(
+        url, "desk", session="b"
+    ) as bob:
+        tag = add(ann, make_tag())
+        anns_copy, bobs_copy = ann.get(tag.id), bob.get(tag.id)
+        edit(bob, bobs_copy, author="bob", note="bob was here")
+        with pytest.raises(ConflictError, match=r"changed by bob .*nothing was saved") as caught:
+            edit(ann, anns_copy, note="ann's note")
+        assert caught.value.tag_id == tag.id
+        stored = ann.get(tag.id)
+        assert stored.note == "bob was here" and stored.version == 2  # no silent overwrite
+        assert [e.author for e in ann.events(tag.id)] == ["ann", "bob"]  # ann's was not logged
+        edit(ann, stored, note="ann, after refreshing")  # the refreshed copy saves
+        with pytest.raises(ConflictError, match=r"removed by|changed by"):
+            bob.commit([Write(tag.id, bobs_copy, None)], [event(None, "remove", "bob")])
+        with pytest.raises(ConflictError, match="already exists"):
+            add(bob, tag)
+
+
+def test_a_failed_commit_leaves_nothing(url: str, store: PostgresTagStore):
+    first = add(store, make_tag())
+    stale = Write(first.id, first, None)
+    edit(store, first, note="newer")
+    new = make_tag(start=20)
+    with pytest.raises(ConflictError):
+        store.commit([Write(new.id, None, new), stale], [event(new, "add")])
+    assert store.get(new.id) is None and len(store.events()) == 2
+
+
+def test_server_killed_mid_session(postgres_server, url: str, store: PostgresTagStore):
+    tag = add(store, make_tag())
+    postgres_server.kill()
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match=r"Nothing was saved|cannot reach"):
+            edit(store, tag, note="while the server is down")
+        with pytest.raises(StoreUnavailableError):
+            store.list()
+        assert time.monotonic() - started < 10
+    finally:
+        postgres_server.start()
+    # The store reconnects by itself; the edit, retried, saves; nothing half-written.
+    assert store.get(tag.id).note == ""
+    edited = edit(store, store.get(tag.id), note="retried")
+    assert edited.note == "retried" and [e.kind for e in store.events()] == ["add", "edit"]
+
+
+def test_unreachable_server_fails_fast_with_one_line(postgres_server):
+    url = f"postgresql://ann:s3cret@127.0.0.1:{postgres_server.port + 1}/none"
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailableError) as caught:
+        PostgresTagStore(url, "desk")
+    assert time.monotonic() - started < 10
+    message = str(caught.value)
+    assert "\n" not in message and "s3cret" not in message and "ann:***@" in message
+
+
+_WRITER = """
+import sys, time, uuid
+from reader.core.tags.postgres import PostgresTagStore
+from reader.core.tags.store import Write, NewEvent
+from reader.core.tags.model import Tag, now
+store = PostgresTagStore(sys.argv[1], "desk", session="victim")
+conn = store._conn
+tags = []
+for i in range(200):
+    t = Tag(str(uuid.uuid4()), "a.txt", "claim", i, i + 1, "x", "", "", "", (), "v", now(),
+            now(), "anchored", "sha", checked_sha256="sha")
+    tags.append(t)
+with conn.transaction():
+    for t in tags:
+        store._apply(conn, Write(t.id, None, t))
+    print("written", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_client_killed_mid_write_leaves_nothing(url: str, store: PostgresTagStore):
+    child = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout.readline().strip() == "written"  # 200 rows inside a transaction
+        os.kill(child.pid, 9)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert store.list() == [] and store.events() == []
+
+
+def test_notify_reaches_a_listener_of_the_same_corpus_only(url: str):
+    seen: list[TagChange] = []
+    with PostgresTagStore(url, "desk", session="mine") as mine, PostgresTagStore(
+        url, "desk", session="theirs"
+    ) as theirs, PostgresTagStore(url, "sports", session="x") as other:
+        listener = mine.listener(seen.append).start()
+        try:
+            assert listener.connected.wait(5)
+            add(mine, make_tag())  # my own change: not echoed
+            add(other, make_tag())  # another corpus: not mine
+            started = time.monotonic()
+            tag = add(theirs, make_tag(doc_id="b.txt"), author="bob")
+            assert wait_until(lambda: bool(seen), 2)
+            assert time.monotonic() - started < 1
+        finally:
+            listener.stop()
+    assert seen == [TagChange("desk", "theirs", "bob", (tag.id,), ("b.txt",))]
+
+
+def test_listener_reconnects_after_the_server_comes_back(postgres_server, url: str):
+    seen: list[TagChange] = []
+    states: list[bool] = []
+    with PostgresTagStore(url, "desk", session="mine") as mine:
+        listener = mine.listener(seen.append)
+        listener.on_state = states.append
+        listener.start()
+        try:
+            assert listener.connected.wait(5)
+            postgres_server.kill()
+            assert wait_until(lambda: not listener.connected.is_set(), 5)
+            postgres_server.start()
+            assert listener.connected.wait(10)
+            with PostgresTagStore(url, "desk", session="theirs") as theirs:
+                add(theirs, make_tag())
+            assert wait_until(lambda: bool(seen), 3)
+        finally:
+            listener.stop()
+    assert states[:3] == [True, False, True]
+
+
+def test_libpq_settings_pass_through(postgres_server, url: str, tmp_path: Path, monkeypatch):
+    """Options in the URL (sslmode, application_name) and PGPASSFILE reach libpq as they are."""
+    postgres_server.execute(
+        "DO $$ BEGIN CREATE ROLE ann LOGIN PASSWORD 'pa55'; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+    )
+    postgres_server.require_password("ann")
+    db = url.rsplit("/", 1)[1]
+    plain = f"postgresql://ann@127.0.0.1:{postgres_server.port}/{db}?sslmode=disable"
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    with pytest.raises(StoreUnavailableError, match="password"):
+        connect(plain)
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"127.0.0.1:{postgres_server.port}:*:ann:pa55\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    conn = connect(plain)
+    try:
+        assert conn.info.user == "ann"
+    finally:
+        conn.close()
+    with pytest.raises(StoreUnavailableError, match=r"SSL|ssl"):
+        connect(plain.replace("sslmode=disable", "sslmode=require"))
+
+
+def test_errors_never_show_the_password(postgres_server):
+    url = f"postgresql://postgres:topsecret@127.0.0.1:{postgres_server.port}/no_such_db"
+    with pytest.raises(StoreUnavailableError) as caught:
+        PostgresTagStore(url, "desk")
+    assert "topsecret" not in str(caught.value) and "no_such_db" in str(caught.value)
