@@ -94,9 +94,7 @@ def run_store(name: str, url: str | None, args: argparse.Namespace, base: Path) 
         with open_tag_store(ws):
             pass  # create the file before the writers race for it
     start_at = time.time() + 1.0
-    jobs = [
-        (corpus, data, url, w, args.tags, args.docs, start_at) for w in range(args.writers)
-    ]
+    jobs = [(corpus, data, url, w, args.tags, args.docs, start_at) for w in range(args.writers)]
     began = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(args.writers) as pool:
         results = pool.map(writer, jobs)
@@ -201,8 +199,10 @@ def main() -> int:
                 f"{r['notify_quiet_p50_ms']:.1f} ms, max {r['notify_quiet_max_ms']:.1f} ms"
             )
             failed |= r["notify_load_max_ms"] > NOTIFY_TARGET_S * 1000 or r["notify_missing"] > 0
-    print(f"targets: p95 write <= {P95_TARGET_MS:.0f} ms, lost 0, notify <= {NOTIFY_TARGET_S} s:",
-          "MISSED" if failed else "met")
+    print(
+        f"targets: p95 write <= {P95_TARGET_MS:.0f} ms, lost 0, notify <= {NOTIFY_TARGET_S} s:",
+        "MISSED" if failed else "met",
+    )
     return 1 if failed else 0
 
 

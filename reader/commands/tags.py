@@ -122,6 +122,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_corpus_options(log)
     log.set_defaults(func=run_log)
 
+    copy = actions.add_parser(
+        "copy",
+        help="copy tags to or from another store (e.g. a team's PostgreSQL)",
+        description="Copy every tag between this corpus's store and another one: --to URL "
+        "copies from here to there, --from URL from there to here. A URL is postgresql://... "
+        "or the path of a SQLite file. Idempotent: tags already there (same id, or same "
+        "passage and kind) are skipped and reported.",
+    )
+    direction = copy.add_mutually_exclusive_group(required=True)
+    direction.add_argument("--to", metavar="URL", help="copy this store's tags to URL")
+    direction.add_argument("--from", dest="source", metavar="URL", help="copy URL's tags here")
+    copy.add_argument("--json", action="store_true", help="print what was done as JSON")
+    add_corpus_options(copy)
+    copy.set_defaults(func=run_copy)
+
     recover = actions.add_parser(
         "recover",
         help="repair a damaged tag store",
@@ -430,6 +445,31 @@ def run_log(args: argparse.Namespace) -> int:
             )
             + Text(printable(event.description))
         )
+    return 0
+
+
+def run_copy(args: argparse.Namespace) -> int:
+    from reader.core.tags.copy import copy_tags
+
+    ws = workspace(args)
+    here = getattr(args, "tags_db", None)
+    source_url, target_url = (here, args.to) if args.to else (args.source, here)
+    result = copy_tags(ws, source_url, target_url)
+    if args.json:
+        print_json(result.to_json())
+        return 0
+    console = _console()
+    console.print(
+        f"copied {len(result.added)} tag{'s' if len(result.added) != 1 else ''} "
+        f"from {printable(result.source)} to {printable(result.target)}; "
+        f"skipped {len(result.skipped)}"
+    )
+    reasons: dict[str, int] = {}
+    for _tag, why in result.skipped:
+        reason = why.split(" (")[0]  # "already there (same id)" -> "already there"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        console.print(f"  {count} {printable(reason)}")
     return 0
 
 

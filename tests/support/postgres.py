@@ -217,3 +217,12 @@ def postgres_url(postgres_server: PostgresServer) -> str:
     if not postgres_server.is_running():
         postgres_server.start()
     return postgres_server.create_database(f"t{os.getpid()}_{next(_counter)}")
+
+
+def tag_store_backend(request: pytest.FixtureRequest, tmp_path: Path):  # -> Opener
+    """The PostgreSQL entry of the shared store suite (tests/unit/test_tag_store.py): each call
+    opens a new client on one fresh database (skipped without PostgreSQL)."""
+    url = request.getfixturevalue("postgres_url")
+    from reader.core.tags.postgres import PostgresTagStore
+
+    return lambda: PostgresTagStore(url, "corpus")

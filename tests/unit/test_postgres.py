@@ -7,6 +7,7 @@ conflicts, a server killed mid-session, NOTIFY, copying, and keeping passwords o
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 
 psycopg = pytest.importorskip("psycopg")
 
+from reader.cli import main  # noqa: E402
 from reader.core.errors import ReaderError  # noqa: E402
 from reader.core.tags.model import Tag, now  # noqa: E402
 from reader.core.tags.postgres import (  # noqa: E402
@@ -172,9 +174,10 @@ def test_corpora_share_a_database_but_not_tags(url: str):
 
 def test_two_concurrent_authors(url: str):
     """Two people tag the same corpus at once: every tag and event of both is kept."""
-    with PostgresTagStore(url, "desk", session="a") as ann, PostgresTagStore(
-        url, "desk", session="b"
-    ) as bob:
+    with (
+        PostgresTagStore(url, "desk", session="a") as ann,
+        PostgresTagStore(url, "desk", session="b") as bob,
+    ):
 
         def work(store: PostgresTagStore, author: str) -> None:
             for i in range(25):
@@ -194,9 +197,10 @@ def test_two_concurrent_authors(url: str):
 
 
 def test_version_conflict_is_refused_and_names_who(url: str):
-    with PostgresTagStore(url, "desk", session="a") as ann, PostgresTagStore(
-        url, "desk", session="b"
-    ) as bob:
+    with (
+        PostgresTagStore(url, "desk", session="a") as ann,
+        PostgresTagStore(url, "desk", session="b") as bob,
+    ):
         tag = add(ann, make_tag())
         anns_copy, bobs_copy = ann.get(tag.id), bob.get(tag.id)
         edit(bob, bobs_copy, author="bob", note="bob was here")
@@ -287,9 +291,11 @@ def test_a_client_killed_mid_write_leaves_nothing(url: str, store: PostgresTagSt
 
 def test_notify_reaches_a_listener_of_the_same_corpus_only(url: str):
     seen: list[TagChange] = []
-    with PostgresTagStore(url, "desk", session="mine") as mine, PostgresTagStore(
-        url, "desk", session="theirs"
-    ) as theirs, PostgresTagStore(url, "sports", session="x") as other:
+    with (
+        PostgresTagStore(url, "desk", session="mine") as mine,
+        PostgresTagStore(url, "desk", session="theirs") as theirs,
+        PostgresTagStore(url, "sports", session="x") as other,
+    ):
         listener = mine.listener(seen.append).start()
         try:
             assert listener.connected.wait(5)
@@ -355,3 +361,58 @@ def test_errors_never_show_the_password(postgres_server):
     with pytest.raises(StoreUnavailableError) as caught:
         PostgresTagStore(url, "desk")
     assert "topsecret" not in str(caught.value) and "no_such_db" in str(caught.value)
+
+
+# The command line -------------------------------------------------------------------------------
+def _cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_copy_both_ways_is_idempotent(workspace, url: str, capsys):
+    corpus = ["--corpus", str(workspace.corpus_root)]
+    for quote, kind in (("Elon Musk", "claim"), ("refunded", "context")):
+        add = ["tags", "add", "000", "--quote", quote, "--tag", kind]
+        code, _out, err = _cli(capsys, *add, *corpus)
+        assert code == 0, err
+    code, out, _ = _cli(capsys, "tags", "copy", "--to", url, "--json", *corpus)
+    assert code == 0 and json.loads(out)["copied"] == 2
+    code, out, _ = _cli(capsys, "tags", "copy", "--to", url, *corpus)
+    assert code == 0 and "copied 0 tags" in out and "skipped 2" in out and "already there" in out
+    code, out, _ = _cli(capsys, "tags", "list", "--json", "--tags-db", url, *corpus)
+    shared = json.loads(out)
+    assert len(shared) == 2
+    # A teammate tags on the server; copying back brings only that one home.
+    code, _out, err = _cli(
+        capsys, "tags", "add", "000", "--span", "2", "9", "--tag", "rebuttal", "--tags-db", url,
+        *corpus,
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = _cli(capsys, "tags", "copy", "--from", url, "--json", *corpus)
+    result = json.loads(out)
+    assert result["copied"] == 1 and len(result["skipped"]) == 2
+    code, out, _ = _cli(capsys, "tags", "list", "--json", *corpus)
+    home = json.loads(out)
+    assert {t["id"] for t in home} == {t["id"] for t in shared} | {result["added"][0]}
+    code, _out, err = _cli(capsys, "tags", "copy", "--to", str(workspace.annotations_path), *corpus)
+    assert code == 1 and "same store" in err
+
+
+def test_cli_unreachable_server_is_one_line_and_exit_1(workspace, postgres_server, capsys):
+    bad = f"postgresql://ann:hunter2@127.0.0.1:{postgres_server.port + 7}/tags?sslmode=prefer"
+    started = time.monotonic()
+    code, out, err = _cli(
+        capsys, "tags", "list", "--tags-db", bad, "--corpus", str(workspace.corpus_root)
+    )
+    assert code == 1 and time.monotonic() - started < 10
+    assert err.count("\n") == 1 and err.startswith("reader: error: cannot reach the tag server")
+    assert "hunter2" not in err + out and "ann:***@" in err
+
+
+def test_info_hides_the_password_of_the_tag_store(workspace, postgres_server, capsys, monkeypatch):
+    secret = postgres_server.url().replace("postgres@", "postgres:pw1@")
+    monkeypatch.setenv("READER_TAGS_DB", secret)
+    code, out, err = _cli(capsys, "info", "--corpus", str(workspace.corpus_root))
+    assert code == 0, err
+    assert "pw1" not in out + err and "postgres:***@" in out

@@ -37,7 +37,7 @@ def test_corpus_file_overlays_the_user_file(tmp_path: Path):
         tmp_path / "user.json",
         {"theme": "nord", "author": "Ann", "query_lang": "fr", "organisation": "Desk"},
     )
-    corpus = write(tmp_path / "corpus.json", {"author": "Ann (desk B)", "tags_db": "/data/x.sqlite"})
+    corpus = write(tmp_path / "c.json", {"author": "Ann (desk B)", "tags_db": "/data/x.sqlite"})
     found = load(corpus, user, environ={})
     assert found.theme == "nord" and found.source("theme") == "user"
     assert found.author == "Ann (desk B)" and found.source("author") == "corpus"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reader.core.errors import ReaderError
+from reader.core.settings import is_postgres_url
 from reader.core.tags.model import KINDS, VERDICTS, ImportResult, Tag
 from reader.core.tags.service import TagService
 from reader.core.tags.store import (
@@ -42,7 +43,7 @@ def open_store(ws: Workspace, url: str | None = None, *, readonly: bool = False)
         from reader.core.tags.sqlite import SQLiteTagStore
 
         return SQLiteTagStore(ws.annotations_path, readonly=readonly)
-    if chosen.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(chosen):
         from reader.core.tags import postgres  # written by the team mode work
 
         return postgres.open_store(chosen, ws, readonly=readonly)

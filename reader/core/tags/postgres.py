@@ -346,6 +346,7 @@ class PostgresTagStore:
         status: str | None = None,
         verdict: str | None = None,
         label: str | None = None,
+        span: tuple[int, int] | None = None,
     ) -> list[Tag]:
         clauses, params = [], []
         for column, value in (
@@ -361,6 +362,9 @@ class PostgresTagStore:
         if label is not None:
             clauses.append("AND %s = ANY(labels)")
             params.append(label)
+        if span is not None:
+            clauses.append('AND start = %s AND "end" = %s')
+            params += [span[0], span[1]]
         return self._query(" ".join(clauses), params)
 
     def ids_with_prefix(self, prefix: str, limit: int = 6) -> list[str]:
