@@ -170,7 +170,8 @@ def _reconciled(ws: Workspace, store: TagService) -> None:
 
     A read-only store or a full disk leaves the tags as last saved, with a note."""
     if store.readonly:
-        _warn("note: the tag store is read-only; positions are as last saved")
+        why = getattr(store.store, "readonly_reason", "") or "read-only"
+        _warn(f"note: the tag store is read-only ({why}); positions are as last saved")
         return
     try:
         ws.corpus.scan()

@@ -199,6 +199,7 @@ class TagService:
 
     def _writable(self) -> None:
         if self.store.readonly:
+            self.store.commit([], [])  # a read-only store refuses, saying why
             raise ReadOnlyError(
                 f"the tag store {self.store.location} is open read-only: tags can be listed "
                 "and exported, not changed"

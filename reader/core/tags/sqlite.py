@@ -252,6 +252,9 @@ class SQLiteTagStore:
         self.path = Path(path)
         self.location = str(self.path)
         self.readonly = readonly
+        # Why it is read-only when it was not asked to be (shown in notes and refusals).
+        self.readonly_reason = "opened read-only" if readonly else ""
+        self._write_error: ReaderError | None = None
         self._lock = threading.RLock()
         self._db = self._open(BACKUP_EVERY if backup_every is None else backup_every)
 
@@ -259,6 +262,7 @@ class SQLiteTagStore:
     def _open(self, backup_every: float) -> sqlite3.Connection:
         if not self.readonly and not self._writable():
             self.readonly = True
+            self.readonly_reason = "its folder cannot be written"
         if self.readonly:
             return self._open_readonly()
         try:
@@ -276,10 +280,20 @@ class SQLiteTagStore:
             self._maybe_backup(db, backup_every)
         except sqlite3.Error as exc:
             db.close()
-            if _errname(exc).startswith("SQLITE_READONLY") or _errname(exc) == "SQLITE_CANTOPEN":
+            error = self._translate(exc, "open")
+            if isinstance(error, (ReadOnlyError, StoreFullError)) or (
+                _errname(exc) == "SQLITE_CANTOPEN"
+            ):
+                # Tags stay readable: open read-only, and refuse writes with the reason.
                 self.readonly = True
+                self.readonly_reason = (
+                    "no space left on device"
+                    if isinstance(error, StoreFullError)
+                    else "its folder cannot be written"
+                )
+                self._write_error = error if isinstance(error, StoreFullError) else None
                 return self._open_readonly()
-            raise self._translate(exc, "open") from exc
+            raise error from exc
         except BaseException:
             db.close()
             raise
@@ -551,9 +565,11 @@ class SQLiteTagStore:
 
     # Writing ----------------------------------------------------------------------------------
     def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> None:
+        if self._write_error is not None:
+            raise self._write_error
         if self.readonly:
             raise ReadOnlyError(
-                f"the tag store {self.path} is open read-only (its folder cannot be written): "
+                f"the tag store {self.path} is open read-only ({self.readonly_reason}): "
                 "tags can be listed and exported, not changed"
             )
         with self._guard("save the change") as db:
