@@ -35,6 +35,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="empty the translation cache (then translate DOC_ID, if given)",
     )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="translate every document into the cache (only what is not cached yet; "
+        "an interrupted run resumes)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -53,8 +59,10 @@ def run(args: argparse.Namespace) -> int:
     if args.clear_cache:
         count = clear_cache(ws)
         err.print(f"Cleared the translation cache ({count} sentences).", markup=False)
-        if not args.doc_id:
+        if not args.doc_id and not args.all:
             return 0
+    if args.all:
+        return _run_all(ws, args, err)
     if not args.doc_id:
         raise ReaderError("give a DOC_ID to translate (see `reader docs`), or --clear-cache")
     doc = ws.corpus.load(ws.corpus.resolve_id(args.doc_id))
@@ -94,3 +102,42 @@ def _printer(console: Console) -> Callable[[ParagraphTranslation, int, int], Non
             console.print(Text("  " + (sentence.translation or "")))
 
     return show
+
+
+def _run_all(ws, args: argparse.Namespace, err: Console) -> int:
+    """`translate --all`: the whole corpus into the cache, with progress on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from reader.core.translation.service import translate_all
+
+    if args.doc_id:
+        raise ReaderError("give either DOC_ID or --all, not both")
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=args.json) as bar:
+        task = bar.add_task("translating sentences", total=None)
+        report = translate_all(
+            ws, args.to, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    for pair, doc_ids in sorted(report.missing.items()):
+        source, target = pair.split("->")
+        err.print(
+            f"no model for {pair} ({len(doc_ids)} documents): "
+            f"`reader models install {source} {target}`",
+            markup=False,
+        )
+    if args.json:
+        print_json(
+            {
+                "documents": report.documents,
+                "sentences": report.sentences,
+                "translated": report.translated,
+                "missing": {pair: len(ids) for pair, ids in sorted(report.missing.items())},
+            }
+        )
+    else:
+        err.print(
+            f"{report.documents} documents, {report.sentences} sentences with a model: "
+            f"{report.translated} translated now, the rest from the cache.",
+            markup=False,
+        )
+    return 0
