@@ -400,10 +400,11 @@ class ArticleScreen(Screen):
         bar = self.query_one("#translation-progress", ProgressBar)
         bar.update(total=max(1, len(self.doc.paragraphs)), progress=0)
         bar.display = True
-        self._translate_worker(self.doc)
+        current = self.view.current()
+        self._translate_worker(self.doc, current.paragraph if current else 0)
 
     @work(thread=True, exclusive=True, group="translate", exit_on_error=False)
-    def _translate_worker(self, doc: Document) -> None:
+    def _translate_worker(self, doc: Document, first: int = 0) -> None:
         """Cached sentences first (at once), then the rest, paragraph by paragraph."""
         worker = get_current_worker()
         ws = self.app.workspace
@@ -437,8 +438,12 @@ class ArticleScreen(Screen):
                         pending.clear()
                         last[0] = now
 
-                translate_document(
-                    ws, doc, on_paragraph=on_paragraph, cancelled=lambda: worker.is_cancelled
+                translate_document(  # the paragraph under the cursor first
+                    ws,
+                    doc,
+                    on_paragraph=on_paragraph,
+                    cancelled=lambda: worker.is_cancelled,
+                    first=first,
                 )
         except SameLanguage:
             text = f"This article is in {language_name(doc.lang)}: no translation needed."
