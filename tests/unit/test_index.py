@@ -486,3 +486,134 @@ def test_multiprocess_writer(workspace: Workspace) -> None:
     assert search(workspace, "lang:it").total == 1
     # segments stay separate files: Whoosh copies a compound file's parts into memory
     assert not list(workspace.index_dir.glob("*.seg"))
+
+
+# Bounded memory, no needless rescans ------------------------------------------------------
+def _many(folder: Path, n: int, start: int = 0) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(start, start + n):
+        words = " ".join(f"w{(i * 7 + k) % 97}" for k in range(40))
+        (folder / f"doc{i:04d}.txt").write_text(
+            f"Document {i}\n\nThe quokka number q{i} says {words}.\n", encoding="utf-8"
+        )
+
+
+def test_segments_are_written_at_the_memory_budget(tmp_path: Path, monkeypatch) -> None:
+    corpus = tmp_path / "many"
+    _many(corpus / "a", 200)
+    ws = Workspace.open(corpus)
+    monkeypatch.setattr(index_module, "MIN_MEMORY_MB", 0)
+    ws.set_setting("index_memory_mb", 0.05)  # ~52 KB: a segment every few dozen documents
+    stats = update_index(ws, procs=1)
+    assert (stats.added, stats.total) == (200, 200)
+    segments = index_module.open_index(ws)._segments()
+    assert len(segments) >= 4
+    assert sum(s.doc_count() for s in segments) == 200
+    assert ids(search(ws, "q137")) == ["a/d"]
+    assert search(ws, "quokka").total == 200
+    ws.set_setting("index_memory_mb", 512)
+    update_index(ws, rebuild=True, procs=1)
+    assert len(index_module.open_index(ws)._segments()) == 1
+
+
+def test_worker_processes_write_segments_at_the_budget(tmp_path: Path, monkeypatch) -> None:
+    corpus = tmp_path / "many"
+    _many(corpus / "a", 300)
+    ws = Workspace.open(corpus)
+    monkeypatch.setattr(index_module, "MIN_MEMORY_MB", 0)
+    monkeypatch.setattr(index_module, "MP_BATCH", 25)
+    ws.set_setting("index_memory_mb", 0.1)
+    stats = update_index(ws, procs=2)
+    assert stats.total == 300
+    segments = index_module.open_index(ws)._segments()
+    assert len(segments) > 2 and sum(s.doc_count() for s in segments) == 300
+    assert search(ws, "quokka").total == 300 and ids(search(ws, "q299")) == ["a/d"]
+
+
+def test_small_segments_merge_but_big_ones_stay(tmp_path: Path, monkeypatch) -> None:
+    corpus = tmp_path / "many"
+    _many(corpus / "a", 60)
+    ws = Workspace.open(corpus)
+    monkeypatch.setattr(index_module, "MIN_MEMORY_MB", 0)
+    monkeypatch.setattr(index_writer, "SMALL_SEGMENT_DOCS", 5)
+    ws.set_setting("index_memory_mb", 0.05)
+    update_index(ws, procs=1)
+    big = {s.segment_id() for s in index_module.open_index(ws)._segments()}
+    assert len(big) >= 2
+    for k in range(index_writer.MAX_SMALL + 2):  # one-document updates pile up small segments
+        path = corpus / "a" / f"doc{k:04d}.txt"
+        path.write_text(path.read_text(encoding="utf-8") + f"\nEdit e{k}.\n", encoding="utf-8")
+        index_module.update_paths(ws, [path])
+        segments = index_module.open_index(ws)._segments()
+        small = [s for s in segments if s.segment_id() not in big]
+        assert len(small) <= index_writer.MAX_SMALL
+    assert big <= {s.segment_id() for s in segments}  # never merged into the small ones
+    assert search(ws, "quokka").total == 60
+    assert ids(search(ws, "e3")) == ["a/d"]
+
+
+def test_update_paths_indexes_just_those_files(workspace: Workspace, corpus_dir: Path, monkeypatch):
+    from reader.core.documents import corpus as corpus_module
+
+    update_index(workspace)
+    edited = file_of(corpus_dir, "002")
+    edited.write_text("Un articolo nuovo\n\nL'ornitorinco nuota.\n", encoding="utf-8")
+    gone = file_of(corpus_dir, "003")
+    gone.unlink()
+    new = corpus_dir / "sub" / "new.md"
+    new.parent.mkdir()
+    new.write_text("# Okapi\n\nAn okapi was seen.\n", encoding="utf-8")
+
+    def no_walk(*args, **kwargs):
+        raise AssertionError("walked the corpus")
+
+    monkeypatch.setattr(corpus_module, "walk", no_walk)
+    stats = index_module.update_paths(workspace, [edited, gone, new, corpus_dir / "nope.txt"])
+    assert (stats.added, stats.updated, stats.removed, stats.total) == (1, 1, 1, 4)
+    assert ids(search(workspace, "ornitorinco")) == ["002"]
+    assert [h.id for h in search(workspace, "okapi").hits] == ["sub/new.md"]
+    assert search(workspace, "Schnabeltier").total == 0 and search(workspace, "lang:de").total == 0
+    again = index_module.update_paths(workspace, [edited])
+    assert (again.added, again.updated, again.removed) == (0, 0, 0)
+
+
+def test_search_update_trusts_folder_mtimes_within_the_window(
+    workspace: Workspace, corpus_dir: Path, monkeypatch
+) -> None:
+    from reader.core.documents import corpus as corpus_module
+
+    update_index(workspace)
+    calls = []
+    real_walk = corpus_module.walk
+    monkeypatch.setattr(corpus_module, "walk", lambda *a: calls.append(a) or real_walk(*a))
+    monkeypatch.setattr(
+        index_module, "open_index", lambda ws: (_ for _ in ()).throw(AssertionError("opened"))
+    )
+    stats = update_index(workspace, full_scan=False)  # nothing new: no walk, no index reading
+    assert (stats.added, stats.updated, stats.removed, stats.total) == (0, 0, 0, 4)
+    assert calls == []
+    monkeypatch.undo()
+
+    (corpus_dir / "added.txt").write_text("Added\n\nA wombat.\n", encoding="utf-8")
+    time.sleep(0.01)
+    stats = update_index(workspace, full_scan=False)  # the folder's mtime changed
+    assert (stats.added, stats.total) == (1, 5)
+    assert ids(search(workspace, "wombat")) == ["add"]
+
+    path = file_of(corpus_dir, "002")  # an edit in place changes no folder's mtime
+    path.write_text("Un articolo\n\nIl capibara.\n", encoding="utf-8")
+    assert update_index(workspace, full_scan=False).updated == 0
+    workspace.set_setting("rescan_seconds", 0)  # past the window: every file is statted
+    assert update_index(workspace, full_scan=False).updated == 1
+    assert ids(search(workspace, "capibara")) == ["002"]
+
+
+def test_an_index_out_of_step_with_the_catalog_catches_up(
+    workspace: Workspace, corpus_dir: Path
+) -> None:
+    update_index(workspace)
+    path = file_of(corpus_dir, "001")
+    path.write_text("Un texte\n\nLe tatou.\n", encoding="utf-8")
+    workspace.corpus.load(workspace.corpus.resolve_id("001"))  # the catalog learns it first
+    stats = update_index(workspace, full_scan=False)
+    assert stats.updated == 1 and ids(search(workspace, "tatou")) == ["001"]

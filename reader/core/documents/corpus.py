@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import functools
+import logging
+import os
 import sqlite3
+import stat as stat_module
 import threading
 import time
 from collections import OrderedDict
@@ -15,18 +21,26 @@ from typing import TYPE_CHECKING
 
 from reader.core.documents.corrections import Corrections, apply
 from reader.core.documents.ingest import (
+    FORMATS,
     Candidate,
     SkipFile,
     document_id,
     document_path,
+    file_kind,
     read_document,
     walk,
 )
 from reader.core.documents.model import Document, DocumentInfo, Skipped
 from reader.core.errors import ReaderError
+from reader.core.workspace import DATA_DIR_NAME
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from reader.core.workspace import Workspace
+
+log = logging.getLogger(__name__)
+NO_SPACE = "no space left on device: nothing was saved, free space and retry"
 
 # Bump when ingestion would read a file differently: every cached entry is then re-read.
 INGEST_VERSION = 3  # 2: url, site, lang_confidence; 3: wire copy unwrapped, quotations split
@@ -38,29 +52,170 @@ CREATE TABLE IF NOT EXISTS documents (
     paragraphs INTEGER NOT NULL, sentences INTEGER NOT NULL,
     url TEXT, site TEXT, lang_confidence REAL
 );
+CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL);
 """
 _COLUMNS = (
     "id, path, sha256, title, lang, date, author, paragraphs, sentences, url, site, lang_confidence"
 )
 _LOADED_KEEP = 8  # documents kept in memory
 _COMMIT_EVERY = 1.0  # seconds between catalog commits during a scan
+# How long after a full scan (stat of every file) a refresh trusts the folders' mtimes
+# alone (files added, removed or renamed), unless the `rescan_seconds` setting says
+# otherwise. An edit in place changes no folder's mtime: within the window only `reader
+# index`, the app's folder watcher (`refresh_paths`) or opening the document notices it.
+RESCAN_SECONDS = 60.0
+# SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF).
+SQLITE_READONLY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_CANTOPEN = 8, 10, 11, 14
+SQLITE_FULL, SQLITE_NOTADB = 13, 26
+
+
+def sqlite_code(exc: sqlite3.Error) -> int:
+    """The primary SQLite result code of an error (0 when unknown)."""
+    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def is_damaged(exc: sqlite3.Error) -> bool:
+    """Whether the error says the database file is damaged (not a database, malformed)."""
+    return sqlite_code(exc) in (SQLITE_CORRUPT, SQLITE_NOTADB) or (
+        not sqlite_code(exc) and "malformed" in str(exc)
+    )
+
+
+def is_full(exc: BaseException) -> bool:
+    """Whether the error is a full disk (SQLite's SQLITE_FULL or an OSError ENOSPC/EDQUOT)."""
+    if isinstance(exc, sqlite3.Error):
+        return sqlite_code(exc) == SQLITE_FULL
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def remove_database(path: Path) -> None:
+    """Delete an SQLite database file and its -wal/-shm files (those present)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 @dataclass
 class ScanResult:
     """The corpus after a scan: its documents, skipped files, and what changed."""
 
-    sha256s: dict[str, str]  # id -> sha256 of every document
     skipped: list[Skipped]
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     load: Callable[[], list[DocumentInfo]] = field(default=list, repr=False)
+    # Which scan: "full" (every file's stat), "folders" (only changed folders listed) or
+    # "paths" (only given paths); `generation` is the catalog's after it (see Corpus).
+    kind: str = "full"
+    generation: str = ""  # the catalog's version after the scan (Corpus.version)
+    load_sha256s: Callable[[], dict[str, str]] = field(default=dict, repr=False)
+    added: list[str] = field(default_factory=list)  # the new ones among `changed`
+
+    @cached_property
+    def sha256s(self) -> dict[str, str]:
+        """id -> sha256 of every document, read from the catalog on first use."""
+        return self.load_sha256s()
 
     @cached_property
     def documents(self) -> list[DocumentInfo]:
         """The documents by id, read from the catalog on first use (a rescan that only
         looks for changes need not build 20,000 objects)."""
         return self.load()
+
+
+class _Repaired(ReaderError):
+    """The catalog was found damaged and deleted during an operation (tried once more)."""
+
+
+def _repairing(method):
+    """Run a Corpus method once more after the catalog was found damaged and deleted."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except _Repaired:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
+def _writable(path: Path) -> bool:
+    """Whether the catalog can be written (its folder, and the file when it exists)."""
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return False
+    return not path.exists() or os.access(path, os.W_OK)
+
+
+def _generation(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _version(db: sqlite3.Connection) -> str:
+    row = db.execute("SELECT value FROM meta WHERE key='catalog_id'").fetchone()
+    return f"{row[0] if row else ''}:{_generation(db)}"
+
+
+def _bump(db: sqlite3.Connection) -> None:
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(_generation(db) + 1),))
+
+
+def _seconds(value: object, default: float) -> float:
+    try:
+        return float(value) if value is not None else default  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+
+
+def _parent(doc_id: str) -> str:
+    return doc_id.rpartition("/")[0]
+
+
+def _like_prefix(folder: str) -> str:
+    """A LIKE pattern (escape \\) for the paths under `folder`."""
+    escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "/%"
+
+
+def _skip_dir(entry: os.DirEntry, skip: str | None) -> bool:
+    return entry.name.startswith(".") or entry.name == DATA_DIR_NAME or entry.path == skip
+
+
+def _folder_mtimes(root: Path, data_dir: Path | None) -> dict[str, int]:
+    """relative path ("" for the root) -> mtime_ns of every folder `walk` goes into."""
+    skip = str(data_dir.resolve()) if data_dir else None
+    out: dict[str, int] = {}
+    stack = [(str(root), "")]
+    while stack:
+        folder, rel = stack.pop()
+        try:
+            out[rel] = os.stat(folder).st_mtime_ns
+            with os.scandir(folder) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False) and not _skip_dir(entry, skip):
+                        stack.append((entry.path, f"{rel}/{entry.name}" if rel else entry.name))
+        except OSError:
+            continue
+    return out
+
+
+def _walk_folder(
+    root: Path, rel: str, data_dir: Path | None, follow: bool
+) -> tuple[list[Candidate], list[Skipped], dict[str, int]]:
+    """`walk` of the folder `rel` and what is under it, ids relative to `root`, with the
+    mtimes of its folders."""
+    folder = Path(root, rel) if rel else Path(root)
+    prefix = f"{rel}/" if rel else ""
+    files: list[Candidate] = []
+    skipped: list[Skipped] = []
+    for found in walk(folder, data_dir, follow_symlinks_outside=follow):
+        if isinstance(found, Skipped):
+            skipped.append(found)
+        else:
+            files.append(Candidate(prefix + found.id, found.path, found.stat))
+    folders = {
+        f"{prefix}{k}" if k else rel: v for k, v in _folder_mtimes(folder, data_dir).items()
+    }
+    return files, skipped, folders
 
 
 def _info(row: tuple) -> DocumentInfo:
@@ -79,42 +234,140 @@ class Corpus:
         self._local = threading.local()
         self.last_scan: ScanResult | None = None
         self.corrections = Corrections.of(workspace)
+        self._memory: sqlite3.Connection | None = None  # the catalog of a read-only folder
+        self.notice: str | None = None  # set when the catalog had to be rebuilt
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the catalog lives in memory because the data folder is read-only."""
+        return self._memory is not None
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.workspace.catalog_path, timeout=10)
-        db.execute("PRAGMA journal_mode=WAL")
+        path = self.workspace.catalog_path
+        if self._memory is None and not _writable(path):
+            self._memory = self._memory_copy(path)
+        if self._memory is not None:
+            return self._memory
+        db = sqlite3.connect(path, timeout=10, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            self._setup(db)
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
+
+    @staticmethod
+    def _memory_copy(path: Path) -> sqlite3.Connection:
+        """The catalog of a read-only data folder, copied into memory (changes are not
+        saved); empty when the file cannot be read."""
+        db = sqlite3.connect(":memory:", check_same_thread=False)
+        if path.is_file():
+            try:
+                source = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+                try:
+                    source.backup(db)
+                finally:
+                    source.close()
+            except sqlite3.Error as exc:  # damaged or unreadable: start empty, in memory
+                log.warning("cannot read the catalog %s (%s); reading the files instead", path, exc)
+                db.close()
+                db = sqlite3.connect(":memory:", check_same_thread=False)
+        Corpus._setup(db)
+        return db
+
+    @staticmethod
+    def _setup(db: sqlite3.Connection) -> None:
         db.executescript(_SCHEMA)
+        if db.execute("SELECT 1 FROM meta WHERE key='catalog_id'").fetchone() is None:
+            with db:
+                db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('catalog_id', ?)", (os.urandom(8).hex(),)
+                )
         version = db.execute("SELECT value FROM meta WHERE key='ingest_version'").fetchone()
         if version is None or int(version[0]) != INGEST_VERSION:
             with db:  # the columns may have changed too: a new table
                 db.execute("DROP TABLE documents")
                 db.executescript(_SCHEMA)
-                db.execute("DELETE FROM meta WHERE key='scanned'")
+                db.execute("DELETE FROM folders")
+                db.execute("DELETE FROM meta WHERE key IN ('scanned', 'scanned_at')")
+                _bump(db)
                 db.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('ingest_version', ?)",
                     (str(INGEST_VERSION),),
                 )
-        return db
 
     @contextmanager
     def _db(self):
-        """This thread's connection to the catalog (opened and set up once per thread)."""
-        try:
-            db = getattr(self._local, "db", None) or self._connect()
-        except sqlite3.Error as exc:
-            path = self.workspace.catalog_path
-            raise ReaderError(f"cannot open the catalog {path}: {exc}") from exc
-        self._local.db = db
+        """This thread's connection to the catalog (opened and set up once per thread).
+
+        A damaged catalog (not a database, malformed) is deleted and started afresh, once,
+        with a notice: it is a cache of the corpus folder. A full disk gives NO_SPACE.
+        """
+        db = self._open()
         try:
             yield db
         except sqlite3.Error as exc:
-            db.rollback()
-            raise ReaderError(f"the catalog {self.workspace.catalog_path} failed: {exc}") from exc
+            self._rollback(db)
+            if is_damaged(exc):
+                self._repair(exc)
+                raise _Repaired(str(exc)) from exc  # the public method tries once more
+            raise self._error(exc) from exc
         except BaseException:
-            db.rollback()
+            self._rollback(db)
             raise
 
+    def _open(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            return db
+        try:
+            db = self._connect()
+        except sqlite3.Error as exc:
+            if not is_damaged(exc):
+                raise self._error(exc) from exc
+            self._repair(exc)
+            try:
+                db = self._connect()
+            except sqlite3.Error as again:
+                raise self._error(again) from again
+        self._local.db = db
+        return db
+
+    def _error(self, exc: sqlite3.Error) -> ReaderError:
+        if is_full(exc):
+            return ReaderError(NO_SPACE)
+        if not self.workspace.data_dir.is_dir():
+            return ReaderError(f"the data folder {self.workspace.data_dir} was removed")
+        return ReaderError(f"the catalog {self.workspace.catalog_path} failed: {exc}")
+
+    @staticmethod
+    def _rollback(db: sqlite3.Connection) -> None:
+        with contextlib.suppress(sqlite3.Error):  # an unusable connection is dropped later
+            db.rollback()
+
+    def _repair(self, exc: sqlite3.Error) -> None:
+        """Delete a damaged catalog so the next connection starts a new one (with a notice);
+        the next scan reads the files again."""
+        db = getattr(self._local, "db", None)
+        self._local.db = None
+        if db is not None and db is not self._memory:
+            db.close()
+        path = self.workspace.catalog_path
+        if self._memory is not None:
+            self._memory.close()
+            self._memory = None
+        else:
+            try:
+                remove_database(path)
+            except OSError:  # a read-only folder: work on an empty catalog in memory
+                self._memory = sqlite3.connect(":memory:", check_same_thread=False)
+                self._setup(self._memory)
+        self.notice = f"the catalog {path} was damaged ({exc}); rebuilt it from the files"
+        log.warning("%s", self.notice)
+
     # Reading the catalog ------------------------------------------------------------------
+    @_repairing
     def infos(self) -> list[DocumentInfo]:
         """The documents of the last scan, by id, without reading any file (scans if never)."""
         with self._db() as db:
@@ -128,13 +381,33 @@ class Corpus:
             rows = db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY id").fetchall()
         return [_info(row) for row in rows]
 
+    @_repairing
     def info(self, doc_id: str) -> DocumentInfo | None:
         """One document's catalog entry, or None."""
         with self._db() as db:
             row = db.execute(f"SELECT {_COLUMNS} FROM documents WHERE id=?", (doc_id,)).fetchone()
         return _info(row) if row else None
 
+    @_repairing
+    def version(self) -> str:
+        """Which state of the catalog this is: its own random id (a rebuilt catalog has a new
+        one) and a number that grows whenever its documents change. The index notes the one
+        it is in step with, so an update that finds nothing new reads no index at all."""
+        with self._db() as db:
+            return _version(db)
+
+    def count(self) -> int:
+        """How many documents the catalog holds."""
+        with self._db() as db:
+            return int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
+
+    def sha256s(self) -> dict[str, str]:
+        """id -> sha256 of every document in the catalog."""
+        with self._db() as db:
+            return dict(db.execute("SELECT id, sha256 FROM documents"))
+
     # Scanning -----------------------------------------------------------------------------
+    @_repairing
     def scan(
         self,
         progress: Callable[[int, int], None] | None = None,
@@ -145,20 +418,183 @@ class Corpus:
 
         `progress(done, total)` is called per file; when `cancelled()` turns true the scan stops
         and the catalog keeps what was done. Bad files are reported in `skipped`, never raised.
-        `on_document(doc)` is called with each document read (new or changed by mtime/size),
-        so a caller such as the index can use it without reading the file again.
+        `on_document(doc)` is called with each document read whose text is new or changed
+        (by sha256), so a caller such as the index can use it without reading the file again.
+        Records every folder's mtime, for `refresh`.
         """
         follow = self._follow_outside
         entries = list(walk(self.root, self.workspace.data_dir, follow_symlinks_outside=follow))
         skipped = [e for e in entries if isinstance(e, Skipped)]
         files = [e for e in entries if isinstance(e, Candidate)]
+        folders = _folder_mtimes(self.root, self.workspace.data_dir)
+        result = self._apply(files, skipped, None, progress, cancelled, on_document, "full")
+        if not (cancelled and cancelled()):
+            with self._db() as db:
+                db.execute("DELETE FROM folders")
+                db.executemany("INSERT INTO folders VALUES (?, ?)", folders.items())
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('scanned', '1')")
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('scanned_at', ?)", (str(time.time()),)
+                )
+                db.commit()
+        return result
+
+    @_repairing
+    def refresh(
+        self,
+        max_age: float | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        on_document: Callable[[Document], None] | None = None,
+    ) -> ScanResult:
+        """Bring the catalog up to date without statting every file when it can.
+
+        Within `max_age` seconds (default: the `rescan_seconds` setting, else RESCAN_SECONDS)
+        of the last full scan, only the folders are statted: the files of a folder whose
+        mtime changed (a file added, removed or renamed) are statted and read as `scan` does,
+        new folders are walked, removed ones dropped. Later, or when no scan was recorded,
+        it is a full `scan`.
+        """
+        if max_age is None:
+            max_age = _seconds(self.workspace.setting("rescan_seconds"), RESCAN_SECONDS)
         with self._db() as db:
-            rows = db.execute("SELECT id, mtime_ns, size, sha256 FROM documents").fetchall()
-            known = {row[0]: row[1:] for row in rows}
-            shas = {row[0]: row[3] for row in rows}
+            row = db.execute("SELECT value FROM meta WHERE key='scanned_at'").fetchone()
+            known = dict(db.execute("SELECT path, mtime_ns FROM folders"))
+        age = time.time() - float(row[0]) if row else None
+        if age is None or not known or age < 0 or age > max_age:
+            return self.scan(progress, cancelled, on_document)
+        changed = []
+        for rel, mtime in known.items():
+            try:
+                now = os.stat(os.path.join(self.root, rel) if rel else self.root).st_mtime_ns
+            except OSError:
+                continue  # removed: its parent folder's mtime changed too
+            if now != mtime:
+                changed.append(rel)
+        # the folders to walk again: the changed ones not inside another changed one
+        tops = [
+            rel
+            for rel in sorted(changed)
+            if not any(rel.startswith(other + "/") or not other for other in changed if other != rel)
+        ]
+        files: list[Candidate] = []
+        skipped: list[Skipped] = []
+        folders: dict[str, int] = {}
+        for rel in tops:
+            found = _walk_folder(self.root, rel, self.workspace.data_dir, self._follow_outside)
+            files += found[0]
+            skipped += found[1]
+            folders.update(found[2])
+
+        def in_scope(doc_id: str) -> bool:
+            return any(not rel or doc_id.startswith(rel + "/") for rel in tops)
+
+        result = self._apply(files, skipped, in_scope, progress, cancelled, on_document, "folders")
+        if tops and not (cancelled and cancelled()):
+            with self._db() as db:
+                for rel in tops:
+                    if rel:
+                        db.execute("DELETE FROM folders WHERE path=?", (rel,))
+                        db.execute(
+                            "DELETE FROM folders WHERE path LIKE ? ESCAPE '\\'",
+                            (_like_prefix(rel),),
+                        )
+                    else:
+                        db.execute("DELETE FROM folders")
+                db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?)", folders.items())
+                db.commit()
+        return result
+
+    @_repairing
+    def refresh_paths(
+        self,
+        paths: Iterable[str | Path],
+        on_document: Callable[[Document], None] | None = None,
+    ) -> ScanResult:
+        """Update the catalog for these files or folders only (a watcher's changes): each
+        existing file is read if its mtime or size changed, each missing one is dropped, and
+        a folder is walked. Paths outside the corpus or in the data folder are ignored."""
+        root = str(self.root)
+        data = str(self.workspace.data_dir)
+        files: list[Candidate] = []
+        skipped: list[Skipped] = []
+        ids: set[str] = set()
+        prefixes: list[str] = []
+        for given in paths:
+            path = os.path.abspath(os.fspath(given))
+            if not path.startswith(root + os.sep) or path == data or path.startswith(data + os.sep):
+                continue
+            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            if any(part.startswith(".") for part in rel.split("/")):
+                continue
+            if os.path.isdir(path):
+                prefixes.append(rel + "/")
+                found = _walk_folder(self.root, rel, self.workspace.data_dir, self._follow_outside)
+                files += found[0]
+                skipped += found[1]
+                continue
+            ids.add(rel)
+            if os.path.splitext(path)[1].lower() not in FORMATS:
+                continue
+            try:
+                info = os.lstat(path)
+                if stat_module.S_ISLNK(info.st_mode):  # as `walk` does: inside, or allowed
+                    real = os.path.realpath(path)
+                    inside = real.startswith(os.path.realpath(root) + os.sep)
+                    if not (inside or self._follow_outside):
+                        skipped.append(Skipped(Path(path), "symlink outside the corpus"))
+                        continue
+                    info = os.stat(path)
+            except FileNotFoundError:
+                continue  # removed (or a broken symlink): dropped below
+            except OSError as exc:
+                skipped.append(Skipped(Path(path), f"unreadable: {exc.strerror or exc}"))
+                continue
+            kind = file_kind(info.st_mode)
+            if kind:  # never open a pipe or a device
+                skipped.append(Skipped(Path(path), f"not a regular file: {kind}"))
+                continue
+            files.append(Candidate(rel, path, info))
+
+        def in_scope(doc_id: str) -> bool:
+            return doc_id in ids or any(doc_id.startswith(p) for p in prefixes)
+
+        return self._apply(files, skipped, in_scope, None, None, on_document, "paths")
+
+    def _apply(
+        self,
+        files: list[Candidate],
+        skipped: list[Skipped],
+        in_scope: Callable[[str], bool] | None,
+        progress: Callable[[int, int], None] | None,
+        cancelled: Callable[[], bool] | None,
+        on_document: Callable[[Document], None] | None,
+        kind: str,
+    ) -> ScanResult:
+        """Compare `files` with the catalog: read the new and changed ones, drop the known
+        documents `in_scope` (None: all) that are not among them."""
+        with self._db() as db:
+            if in_scope is None:
+                rows = db.execute("SELECT id, mtime_ns, size, sha256 FROM documents").fetchall()
+                known = {row[0]: row[1:] for row in rows}
+            else:
+                known = {}
+                for file in files:
+                    row = db.execute(
+                        "SELECT mtime_ns, size, sha256 FROM documents WHERE id=?", (file.id,)
+                    ).fetchone()
+                    if row:
+                        known[file.id] = row
+                scoped = [r[0] for r in db.execute("SELECT id FROM documents") if in_scope(r[0])]
+                for doc_id in scoped:
+                    if doc_id not in known:
+                        known[doc_id] = db.execute(
+                            "SELECT mtime_ns, size, sha256 FROM documents WHERE id=?", (doc_id,)
+                        ).fetchone()
             stored = False
             seen: set[str] = set()
             changed: list[str] = []
+            added: list[str] = []
             last_commit = time.monotonic()
             for done, file in enumerate(files, 1):
                 if cancelled and cancelled():
@@ -175,13 +611,15 @@ class Corpus:
                     else:
                         seen.add(file.id)
                         self._store(db, doc, stat.st_mtime_ns, stat.st_size)
-                        shas[doc.id] = doc.sha256
                         stored = True
                         if not old or old[2] != doc.sha256:
                             changed.append(file.id)
-                        if on_document:
-                            on_document(doc)
+                            if not old:
+                                added.append(file.id)
+                            if on_document:
+                                on_document(doc)
                         if time.monotonic() - last_commit > _COMMIT_EVERY:
+                            _bump(db)
                             db.commit()  # never hold the catalog's write lock for long
                             last_commit = time.monotonic()
                 if progress:
@@ -190,14 +628,23 @@ class Corpus:
             if not (cancelled and cancelled()):
                 removed = sorted(set(known) - seen)
                 db.executemany("DELETE FROM documents WHERE id=?", [(i,) for i in removed])
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('scanned', '1')")
-            for doc_id in removed:
-                del shas[doc_id]
-            db.commit()
             if stored or removed:
+                _bump(db)
+            db.commit()
+            if (stored or removed) and not self.read_only:
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # keep the main file complete
+            version = _version(db)
         skipped.sort(key=lambda s: str(s.path))
-        self.last_scan = ScanResult(shas, skipped, changed, removed, self._catalog_infos)
+        self.last_scan = ScanResult(
+            skipped,
+            changed,
+            removed,
+            self._catalog_infos,
+            kind=kind,
+            generation=version,
+            load_sha256s=self.sha256s,
+            added=added,
+        )
         return self.last_scan
 
     @staticmethod
@@ -249,6 +696,7 @@ class Corpus:
         if info != doc.info:  # changed text, or a correction made since the scan
             with self._db() as db:
                 self._store(db, doc, stat.st_mtime_ns, stat.st_size)
+                _bump(db)
                 db.commit()
         with self._lock:
             self._loaded[key] = doc

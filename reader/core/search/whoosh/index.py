@@ -26,6 +26,7 @@ filter is never stale (see `reader.core.search.api`).
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import os
@@ -34,7 +35,7 @@ import sys
 import threading
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import accumulate
@@ -42,7 +43,12 @@ from typing import TYPE_CHECKING, Any
 
 from reader.core.errors import ReaderError
 from reader.core.search.whoosh.writer import TOKEN as TOKEN  # the tokens of the text fields
-from reader.core.search.whoosh.writer import fast_writer_class, mp_writer_class, word_analysis
+from reader.core.search.whoosh.writer import (
+    fast_writer_class,
+    merge_small,
+    mp_writer_class,
+    word_analysis,
+)
 
 if TYPE_CHECKING:
     from whoosh.index import Index
@@ -56,9 +62,11 @@ STATE_FILE = "reader-index.json"
 LOCK_WAIT = 3.0  # seconds a second writer waits for the lock before giving up
 MULTIPROC_MIN = 4000  # documents to (re)index before the multiprocess writer pays off
 MP_BATCH = 250  # documents per job file handed to a worker process
-SMALL_UPDATE = 200  # documents changed at most to commit as a new segment without merging
-MAX_SEGMENTS = 8  # segments before a commit merges the small ones again
 STOCK_WRITER_ENV = "READER_STOCK_WRITER"  # "1": index with Whoosh's own writer and W3 codec
+# Memory for the postings of the segment being written (all writer processes together),
+# unless the `index_memory_mb` setting says otherwise; a segment is written out at this.
+INDEX_MEMORY_MB = 192
+MIN_MEMORY_MB = 16
 # Languages with a Snowball stemmer in whoosh.lang; each gets its own `body_<lang>` field.
 STEM_LANGS: tuple[str, ...] = (
     "ar", "da", "de", "en", "es", "fi", "fr", "hu", "it", "nl", "no", "pt", "ro", "ru", "sv",
@@ -300,16 +308,30 @@ def _state_path(ws: Workspace):
     return ws.index_dir / STATE_FILE
 
 
-def _stored_version(ws: Workspace) -> int | None:
+def _read_state(ws: Workspace) -> dict[str, Any]:
+    """The index's state file: its schema version, and the catalog state it is in step with
+    (see `_catalog_key`; None when unknown)."""
     try:
-        return int(json.loads(_state_path(ws).read_text(encoding="utf-8"))["schema_version"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        state = json.loads(_state_path(ws).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(state, dict):
+        return {}
+    try:
+        state["schema_version"] = int(state["schema_version"])
+    except (KeyError, TypeError, ValueError):
+        return {}
+    return state
 
 
-def _write_state(ws: Workspace) -> None:
+def _stored_version(ws: Workspace) -> int | None:
+    return _read_state(ws).get("schema_version")
+
+
+def _write_state(ws: Workspace, catalog: str | None = None) -> None:
     tmp = _state_path(ws).with_suffix(".tmp")
-    tmp.write_text(json.dumps({"schema_version": SCHEMA_VERSION}), encoding="utf-8")
+    state = {"schema_version": SCHEMA_VERSION, "catalog": catalog}
+    tmp.write_text(json.dumps(state), encoding="utf-8")
     tmp.replace(_state_path(ws))
 
 
@@ -325,7 +347,7 @@ def index_exists(ws: Workspace) -> bool:
         if ix is not None:  # already open here: no need to read its table of contents again
             return ix.latest_generation() > -1
         return exists_in(str(ws.index_dir))
-    except Exception:
+    except index_errors():
         return False
 
 
@@ -393,6 +415,8 @@ def _indexed(reader: Any) -> dict[str, str]:
     """id -> sha256 of every live document in the index, read from the columns in bulk."""
     out: dict[str, str] = {}
     for leaf, _offset in reader.leaf_readers():
+        if not leaf.doc_count_all():  # an empty index's reader has no columns
+            continue
         ids, shas = _column_strings(leaf, "id"), _column_strings(leaf, "sha256")
         deleted = getattr(leaf, "deleted_docs_set", None) if leaf.has_deletions() else ()
         if deleted is None:  # a reader without the set: ask it document by document
@@ -418,7 +442,7 @@ def _column_strings(leaf: Any, fieldname: str) -> list[str]:
     return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
 
 
-def _writer(ix: Index, procs: int = 1):
+def _writer(ix: Index, procs: int = 1, budget: int | None = None):
     """A writer on `ix` for a caller that already holds its lock (see `_write_lock`).
 
     Segments are left as separate files, not assembled into a compound file: Whoosh opens a
@@ -439,8 +463,8 @@ def _writer(ix: Index, procs: int = 1):
     if procs > 1:
         return mp_writer_class()(
             ix,
+            budget=budget or INDEX_MEMORY_MB << 20,
             procs=procs,
-            multisegment=True,
             batchsize=MP_BATCH,
             _lk=False,
             compound=False,
@@ -491,59 +515,96 @@ def _corpus_size(ws: Workspace) -> int:
     return sum(isinstance(e, Candidate) for e in walk(ws.corpus_root, ws.data_dir))
 
 
-class _Update:
-    """One update_index run: the lazily opened writer and what it did."""
+def memory_budget(ws: Workspace) -> int:
+    """Bytes the segment being written may take before it is written out (the
+    `index_memory_mb` setting, else INDEX_MEMORY_MB); for all writer processes together."""
+    value = ws.setting("index_memory_mb")
+    try:
+        mb = float(value) if value is not None else INDEX_MEMORY_MB
+    except (TypeError, ValueError):
+        mb = INDEX_MEMORY_MB
+    return int(max(MIN_MEMORY_MB, mb) * 1024 * 1024)
 
-    def __init__(self, ix: Index, indexed: dict[str, str], stats: IndexStats, procs: int):
+
+ScanFn = Callable[..., Any]  # a corpus scan: (progress=, cancelled=, on_document=) -> ScanResult
+
+
+class _Update:
+    """One update run: the lazily opened writer and what it did.
+
+    `synced`: the index holds exactly the catalog's documents as they were before this scan
+    (the catalog generation it noted matches), so only the documents the scan reads or
+    drops need work; else `indexed` (id -> sha256 from the index) is compared with the
+    whole catalog.
+    """
+
+    def __init__(
+        self,
+        ix: Index,
+        indexed: dict[str, str],
+        stats: IndexStats,
+        procs: int,
+        budget: int = INDEX_MEMORY_MB << 20,
+        synced: bool = False,
+    ):
         self.ix, self.indexed, self.stats, self.procs = ix, indexed, stats, procs
+        self.budget, self.synced = budget, synced
         self.writer: Any = None
         self.done: set[str] = set()
+        self._since_check = 0
+        self.lock: Any = None  # the writer lock, when this update took it itself
 
     def _open(self) -> Any:
         if self.writer is None:
-            self.writer = _writer(self.ix, self.procs)
+            self.writer = _writer(self.ix, self.procs, self.budget)
         return self.writer
 
     def write(self, doc: Document) -> None:
         """(Re)index `doc` unless the index already has this version of it."""
-        if doc.id in self.done or self.indexed.get(doc.id) == doc.sha256:
+        if doc.id in self.done or (not self.synced and self.indexed.get(doc.id) == doc.sha256):
             return
         writer = self._open()
-        if doc.id in self.indexed:
-            writer.update_document(**document_fields(doc))
-            self.stats.updated += 1
+        if self.synced or doc.id in self.indexed:
+            writer.update_document(**document_fields(doc))  # drops the old version, if any
+            if not self.synced:
+                self.stats.updated += 1
         else:
             writer.add_document(**document_fields(doc))
             self.stats.added += 1
         self.done.add(doc.id)
+        self._since_check += 1
+        if self.procs == 1 and self._since_check >= 32:
+            self._since_check = 0
+            memory = getattr(writer.pool, "memory", None)  # not Whoosh's own writer's pool
+            if memory is not None and memory() >= self.budget:  # write it out, start another
+                writer.commit(mergetype=_no_merge)
+                self.writer = None
 
     def delete(self, doc_id: str) -> None:
         self._open().delete_by_term("id", doc_id)
-        self.stats.removed += 1
+        if not self.synced:
+            self.stats.removed += 1
 
     def commit(self) -> None:
-        if self.writer is None:
-            return
-        changed = self.stats.added + self.stats.updated + self.stats.removed
-        if self.procs == 1 and changed <= SMALL_UPDATE and len(self.ix._segments()) < MAX_SEGMENTS:
-            self.writer.commit(merge=False)  # a new small segment; no merging work now
-        else:
-            self.writer.commit()
+        if self.writer is not None:
+            self.writer.commit(mergetype=merge_small)
+            self.writer = None
 
     def cancel(self) -> None:
         if self.writer is not None:
-            self.writer.cancel()
+            writer, self.writer = self.writer, None
+            writer.cancel()
 
     def run(
         self,
         ws: Workspace,
+        scan_fn: ScanFn,
         progress: Callable[[int, int], None] | None,
         cancelled: Callable[[], bool] | None,
-    ) -> None:
-        """Scan, indexing the documents the scan reads; then load and index the documents
-        the catalog knew but the index lacks; remove the deleted ones; commit."""
-        indexed = self.indexed
-
+    ) -> Any:
+        """Scan, indexing the documents the scan reads; then (unless `synced`) load and index
+        the documents the catalog knew but the index lacks, remove the ones it lost; commit.
+        Returns the scan."""
         reported = 0
 
         def scan_progress(_done: int, total: int) -> None:
@@ -553,32 +614,76 @@ class _Update:
                 progress(reported, total)
 
         try:
-            scan = ws.corpus.scan(
-                progress=scan_progress, cancelled=cancelled, on_document=self.write
-            )
-            if not (cancelled and cancelled()):
-                wanted = scan.sha256s
-                for doc_id in sorted(set(indexed) - set(wanted)):
+            scan = scan_fn(progress=scan_progress, cancelled=cancelled, on_document=self.write)
+            if cancelled and cancelled():
+                pass
+            elif self.synced:
+                for doc_id in scan.removed:
                     self.delete(doc_id)
-                todo = [
-                    doc_id
-                    for doc_id, sha in wanted.items()
-                    if doc_id not in self.done and indexed.get(doc_id) != sha
-                ]
-                for done, doc_id in enumerate(todo, 1):
-                    if cancelled and cancelled():
-                        break
-                    try:
-                        self.write(ws.corpus.load(doc_id))
-                    except ReaderError:  # vanished or unreadable since the scan
-                        if doc_id in indexed:
-                            self.delete(doc_id)
-                    if progress:
-                        progress(done, len(todo))
+                self.stats.added += len(scan.added)
+                self.stats.updated += len(scan.changed) - len(scan.added)
+                self.stats.removed += len(scan.removed)
+            else:
+                self._catch_up(ws, scan, progress, cancelled)
             self.commit()
         except BaseException:
             self.cancel()
             raise
+        return scan
+
+    def _catch_up(self, ws: Workspace, scan: Any, progress: Any, cancelled: Any) -> None:
+        indexed = self.indexed
+        wanted = scan.sha256s
+        for doc_id in sorted(set(indexed) - set(wanted)):
+            self.delete(doc_id)
+        todo = [
+            doc_id
+            for doc_id, sha in wanted.items()
+            if doc_id not in self.done and indexed.get(doc_id) != sha
+        ]
+        for done, doc_id in enumerate(todo, 1):
+            if cancelled and cancelled():
+                break
+            try:
+                self.write(ws.corpus.load(doc_id))
+            except ReaderError:  # vanished or unreadable since the scan
+                if doc_id in indexed:
+                    self.delete(doc_id)
+            if progress:
+                progress(done, len(todo))
+
+
+def _no_merge(_writer: Any, segments: list) -> list:
+    return list(segments)
+
+
+def index_errors() -> tuple[type[BaseException], ...]:
+    """The errors that mean an index folder is damaged or unreadable (so: rebuild it)."""
+    import pickle
+    import struct
+    import zlib
+
+    from whoosh.index import IndexError as WhooshIndexError
+    from whoosh.reading import CorruptIndexError
+
+    return (
+        OSError,
+        EOFError,
+        ValueError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        ImportError,
+        struct.error,
+        pickle.UnpicklingError,
+        zlib.error,
+        WhooshIndexError,
+        CorruptIndexError,
+    )
+
+
+def _writable_dir(path: Any) -> bool:
+    return os.access(path, os.W_OK | os.X_OK)
 
 
 def update_index(
@@ -588,36 +693,119 @@ def update_index(
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     procs: int | None = None,
+    full_scan: bool = True,
 ) -> IndexStats:
     """Bring the index up to date with the corpus folder.
 
-    Scans the corpus and (re)indexes new and changed documents (by sha256) as the scan reads
-    them, then the ones the catalog already knew but the index lacks; removes deleted ones.
+    Scans the corpus (`full_scan`, the default: every file is statted, as `reader index`
+    does; with `full_scan=False`, `Corpus.refresh`: within `rescan_seconds` of the last
+    full scan only the folders are statted, which `reader search` uses) and (re)indexes
+    new and changed documents (by sha256) as it reads them. With `full_scan=False`, an index
+    whose state file says it is in step with the catalog (`Corpus.version`) needs nothing
+    else, and nothing new means no index reading at all; otherwise the index's documents
+    are compared with the catalog's: the missing ones are indexed, the lost ones removed.
     A missing index, a schema version change, `rebuild=True` or an unreadable index gives a
     full rebuild (the last one with `notice` set). `progress(done, total)` is called per
     document indexed; when `cancelled()` turns true the work done so far is committed.
-    `procs` > 1 uses Whoosh's multiprocess writer (default: 2 for a full build of 4,000+
-    documents, when called from the main thread, since forking a threaded process is
-    unsafe). Raises IndexLocked when another process keeps the writer lock.
+    Segments are written whenever the postings in memory reach `memory_budget(ws)`.
+    `procs` > 1 uses worker processes (default: 2 for a full build of 4,000+ documents).
+    Raises IndexLocked when another process keeps the writer lock; ReaderError with
+    NO_SPACE on a full disk, or when the data folder is removed meanwhile.
     """
+
+    def scan_fn(**kwargs: Any) -> Any:
+        if full_scan:
+            return ws.corpus.scan(**kwargs)
+        return ws.corpus.refresh(**kwargs)
+
+    return _update(ws, scan_fn, rebuild=rebuild, progress=progress, cancelled=cancelled,
+                   procs=procs, trust=not full_scan)  # fmt: skip
+
+
+def update_paths(ws: Workspace, paths: Iterable[str | os.PathLike[str]]) -> IndexStats:
+    """Index the changes of these files or folders only (for a folder watcher): a file that
+    exists is read if its mtime or size changed and indexed if its text did; a missing one
+    is dropped; a folder is walked. No other file is statted. Builds the index when there
+    is none. Raises like `update_index`."""
+    wanted = list(paths)
+
+    def scan_fn(progress: Any = None, cancelled: Any = None, on_document: Any = None) -> Any:
+        return ws.corpus.refresh_paths(wanted, on_document=on_document)
+
+    return _update(ws, scan_fn, procs=1, trust=True)
+
+
+def _update(
+    ws: Workspace,
+    scan_fn: ScanFn,
+    *,
+    rebuild: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    procs: int | None = None,
+    trust: bool = False,
+) -> IndexStats:
+    """An update with `scan_fn`; `trust`: believe the state file when it says the index is in
+    step with the catalog (else the index's documents are read and compared)."""
+    from reader.core.documents.corpus import NO_SPACE, is_full
+
     started = time.perf_counter()
     stats = IndexStats()
+    if not _writable_dir(ws.data_dir) or (
+        ws.index_dir.is_dir() and not _writable_dir(ws.index_dir)
+    ):
+        if index_exists(ws):
+            stats.notice = f"the data folder {ws.data_dir} is read-only: the index was not updated"
+            return stats
+        raise ReaderError(f"no search index yet, and the data folder {ws.data_dir} is read-only")
+    try:
+        return _update_in(ws, scan_fn, stats, started, rebuild, progress, cancelled, procs, trust)
+    except OSError as exc:
+        if is_full(exc):
+            raise ReaderError(NO_SPACE) from exc
+        if not ws.data_dir.is_dir():
+            raise ReaderError(
+                f"the data folder {ws.data_dir} was removed while indexing; nothing more was saved"
+            ) from exc
+        raise ReaderError(f"cannot write the search index in {ws.index_dir}: {exc}") from exc
+
+
+def _update_in(
+    ws: Workspace,
+    scan_fn: ScanFn,
+    stats: IndexStats,
+    started: float,
+    rebuild: bool,
+    progress: Callable[[int, int], None] | None,
+    cancelled: Callable[[], bool] | None,
+    procs: int | None,
+    trust: bool,
+) -> IndexStats:
     ix, indexed = None, {}
-    version = _stored_version(ws)
+    state = _read_state(ws)
+    version = state.get("schema_version")
+    synced = False
     if not rebuild and version == SCHEMA_VERSION:
-        try:
-            ix = open_index(ws)
-            with searching(ws) as searcher:  # reuses this process's open reader if any
-                indexed = _indexed(searcher.reader())
-        except Exception as exc:  # any failure to read it means it must be rebuilt
-            forget_index(ws)
-            ix, indexed = None, {}
-            stats.notice = (
-                f"the search index was unreadable ({type(exc).__name__}: {exc}); rebuilt it"
-            )
+        synced = (
+            trust
+            and state.get("catalog") is not None
+            and state.get("catalog") == _catalog_key(ws)
+            and index_exists(ws)
+        )
+        if not synced:
+            try:
+                ix = open_index(ws)
+                with searching(ws) as searcher:  # reuses this process's open reader if any
+                    indexed = _indexed(searcher.reader())
+            except index_errors() as exc:  # any failure to read it means it must be rebuilt
+                forget_index(ws)
+                ix, indexed = None, {}
+                stats.notice = (
+                    f"the search index was unreadable ({type(exc).__name__}: {exc}); rebuilt it"
+                )
     elif version is not None and version != SCHEMA_VERSION and not rebuild:
         stats.notice = f"the search index format changed (v{version} -> v{SCHEMA_VERSION}); rebuilt"
-    if ix is None:
+    if ix is None and not synced:
         if _holds_lock(ws):
             raise IndexLocked(
                 "the search index is being updated by another process; try again later"
@@ -625,16 +813,106 @@ def update_index(
         ix = _create(ws)
         stats.rebuilt = True
 
-    if procs is None:  # forking from a worker thread (the TUI) is not safe: main thread only
-        main = threading.current_thread() is threading.main_thread()
+    if procs is None:  # workers pay off for a full build only
         procs = 1
-        if main and not indexed and (os.cpu_count() or 1) > 1:
+        if not synced and not indexed and (os.cpu_count() or 1) > 1:
             procs = 2 if _corpus_size(ws) >= MULTIPROC_MIN else 1
-    with _write_lock(ix):
-        _Update(ix, indexed, stats, procs).run(ws, progress, cancelled)
-    stats.total = len(indexed) + stats.added - stats.removed  # without opening a new reader
+    budget = memory_budget(ws)
+    if synced:
+        scan = _run_synced(ws, scan_fn, stats, progress, cancelled, budget)
+        if scan is None:  # the index turned out unreadable: rebuilt from the catalog
+            return _update_in(ws, scan_fn, stats, started, True, progress, cancelled, procs, False)
+        stats.total = ws.corpus.count()
+    else:
+        assert ix is not None
+        with _write_lock(ix):
+            update = _Update(ix, indexed, stats, procs, budget)
+            scan = update.run(ws, scan_fn, progress, cancelled)
+        stats.total = len(indexed) + stats.added - stats.removed  # without a new reader
+    if not (cancelled and cancelled()):
+        _write_state(ws, catalog=_catalog_key(ws, scan.generation))
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _run_synced(
+    ws: Workspace,
+    scan_fn: ScanFn,
+    stats: IndexStats,
+    progress: Callable[[int, int], None] | None,
+    cancelled: Callable[[], bool] | None,
+    budget: int,
+) -> Any:
+    """The update of an index in step with the catalog: only what the scan finds changed.
+    The index is opened only when there is something to write. None when it is unreadable
+    (the caller rebuilds it, with a notice)."""
+    docs: list[Document] = []
+    pending: dict[str, Any] = {}
+
+    def keep(doc: Document) -> None:  # index them after the scan, if there are any
+        update = pending.get("update")
+        if update is not None:
+            update.write(doc)
+        else:
+            docs.append(doc)
+            if len(docs) >= 64:  # many changes: open the index now, keep memory flat
+                pending["update"] = _start_synced(ws, stats, budget)
+                for held in docs:
+                    pending["update"].write(held)
+                docs.clear()
+
+    try:
+        scan = scan_fn(progress=progress, cancelled=cancelled, on_document=keep)
+        if not (docs or scan.removed or pending):
+            return scan
+        update = pending.get("update") or _start_synced(ws, stats, budget)
+        pending["update"] = update
+        for doc in docs:
+            update.write(doc)
+        for doc_id in scan.removed:
+            update.delete(doc_id)
+        stats.added += len(scan.added)
+        stats.updated += len(scan.changed) - len(scan.added)
+        stats.removed += len(scan.removed)
+        update.commit()
+        return scan
+    except index_errors() as exc:
+        if isinstance(exc, OSError) and (exc.errno in (errno.ENOSPC, errno.EDQUOT)):
+            raise
+        if isinstance(exc, OSError) and not ws.data_dir.is_dir():
+            raise
+        update = pending.get("update")
+        if update is not None:
+            update.cancel()
+        forget_index(ws)
+        _write_state(ws, catalog=None)  # what the catalog just read must go in too
+        stats.notice = f"the search index was unreadable ({type(exc).__name__}: {exc}); rebuilt it"
+        return None
+    finally:
+        update = pending.get("update")
+        if update is not None and update.lock is not None:
+            update.lock.release()
+            update.lock = None
+
+
+def _start_synced(ws: Workspace, stats: IndexStats, budget: int) -> _Update:
+    ix = open_index(ws)
+    lock = ix.lock("WRITELOCK")
+    from whoosh.util.filelock import try_for
+
+    if not try_for(lock.acquire, timeout=LOCK_WAIT, delay=0.1):
+        raise IndexLocked(
+            "the search index is being updated by another process "
+            f"(waited {LOCK_WAIT:g} s); try again when it has finished"
+        )
+    update = _Update(ix, {}, stats, 1, budget, synced=True)
+    update.lock = lock
+    return update
+
+
+def _catalog_key(ws: Workspace, version: str | None = None) -> str:
+    """Which catalog state the index is in step with (`Corpus.version`)."""
+    return version if version is not None else ws.corpus.version()
 
 
 def refresh_documents(ws: Workspace, docs: list[Document]) -> int:

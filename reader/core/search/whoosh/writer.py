@@ -21,6 +21,7 @@ import re
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 from pickle import dumps
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 TOKEN = re.compile(r"[\w*]+(?:\.[\w*]+)*")
 PACK_TOKENS = 1 << 20  # term ids kept in a list (fast to extend) before packing them
 CHUNK_TOKENS = 1 << 18  # tokens turned into postings at a time when writing a field
+# Bytes of memory a token held in a segment pool costs, at the peak of writing the segment:
+# its term id (4) in every field, plus numpy's sort and layout arrays for the largest field
+# (measured: a 20,000 document build peaks at about this times the pooled tokens).
+BYTES_PER_TOKEN = 24
 
 # W3TermInfo's struct, then the extent of the postings (pack_long + pack_int).
 _TERMINFO = Struct("!BfIBBfIIqi")
@@ -166,6 +171,10 @@ class FieldWords:
         self.packed.append(np.fromiter(self.recent, np.int32, len(self.recent)))
         self.recent = []
 
+    def tokens(self) -> int:
+        """How many tokens are held."""
+        return len(self.recent) + sum(len(p) for p in self.packed)
+
     def take_term_ids(self) -> np.ndarray:
         """Every token's term id, document after document (given away: this is the end)."""
         import numpy as np
@@ -204,6 +213,7 @@ class SegmentPool:
     def __init__(self) -> None:
         self.words: dict[str, FieldWords | None] = {}
         self.listed: dict[str, dict[bytes, Listed]] = {}
+        self.listed_count = 0  # postings in `listed`
         self.fieldnames: set[str] = set()
 
     def field_words(self, name: str, field: Any) -> FieldWords | None:
@@ -246,6 +256,7 @@ class SegmentPool:
         if docnum < 0:  # a spelling word: these fields have none
             return
         docs, weights, values, sizes = self._listed(fieldname, btext)
+        self.listed_count += 1
         docs.append(docnum)
         weights.append(weight)
         if value:
@@ -270,6 +281,7 @@ class SegmentPool:
                         block_values = [block_values[i] for i in live]
                     docs.extend(docmap[ids[i]] for i in live)
                 weights.extend(block_weights)
+                self.listed_count += len(block_weights)
                 if block_values and block_values[0] is not None:
                     values += b"".join(block_values)
                     sizes.extend(map(len, block_values))
@@ -287,6 +299,12 @@ class SegmentPool:
             found = _merged(part, found, fixed)
         return [found]
 
+    def memory(self) -> int:
+        """An estimate of the bytes that writing this pool as a segment will take at its
+        peak (see BYTES_PER_TOKEN), so a writer can flush a segment at a memory budget."""
+        tokens = sum(w.tokens() for w in self.words.values() if w is not None)
+        return (tokens + 2 * self.listed_count) * BYTES_PER_TOKEN
+
     def forget(self, name: str) -> None:
         """Drop a field's postings (written)."""
         self.words.pop(name, None)
@@ -295,6 +313,7 @@ class SegmentPool:
     def cleanup(self) -> None:
         self.words.clear()
         self.listed.clear()
+        self.listed_count = 0
 
 
 # Postings arrays ---------------------------------------------------------------------------
@@ -745,36 +764,165 @@ def fast_writer_class():
 _FAST_WRITER: Any = None
 
 
+def merge_small(writer: Any, segments: list) -> list:
+    """A merge policy that merges the small segments (one-document updates pile them up)
+    once there are MAX_SMALL of them, into the writer's new segment, and never touches the
+    big ones: Whoosh's MERGE_SMALL merges every segment of a many-segment index (all of
+    80,000 documents for a one-document update)."""
+    from whoosh.reading import SegmentReader
+
+    small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT_DOCS]
+    if len(small) < MAX_SMALL:
+        return list(segments)
+    for segment in small:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
+    return [s for s in segments if s not in small]
+
+
+SMALL_SEGMENT_DOCS = 2000  # segments with fewer documents count as small
+MAX_SMALL = 6  # small segments before a commit merges them
+
+
+def _subwriter(
+    storage: Any, indexname: str, jobs: Any, results: Any, kwargs: dict, budget: int
+) -> None:
+    """A worker process of `BudgetMpWriter`: index the documents of each job file, writing a
+    segment whenever the pooled postings reach `budget` bytes; then send the parent the
+    list of segments (or ("error", errno, message) for an OSError such as a full disk)."""
+    import pickle
+
+    try:
+        ix = storage.open_index(indexname)
+        cls = fast_writer_class()
+        writer = cls(ix, _lk=False, **kwargs)
+        segments = []
+        while (job := jobs.get()) is not None:
+            filename, count = job
+            tempstorage = writer.temp_storage()
+            with tempstorage.open_file(filename).raw_file() as f:
+                for _ in range(count):
+                    _code, fields = pickle.load(f)
+                    writer.add_document(**fields)
+            tempstorage.delete_file(filename)
+            if writer.pool.memory() >= budget:
+                segments.append(writer._finalize_segment())
+                writer = cls(ix, _lk=False, **kwargs)
+        if writer._added:
+            segments.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        results.put(segments)
+    except OSError as exc:
+        results.put(("error", exc.errno, str(exc)))
+
+
+@contextmanager
+def _without_main() -> Iterator[None]:
+    """Start a spawned process without the caller's `__main__` module: multiprocessing
+    would import it again in the worker (as `__mp_main__`), running an unguarded script a
+    second time. The worker needs only this module, which it imports by name."""
+    import sys
+    import types
+
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 def mp_writer_class():
-    """Whoosh's multiprocess writer whose worker processes use FastSegmentWriter."""
+    """Whoosh's multiprocess writer, with worker processes that are spawned (not forked: a
+    forked worker starts with the parent's whole memory, and forking a threaded process is
+    unsafe), use FastSegmentWriter, and write a segment whenever their pool reaches their
+    share of the memory budget (`budget=` bytes for all workers together)."""
     global _MP_WRITER
     if _MP_WRITER is not None:
         return _MP_WRITER
-    from whoosh.multiproc import MpWriter, SubWriterTask
+    import queue
 
-    class FastSubWriterTask(SubWriterTask):
-        def run(self) -> None:
-            import whoosh.multiproc
+    from whoosh.multiproc import MpWriter
 
-            # This runs in the forked worker process only.
-            whoosh.multiproc.SegmentWriter = fast_writer_class()
-            super().run()
+    class BudgetMpWriter(MpWriter):
+        def __init__(self, ix: Any, *, budget: int, **kwargs: Any) -> None:
+            kwargs.setdefault("start_method", "spawn")
+            super().__init__(ix, multisegment=True, **kwargs)
+            self.budget = budget
 
-    class FastMpWriter(MpWriter):
         def _new_task(self) -> Any:
-            task = FastSubWriterTask(
+            args = (
                 self.storage,
                 self.indexname,
                 self.jobqueue,
                 self.resultqueue,
                 self.subargs,
-                self.multisegment,
+                max(1, self.budget // self.procs),
             )
+            task = self._mpctx.Process(target=_subwriter, args=args, daemon=True)
             self.tasks.append(task)
-            task.start()
+            with _without_main():
+                task.start()
             return task
 
-    _MP_WRITER = FastMpWriter
+        def _results(self) -> list:
+            """Each worker's segments, waiting for all of them (a worker that died is an
+            error, not a hang)."""
+            out: list = []
+            received = 0
+            while received < len(self.tasks):
+                try:
+                    found = self.resultqueue.get(timeout=0.5)
+                except queue.Empty:
+                    if any(t.exitcode not in (None, 0) for t in self.tasks):
+                        raise RuntimeError("an index worker process failed") from None
+                    continue
+                if isinstance(found, tuple) and found and found[0] == "error":
+                    raise OSError(found[1], found[2])
+                received += 1
+                out.extend(found)
+            return out
+
+        def _commit(self, mergetype: Any, optimize: Any, merge: Any) -> None:
+            if self.docbuffer:
+                self._enqueue()
+            for _task in self.tasks:
+                self.jobqueue.put(None)
+            try:
+                finalsegments = self._merge_segments(mergetype, optimize, merge)
+                finalsegments += self._results()
+            except BaseException:
+                self._stop_tasks()
+                raise
+            for task in self.tasks:
+                task.join()
+            if self._added:
+                finalsegments.append(self._finalize_segment())
+            else:
+                self._close_segment()
+            self._commit_toc(finalsegments)
+            self._finish()
+
+        def _stop_tasks(self) -> None:
+            for task in self.tasks:
+                if task.is_alive():
+                    task.terminate()
+                task.join()
+
+        def cancel(self) -> None:
+            try:
+                self._stop_tasks()
+            finally:
+                from whoosh.writing import SegmentWriter
+
+                SegmentWriter.cancel(self)
+
+    _MP_WRITER = BudgetMpWriter
     return _MP_WRITER
 
 
