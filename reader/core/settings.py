@@ -62,6 +62,12 @@ def _positive_int(value: Any) -> int:
     return value
 
 
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise Invalid(f"expected a number of seconds, 0 or more, got {_shown(value)}")
+    return float(value)
+
+
 def _keymap(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()
@@ -113,6 +119,10 @@ SPECS: dict[str, Spec] = {
     "follow_symlinks_outside": Spec(
         _bool, True, "read symlinked files and folders whose target lies outside the corpus"
     ),
+    "index_memory_mb": Spec(_positive_int, False, "memory for indexing, in MB (default 192)"),
+    "rescan_seconds": Spec(
+        _seconds, False, "how long after a full scan a search trusts folder times (60)"
+    ),
 }
 
 
@@ -131,6 +141,8 @@ class Settings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     argos_index: str | None = None
     follow_symlinks_outside: bool = False
+    index_memory_mb: int | None = None
+    rescan_seconds: float | None = None
     # Where they came from ---------------------------------------------------------------
     user_file: Path | None = field(default=None, compare=False)
     corpus_file: Path | None = field(default=None, compare=False)

@@ -502,8 +502,7 @@ def test_segments_are_written_at_the_memory_budget(tmp_path: Path, monkeypatch) 
     corpus = tmp_path / "many"
     _many(corpus / "a", 200)
     ws = Workspace.open(corpus)
-    monkeypatch.setattr(index_module, "MIN_MEMORY_MB", 0)
-    ws.set_setting("index_memory_mb", 0.05)  # ~52 KB: a segment every few dozen documents
+    monkeypatch.setattr(index_module, "memory_budget", lambda ws: 50_000)  # a few dozen docs
     stats = update_index(ws, procs=1)
     assert (stats.added, stats.total) == (200, 200)
     segments = index_module.open_index(ws)._segments()
@@ -511,7 +510,9 @@ def test_segments_are_written_at_the_memory_budget(tmp_path: Path, monkeypatch) 
     assert sum(s.doc_count() for s in segments) == 200
     assert ids(search(ws, "q137")) == ["a/d"]
     assert search(ws, "quokka").total == 200
+    monkeypatch.undo()
     ws.set_setting("index_memory_mb", 512)
+    assert index_module.memory_budget(ws) == 512 << 20
     update_index(ws, rebuild=True, procs=1)
     assert len(index_module.open_index(ws)._segments()) == 1
 
@@ -520,9 +521,8 @@ def test_worker_processes_write_segments_at_the_budget(tmp_path: Path, monkeypat
     corpus = tmp_path / "many"
     _many(corpus / "a", 300)
     ws = Workspace.open(corpus)
-    monkeypatch.setattr(index_module, "MIN_MEMORY_MB", 0)
+    monkeypatch.setattr(index_module, "memory_budget", lambda ws: 100_000)
     monkeypatch.setattr(index_module, "MP_BATCH", 25)
-    ws.set_setting("index_memory_mb", 0.1)
     stats = update_index(ws, procs=2)
     assert stats.total == 300
     segments = index_module.open_index(ws)._segments()
@@ -534,9 +534,8 @@ def test_small_segments_merge_but_big_ones_stay(tmp_path: Path, monkeypatch) -> 
     corpus = tmp_path / "many"
     _many(corpus / "a", 60)
     ws = Workspace.open(corpus)
-    monkeypatch.setattr(index_module, "MIN_MEMORY_MB", 0)
+    monkeypatch.setattr(index_module, "memory_budget", lambda ws: 50_000)
     monkeypatch.setattr(index_writer, "SMALL_SEGMENT_DOCS", 5)
-    ws.set_setting("index_memory_mb", 0.05)
     update_index(ws, procs=1)
     big = {s.segment_id() for s in index_module.open_index(ws)._segments()}
     assert len(big) >= 2

@@ -212,9 +212,7 @@ def _walk_folder(
             skipped.append(found)
         else:
             files.append(Candidate(prefix + found.id, found.path, found.stat))
-    folders = {
-        f"{prefix}{k}" if k else rel: v for k, v in _folder_mtimes(folder, data_dir).items()
-    }
+    folders = {f"{prefix}{k}" if k else rel: v for k, v in _folder_mtimes(folder, data_dir).items()}
     return files, skipped, folders
 
 
@@ -475,7 +473,7 @@ class Corpus:
         tops = [
             rel
             for rel in sorted(changed)
-            if not any(rel.startswith(other + "/") or not other for other in changed if other != rel)
+            if not any(not o or rel.startswith(o + "/") for o in changed if o != rel)
         ]
         files: list[Candidate] = []
         skipped: list[Skipped] = []

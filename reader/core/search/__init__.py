@@ -21,6 +21,7 @@ __all__ = [
     "search",
     "syntax_error",
     "update_index",
+    "update_paths",
 ]
 
 

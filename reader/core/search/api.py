@@ -36,6 +36,7 @@ from reader.core.search.whoosh.engine import (
     index_exists,
     refresh_documents,
     update_index,
+    update_paths,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ __all__ = [
     "search",
     "syntax_error",
     "update_index",
+    "update_paths",
 ]
 
 syntax_error = query_language.syntax_error
@@ -136,7 +138,7 @@ def search(
         notice = _build(ws)
     elif update_first:
         try:
-            notice = update_index(ws).notice
+            notice = update_index(ws, full_scan=False).notice  # folder mtimes, see Corpus.refresh
         except IndexLocked as exc:
             notice = f"searching the index as it is: {exc}"
     result = _search(ws, query, limit, offset)

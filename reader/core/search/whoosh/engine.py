@@ -29,6 +29,7 @@ from reader.core.search.whoosh.index import (
     searching,
     term_cache,
     update_index,
+    update_paths,
 )
 from reader.core.search.whoosh.parse import (
     highlight_terms,
@@ -54,6 +55,7 @@ __all__ = [
     "run",
     "suggest",
     "update_index",
+    "update_paths",
 ]
 
 # Stemmers that may change how a word starts (Arabic strips prefixes); the others only
