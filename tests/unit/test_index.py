@@ -503,6 +503,7 @@ def test_segments_are_written_at_the_memory_budget(tmp_path: Path, monkeypatch) 
     _many(corpus / "a", 200)
     ws = Workspace.open(corpus)
     monkeypatch.setattr(index_module, "memory_budget", lambda ws: 50_000)  # a few dozen docs
+    monkeypatch.setattr(index_writer, "SMALL_SEGMENT_DOCS", 5)
     stats = update_index(ws, procs=1)
     assert (stats.added, stats.total) == (200, 200)
     segments = index_module.open_index(ws)._segments()
@@ -523,6 +524,7 @@ def test_worker_processes_write_segments_at_the_budget(tmp_path: Path, monkeypat
     ws = Workspace.open(corpus)
     monkeypatch.setattr(index_module, "memory_budget", lambda ws: 100_000)
     monkeypatch.setattr(index_module, "MP_BATCH", 25)
+    monkeypatch.setattr(index_writer, "SMALL_SEGMENT_DOCS", 5)
     stats = update_index(ws, procs=2)
     assert stats.total == 300
     segments = index_module.open_index(ws)._segments()

@@ -783,7 +783,7 @@ def merge_small(writer: Any, segments: list) -> list:
     return [s for s in segments if s not in small]
 
 
-SMALL_SEGMENT_DOCS = 2000  # segments with fewer documents count as small
+SMALL_SEGMENT_DOCS = 500  # segments with fewer documents count as small
 MAX_SMALL = 6  # small segments before a commit merges them
 
 
