@@ -613,3 +613,20 @@ def test_the_suite_catches_what_the_issue_reported() -> None:
     assert ("3.3.1-annotationCreatedValidated", "must") in failed
     assert ("3.3.5-annotationSingleMotivationImplemented", "should") in failed
     assert ("3.1-bodyKeyFound", "should") in failed
+
+
+def test_an_invalid_project_is_refused_before_anything_is_written(monkeypatch, tagged, tmp_path):
+    from reader.core.exchange import qdpx
+
+    ws, _ = tagged
+    real = qdpx.build_project
+
+    def broken(records, ctx):
+        xml, files = real(records, ctx)
+        return xml.replace(b'isCodable="true"', b'isCodable="maybe"', 1), files
+
+    monkeypatch.setattr(qdpx, "build_project", broken)
+    out = tmp_path / "bad.qdpx"
+    with pytest.raises(ReaderError, match=r"not valid REFI-QDA.*isCodable"):
+        export(ws, "qdpx", out=out)
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["corpus"]

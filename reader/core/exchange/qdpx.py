@@ -342,22 +342,25 @@ def build_project(records: list[Record], ctx: ExportContext) -> tuple[bytes, dic
 
 @cache
 def _schema() -> Any:
-    import xmlschema
+    from lxml import etree
 
-    return xmlschema.XMLSchema(str(XSD))
+    return etree.XMLSchema(etree.parse(str(XSD)))
 
 
 def validate(xml: bytes) -> None:
     """ReaderError unless `xml` is a valid REFI-QDA project (Project-mrt2019.xsd)."""
-    import xmlschema
+    from lxml import etree
 
+    schema = _schema()
     try:
-        _schema().validate(io.BytesIO(xml))
-    except (xmlschema.XMLSchemaException, ET.ParseError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ReaderError(
-            f"the qdpx export is not valid REFI-QDA, nothing written: {reason}"
-        ) from exc
+        valid = schema.validate(etree.fromstring(xml, etree.XMLParser(resolve_entities=False)))
+    except etree.XMLSyntaxError as exc:
+        reason = f"not well-formed XML ({exc})"
+        raise ReaderError(f"the qdpx export is {reason}, nothing written") from exc
+    if not valid:
+        error = schema.error_log.last_error
+        reason = f"line {error.line}: {error.message}" if error else "schema violation"
+        raise ReaderError(f"the qdpx export is not valid REFI-QDA, nothing written: {reason}")
 
 
 def render_qdpx(records: list[Record], ctx: ExportContext) -> bytes:
