@@ -65,3 +65,30 @@ async def test_bad_value_keeps_the_dialog_open_and_saves_nothing(make_app, works
         await pilot.pause()
         assert isinstance(app.screen, ArticleScreen)
     assert Corrections.of(workspace).get(target) == {}
+
+
+async def test_library_editor_corrects_the_highlighted_document(make_app, workspace) -> None:
+    from reader.tui.screens.library import LibraryScreen
+    from reader.tui.widgets.document_table import DocumentTable
+
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(app, pilot)
+        library = app.screen
+        assert isinstance(library, LibraryScreen)
+        table = library.query_one("#documents", DocumentTable)
+        table.focus()
+        target = table.cursor_id
+        await pilot.press("m")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, MetadataScreen) and dialog.doc_id == target
+        title = dialog.query_one("#metadata-title", Input)
+        title.focus()
+        title.value = ""
+        await pilot.press(*"Corrected title")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is library
+        assert table.get_row(target)[0].plain == "Corrected title"
+    assert workspace.corpus.info(target).title == "Corrected title"

@@ -87,6 +87,14 @@ class LibraryScreen(Screen):
         Binding("s", "sort", "Sort", id="library.sort", tooltip="Sort by the next column"),
         Binding("S", "reverse_sort", "Reverse", id="library.reverse", show=False),
         Binding("ctrl+l", "reindex", "Reindex", id="library.reindex", show=False),
+        Binding(
+            "m",
+            "edit_metadata",
+            "Metadata",
+            id="library.metadata",
+            show=False,
+            tooltip="Correct the metadata of the highlighted document",
+        ),
         Binding("q", "quit", "Quit", id="library.quit", tooltip="Quit the app"),
     ]
 
@@ -410,6 +418,27 @@ class LibraryScreen(Screen):
     @on(HitList.OptionSelected, "#hits")
     def _hit_selected(self, event: HitList.OptionSelected) -> None:
         self._open_hit(event.option_index)
+
+    def action_edit_metadata(self) -> None:
+        """Correct the language, title, date, URL, outlet or author of the highlighted
+        document (the highlighted hit when the hits have the focus)."""
+        from reader.tui.screens.metadata import MetadataScreen
+
+        hits = self.query_one("#hits", HitList)
+        table = self.query_one("#documents", DocumentTable)
+        if self.focused is hits and self.hits:
+            doc_id = self.hits[hits.highlighted or 0].id
+        else:
+            doc_id = table.cursor_id
+        if doc_id is None:
+            return
+
+        def done(doc: Any) -> None:
+            if doc is not None:
+                table.add_documents([doc.info])
+                self.app.notify(f"Corrected {printable(doc.id)}")
+
+        self.app.push_screen(MetadataScreen(doc_id), done)
 
     def _open_hit(self, index: int) -> None:
         if not 0 <= index < len(self.hits):

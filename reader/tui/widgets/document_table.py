@@ -290,7 +290,7 @@ class DocumentTable(ScrollView, can_focus=True):
         counts = self.counts.get(info.id, {})
         return [
             Text(printable(info.title), no_wrap=True, overflow="ellipsis"),
-            printable(info.lang or ""),
+            printable(f"{info.lang}?" if info.lang_uncertain else info.lang or ""),
             printable(info.date or ""),
             *(Text(str(counts.get(tag, 0)), justify="right") for tag in TAGS),
         ]
