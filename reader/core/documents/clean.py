@@ -92,9 +92,11 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Latin-1 followed by a continuation byte read the same way ("Ã©", "â€™", "Ð¿"), or the
 # windows-1251 reading of Cyrillic UTF-8 ("РїСЂ"). Text without any of these skips ftfy.
 _CONTINUATION = "\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+_CYRILLIC_CONTINUATION = "ЂЃѓЉЊЌЋЏђљњќћџЎўЈҐЁЄЇІіґёєјЅѕї‚„…†‡€‰‹›‘’“”•–—™\xa0¤¦§©«¬\xad®°±µ¶·№»"
+# One character class first, so the regex engine scans fast; the look-behinds then say which.
 _MOJIBAKE_HINT = re.compile(
-    rf"[\x80-\x9f]|[\xc2-\xf4][{_CONTINUATION}]"
-    "|[РС][ЂЃѓЉЊЌЋЏђљњќћџЎўЈҐЁЄЇІіґёєјЅѕї‚„…†‡€‰‹›‘’“”•–—™\xa0¤¦§©«¬\xad®°±µ¶·№»]"
+    rf"[\x80-\x9f\xc2-\xf4РС](?:(?<=[\x80-\x9f])|(?<=[\xc2-\xf4])[{_CONTINUATION}]"
+    rf"|(?<=[РС])[{_CYRILLIC_CONTINUATION}])"
 )
 _REPAIR_CHUNK = 65536  # ftfy works on line-aligned pieces of about this size
 
