@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from reader import __version__
+from reader.core.display import printable
 from reader.core.errors import ReaderError
 
 # Each name is a module in reader.commands with `register(subparsers)`.
@@ -79,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.func(args) or 0)
         return open_app(build_open_parser().parse_args(argv))
     except ReaderError as exc:
-        print(f"reader: error: {exc}", file=sys.stderr)
+        print(f"reader: error: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("reader: interrupted", file=sys.stderr)

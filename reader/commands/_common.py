@@ -1,14 +1,20 @@
-"""Helpers shared by the subcommands: common options, the workspace, JSON output."""
+"""Helpers shared by the subcommands: common options, the workspace, JSON output, terminal-safe
+human-readable output (rich consoles that do not wrap piped lines, tables that become
+tab-separated lines when stdout is not a terminal)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reader.core.display import printable
 from reader.core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 
 def add_corpus_options(parser: argparse.ArgumentParser) -> None:
@@ -52,3 +58,40 @@ def print_json(data: Any) -> None:
     """Print `data` as pretty UTF-8 JSON on stdout."""
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def stdout_is_terminal() -> bool:
+    """Whether stdout is a terminal (else: a pipe or a file, which get plain lines)."""
+    return sys.stdout.isatty()
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console for human-readable output: no highlighting; when the stream is not a
+    terminal, long lines are not wrapped at 80 columns. Print `rich.text.Text` with the
+    values passed through `printable`, never markup built from data."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, soft_wrap=not stream.isatty())
+
+
+def print_table(table: Table, out: Console | None = None) -> None:
+    """`table` as a rich table on a terminal; otherwise as tab-separated lines (a header line,
+    then one line per row, no title), every value escaped by `printable`, tabs and newlines
+    included, so that each row stays one line with one tab between fields."""
+    if stdout_is_terminal():
+        (out or console()).print(table)
+        return
+    from rich.text import Text
+
+    def plain(cell: Any) -> str:
+        text = cell.plain if isinstance(cell, Text) else str(cell)
+        return printable(text)
+
+    columns = table.columns
+    lines = ["\t".join(plain(c.header) for c in columns)]
+    lines.extend(
+        "\t".join(plain(cell) for cell in row)
+        for row in zip(*(c.cells for c in columns), strict=True)
+    )
+    sys.stdout.write("\n".join(lines) + "\n")

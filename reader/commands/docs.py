@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-from reader.commands._common import add_corpus_options, print_json, workspace
+from reader.commands._common import (
+    add_corpus_options,
+    print_json,
+    print_table,
+    stdout_is_terminal,
+    workspace,
+)
 from reader.core.display import printable
 from reader.core.errors import ReaderError
 
@@ -75,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    console = Console()
+    console = Console(highlight=False, soft_wrap=not stdout_is_terminal())
     table = Table(title=f"{len(result.documents)} documents", title_justify="left")
     table.add_column("id", no_wrap=True, max_width=28)
     for name in ("lang", "date"):
@@ -87,12 +93,12 @@ def run(args: argparse.Namespace) -> int:
         table.add_row(
             Text(printable(doc.id)),
             Text(_lang(doc)),
-            Text(doc.date or "—"),
+            Text(printable(doc.date or "—")),
             Text(printable(doc.title)),
             str(doc.paragraphs),
             str(doc.sentences),
         )
-    console.print(table)
+    print_table(table, console)
     if any(doc.lang_uncertain for doc in result.documents):
         console.print(
             Text("lang? : the language is uncertain; correct it with `reader docs set ID --lang`")

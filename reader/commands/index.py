@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.text import Text
 
+    from reader.core.display import printable
     from reader.core.search import update_index
 
     ws = Workspace.open(args.path or args.corpus, args.data_dir)
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     if stats.notice:
-        console.print(f"[yellow]notice:[/] {stats.notice}", highlight=False, markup=True)
+        console.print(Text(f"notice: {printable(stats.notice)}", style="yellow"), highlight=False)
     verb = "rebuilt" if stats.rebuilt else "updated"
     Console().print(
         f"index {verb}: {stats.added} added, {stats.updated} updated, {stats.removed} removed; "

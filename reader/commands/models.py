@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reader.commands._common import add_corpus_options, print_json, workspace
+from reader.commands._common import add_corpus_options, print_json, print_table, workspace
+from reader.core.display import printable
 from reader.core.errors import ReaderError
 
 if TYPE_CHECKING:
@@ -82,10 +83,11 @@ def run_list(args: argparse.Namespace) -> int:
         table.add_column(name)
     for m in models:
         table.add_row(
-            Text(m.from_code), Text(m.to_code), Text(m.version), Text(m.name),
+            Text(printable(m.from_code)), Text(printable(m.to_code)),
+            Text(printable(m.version)), Text(printable(m.name)),
             "yes" if m.installed else "",
         )  # fmt: skip
-    console.print(table)
+    print_table(table, console)
     return 0
 
 

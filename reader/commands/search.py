@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from reader.commands._common import add_corpus_options, print_json, workspace
+from reader.commands._common import add_corpus_options, console, print_json, workspace
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,14 +51,13 @@ def _not_negative(value: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.text import Text
 
     from reader.core.display import printable
     from reader.core.search import search
 
     ws = workspace(args)
-    err = Console(stderr=True, highlight=False)
+    err = console(stderr=True)
     result = search(
         ws, args.query, limit=args.limit, offset=args.offset, update_first=not args.no_update
     )
@@ -70,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_json())
         return 0
-    console = Console(highlight=False)
+    out = console()
     facets = ", ".join(f"{lang} {n}" for lang, n in result.facets.get("lang", {}).items())
     shown = len(result.hits)
     header = Text.assemble(
@@ -89,10 +88,10 @@ def run(args: argparse.Namespace) -> int:
     if shown and (result.offset or shown < result.total):
         first = result.offset + 1
         header.append(f"  showing {first}–{result.offset + shown} of {result.total}", "dim")
-    console.print(header)
+    out.print(header)
     for rank, hit in enumerate(result.hits, result.offset + 1):
-        console.print()
-        console.print(
+        out.print()
+        out.print(
             Text.assemble(
                 (f"{rank}. ", "dim"),
                 (printable(hit.title), "bold"),
@@ -108,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             line = Text("   … ")
             line.append_text(_snippet_text(snippet))
             line.append(" …")
-            console.print(line)
+            out.print(line)
     return 0
 
 

@@ -6,7 +6,14 @@ import argparse
 from collections.abc import Sequence
 from contextlib import suppress
 
-from reader.commands._common import add_corpus_options, print_json, workspace
+from reader.commands._common import (
+    add_corpus_options,
+    console,
+    print_json,
+    print_table,
+    stdout_is_terminal,
+    workspace,
+)
 from reader.core.display import printable
 from reader.core.errors import ReaderError
 from reader.core.tags import open_tag_store
@@ -150,9 +157,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # Helpers -----------------------------------------------------------------------------------
 def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False)
+    return console(stderr=stderr)
 
 
 def _open(ws: Workspace, args: argparse.Namespace, *, readonly: bool = False) -> TagService:
@@ -309,7 +314,8 @@ def run_list(args: argparse.Namespace) -> int:
         console.print(Text("no tags" + (" match" if _filtered(args) else " yet")))
         return 0
     title = f"{len(found)} tag{'s' if len(found) != 1 else ''}"
-    wide = console.width >= 110  # narrow terminals drop the language and span columns
+    # narrow terminals drop the language and span columns; piped output keeps every column
+    wide = console.width >= 110 or not stdout_is_terminal()
     table = Table(title=title, title_justify="left")
     table.add_column("id", no_wrap=True)
     table.add_column("document", no_wrap=True, max_width=18 if wide else 12, overflow="ellipsis")
@@ -333,7 +339,7 @@ def run_list(args: argparse.Namespace) -> int:
             note = (note + " " if note else "") + " ".join(f"#{x}" for x in tag.labels)
         cells += [Text(_short(tag.exact, 120)), Text(note)]
         table.add_row(*cells)
-    console.print(table)
+    print_table(table, console)
     return 0
 
 

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from reader.commands._common import add_corpus_options, print_json, workspace
+from reader.core.display import printable
 from reader.core.errors import ReaderError
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = translate_document(ws, doc, args.to, on_paragraph=printer)
     except SameLanguage as exc:
-        err.print(str(exc), markup=False)
+        err.print(printable(str(exc)), markup=False)
         if args.json:
             print_json(
                 {"doc": doc.id, "from": doc.lang, "to": exc.lang, "model": None, "paragraphs": []}
@@ -82,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         cached = sum(s.cached for s in result.sentences)
         err.print(
-            f"{doc.id}: {language_name(result.from_code)} → {language_name(result.to_code)} "
+            f"{printable(doc.id)}: {language_name(result.from_code)} → "
+            f"{language_name(result.to_code)} "
             f"with {result.model}; {len(result.sentences)} sentences, {cached} from the cache.",
             markup=False,
         )
@@ -98,8 +100,8 @@ def _printer(console: Console) -> Callable[[ParagraphTranslation, int, int], Non
         if done > 1:
             console.print()
         for sentence in paragraph.sentences:
-            console.print(Text(sentence.source, style="dim"))
-            console.print(Text("  " + (sentence.translation or "")))
+            console.print(Text(printable(sentence.source), style="dim"))
+            console.print(Text("  " + printable(sentence.translation or "")))
 
     return show
 

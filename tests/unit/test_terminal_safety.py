@@ -1,0 +1,158 @@
+"""No file name, title, note, skipped path or error reaches the terminal with its control
+characters: OSC 0 (window title), OSC 52 (clipboard), CSI (screen control, 7- and 8-bit) and
+bidi controls are shown as visible escapes in every human-readable CLI output. Piped output
+is plain tab-separated lines, never a table wrapped at 80 columns.
+
+The bytes written to stdout and stderr are checked, piped (as tests run) and as a terminal
+(rich forced to colour: its own SGR codes are then the only escape sequences allowed).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reader.cli import main
+from reader.commands import _common
+from reader.core.workspace import Workspace, bundled_corpus
+
+OSC_TITLE = "\x1b]0;pwned\x07"
+OSC_CLIPBOARD = "\x1b]52;c;ZXZpbA==\x07"
+CSI = "\x1b[2J"
+CSI_8BIT = "\x9b2J"
+BIDI = "\u202e\u2066"
+HOSTILE = OSC_TITLE + OSC_CLIPBOARD + CSI + CSI_8BIT + BIDI
+RAW = ("\x1b", "\x07", "\x9b", "\u202e", "\u2066")  # none of these may be written raw
+SGR = re.compile(r"\x1b\[[0-9;]*m")  # rich's own styling, on a terminal only
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    """The bundled corpus plus a document whose file name and title hold every attack, and
+    an unsupported file whose name does too (it is listed as skipped)."""
+    root = tmp_path / "corpus"
+    shutil.copytree(bundled_corpus(), root, ignore=shutil.ignore_patterns(".reader"))
+    name = f"evil{HOSTILE}.md"
+    (root / name).write_text(
+        f"# Zebra report {BIDI}{CSI_8BIT}\n\nThe zebra crossed the road at dawn.\n",
+        encoding="utf-8",
+    )
+    (root / f"skip{OSC_TITLE}.bin").write_bytes(b"\x00\x01")
+    return root
+
+
+def _tag_the_hostile_document(root: Path) -> str:
+    from reader.core.tags import open_tag_store
+
+    ws = Workspace.open(root)
+    doc_id = next(i.id for i in ws.corpus.infos() if i.id.startswith("evil"))
+    doc = ws.corpus.load(doc_id)
+    with open_tag_store(ws) as store:
+        sentence = doc.sentences[-1]
+        store.add(doc, sentence.start, sentence.end, "claim", note=f"see {HOSTILE} here")
+    return doc_id
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _assert_safe(text: str, *, terminal: bool = False) -> None:
+    if terminal:
+        text = SGR.sub("", text)
+    for char in RAW:
+        assert char not in text, (char, text[:2000])
+
+
+COMMANDS = [
+    ("docs",),
+    ("search", "zebra"),
+    ("search", "zebrra"),  # did you mean
+    ("tags", "list"),
+    ("tags", "log"),
+    ("info",),
+    ("show", f"evil{HOSTILE}-missing"),  # an error naming the document
+    ("search", f"title:{OSC_TITLE}("),  # a query syntax error quoting the query
+]
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a)[:20])
+@pytest.mark.parametrize("terminal", [False, True], ids=["piped", "terminal"])
+def test_cli_output_escapes_control_characters(
+    capsys, monkeypatch, hostile: Path, argv: tuple[str, ...], terminal: bool
+) -> None:
+    _tag_the_hostile_document(hostile)
+    if terminal:
+        monkeypatch.setattr(_common, "stdout_is_terminal", lambda: True)
+        monkeypatch.setenv("FORCE_COLOR", "1")
+        monkeypatch.setenv("COLUMNS", "160")
+    capsys.readouterr()
+    code, out, err = _run(capsys, *argv, "--corpus", str(hostile))
+    assert code in (0, 1)
+    _assert_safe(out, terminal=terminal)
+    _assert_safe(err, terminal=terminal)
+    assert "\\x1b" in out + err or argv[0] in ("info", "tags") and argv[1:] == ("log",)
+
+
+def test_names_titles_notes_and_skipped_paths_are_shown_escaped(capsys, hostile: Path) -> None:
+    _tag_the_hostile_document(hostile)
+    capsys.readouterr()
+    _code, out, _ = _run(capsys, "docs", "--corpus", str(hostile))
+    assert "evil\\x1b]0;pwned\\x07\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\x9b2J\\u202e\\u2066.md" in out
+    assert "skip\\x1b]0;pwned\\x07.bin" in out  # the skipped file
+    _code, out, _ = _run(capsys, "tags", "list", "--corpus", str(hostile))
+    note = [line for line in out.splitlines() if line.startswith(tuple("0123456789abcdef"))]
+    assert len(note) == 1 and "evil\\x1b]0;pwned" in note[0]
+    assert "\x1b" not in note[0] and "\u202e" not in note[0]
+    _code, out, _ = _run(capsys, "search", "zebra", "--corpus", str(hostile))
+    assert "evil\\x1b]0;pwned" in out and out.startswith("1 document for 'zebra'")
+
+
+def test_piped_tables_are_tab_separated_lines(capsys, hostile: Path) -> None:
+    _tag_the_hostile_document(hostile)
+    capsys.readouterr()
+    _code, out, _ = _run(capsys, "docs", "--corpus", str(hostile))
+    lines = out.splitlines()
+    header = lines[0].split("\t")
+    assert header[:4] == ["id", "lang", "date", "title"]
+    rows = [line.split("\t") for line in lines[1:6]]
+    assert len(rows) == 5 and all(len(row) == len(header) for row in rows)
+    assert not any("│" in line or "─" in line for line in lines)  # no table drawing
+    long_title = max(rows, key=lambda row: len(row[3]))[3]
+    assert long_title in {r[3] for r in rows} and len(lines[1]) > 0  # one line per document
+    _code, out, _ = _run(capsys, "tags", "list", "--corpus", str(hostile))
+    header, *rows = (line.split("\t") for line in out.splitlines())
+    assert {"id", "document", "lang", "span", "passage", "note"} <= set(header)
+    assert len(rows) == 1 and len(rows[0]) == len(header)
+    assert "see \\x1b]0;pwned" in rows[0][header.index("note")]
+
+
+def test_piped_long_lines_are_not_wrapped(capsys, corpus_dir: Path) -> None:
+    long_title = "Wombats " * 30
+    (corpus_dir / "long.md").write_text(f"# {long_title}\n\nWombats dig.\n", encoding="utf-8")
+    _code, out, _ = _run(capsys, "docs", "--corpus", str(corpus_dir))
+    assert long_title.strip() in out
+    _code, out, _ = _run(capsys, "search", "wombats", "--corpus", str(corpus_dir))
+    assert long_title.strip() in out
+
+
+def test_print_table_on_a_terminal_is_a_table(capsys, monkeypatch) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="t")
+    table.add_column("a")
+    table.add_column("b")
+    table.add_row(Text("x\ty"), "z\nw")
+    _common.print_table(table)
+    out = capsys.readouterr()[0]
+    assert out == "a\tb\nx\\x09y\tz\\x0aw\n"  # tabs and newlines inside values escaped
+    monkeypatch.setattr(_common, "stdout_is_terminal", lambda: True)
+    _common.print_table(table)
+    out = capsys.readouterr()[0]
+    assert "┃" in out or "│" in out
