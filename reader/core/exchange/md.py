@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from reader.core.display import printable
 from reader.core.exchange.formats import ExportContext, Format
 from reader.core.exchange.records import GENERATOR, tag_kinds
-from reader.core.tags.model import CLAIM, KINDS, REBUTTAL
+from reader.core.tags.model import CLAIM, DEFAULT_VERDICT, KINDS, REBUTTAL
 
 if TYPE_CHECKING:
     from reader.core.exchange.records import Record
@@ -76,7 +76,7 @@ def _entry(record: Record) -> list[str]:
         f"updated {ann.updated}",
     ]
     verdict = getattr(ann, "verdict", None)
-    if verdict:
+    if verdict and verdict != DEFAULT_VERDICT:
         meta.append(f"verdict {_one_line(verdict)}")
     lines.append("- " + " · ".join(meta))
     labels = getattr(ann, "labels", None) or ()

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from reader.core.errors import ReaderError
 from reader.core.exchange.formats import ExportContext, Format
 from reader.core.exchange.records import GENERATOR, tag_kinds
-from reader.core.tags.model import CLAIM, KINDS, REBUTTAL
+from reader.core.tags.model import CLAIM, DEFAULT_VERDICT, KINDS, REBUTTAL
 
 if TYPE_CHECKING:
     from reader.core.exchange.records import Record
@@ -93,7 +93,7 @@ def selection_description(ann: Any, by_id: dict[str, Any]) -> str:
     parts += [link_line(ann, by_id.get(target), target) for target in ann.links]
     meta = f"{ann.tag} · status {ann.status} · tag {ann.id}"
     verdict = getattr(ann, "verdict", None)
-    if verdict:
+    if verdict and verdict != DEFAULT_VERDICT:
         meta += f" · verdict {verdict}"
     labels = getattr(ann, "labels", None) or ()
     if labels:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from reader.core.exchange.formats import ExportContext, Format
 from reader.core.exchange.records import GENERATOR, GENERATOR_URL
+from reader.core.tags.model import DEFAULT_VERDICT
 
 if TYPE_CHECKING:
     from reader.core.exchange.records import Record
@@ -73,7 +74,7 @@ def _annotation(record: Record, clean: dict[str, bool]) -> dict[str, Any]:
              "format": "text/plain"}
         )  # fmt: skip
     verdict = getattr(ann, "verdict", None)
-    if verdict:
+    if verdict and verdict != DEFAULT_VERDICT:
         body.append({"type": "TextualBody", "purpose": "assessing", "value": verdict})
     for label in getattr(ann, "labels", None) or ():
         body.append({"type": "TextualBody", "purpose": "classifying", "value": label})

@@ -16,13 +16,14 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static, Te
 from textual.widgets.option_list import Option
 
 from reader.core.errors import ReaderError
+from reader.core.exchange.formats import names as format_names
 from reader.core.tags.model import KIND_NAMES
 
 if TYPE_CHECKING:
     from reader.core.workspace import Workspace
     from reader.tui.app import ReaderApp
 
-FORMATS = ("md", "csv", "json", "jsonl", "w3c", "qdpx")
+FORMATS = format_names()  # the export registry: a new format shows up here by itself
 ALL = ""  # the "no filter" value of the filter selects
 
 
