@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reader.cli import main
 from reader.core.search import api as search_module
@@ -624,3 +626,25 @@ def test_stock_writer_gives_the_same_hits(tmp_path: Path, monkeypatch) -> None:
     for query, fast, stock in zip(STOCK_QUERIES, results["fast"], results["stock"], strict=True):
         assert fast["total"] > 0, query
         assert fast == stock, query
+
+
+QUERY_PIECES = [
+    *'ab -+"()[]{}:*?~^',
+    *("tesla", "lang:", "title:", " OR ", " AND ", " NOT ", "date:", "TO", "e-mail", "é"),
+    *("x-y-z", "2025-01-01"),
+]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pieces=st.lists(st.sampled_from(QUERY_PIECES), min_size=1, max_size=8))
+def test_any_query_is_answered_and_rewriting_keeps_it_valid(ws: Workspace, pieces) -> None:
+    from reader.core.search.query import rewrite
+
+    query = "".join(pieces)
+    result = search(ws, query, suggest=False)
+    assert result.total >= len(result.hits)
+    if syntax_error(query) is None:
+        assert syntax_error(rewrite(query)) is None, (query, rewrite(query))
+        assert result.error is None, query

@@ -75,7 +75,8 @@ def rewrite(query: str) -> str:
     hyphenated word -> a phrase. A query with a syntax error comes back unchanged."""
     if syntax_error(query):
         return query
-    return _render(_items(query, 0)[0])
+    out = _render(_items(query, 0)[0])
+    return query if syntax_error(out) else out  # odd input (`a*title:(x)`) is left as it is
 
 
 def free_words(query: str) -> list[str]:
@@ -135,7 +136,7 @@ def _items(s: str, i: int) -> tuple[list[_Item], int]:
                 i = size if end == -1 else end + 1
             elif s[i] in _CLOSING:
                 end = s.find(_CLOSING[s[i]], i + 1)
-                i = size if end == -1 else end + 1
+                i = i + 1 if end == -1 else end + 1  # an unmatched bracket is a character
             else:
                 i += 1
         token = s[start:i]
