@@ -115,8 +115,10 @@ def run_install(args: argparse.Namespace) -> int:
         _parsers["install"].error("give FROM TO, or one FILE.argosmodel")
         return 2
     Console().print(
-        f"Installed {info.name} ({info.from_code}→{info.to_code}, version {info.version}) "
-        f"in {info.path}",
+        printable(
+            f"Installed {info.name} ({info.from_code}→{info.to_code}, version {info.version}) "
+            f"in {info.path}"
+        ),
         markup=False,
         highlight=False,
     )
@@ -155,5 +157,6 @@ def run_remove(args: argparse.Namespace) -> int:
     from reader.core.translation.models import remove_model
 
     remove_model(workspace(args), args.from_code.lower(), args.to_code.lower())
-    Console().print(f"Removed the {args.from_code}→{args.to_code} model.", markup=False)
+    removed = printable(f"{args.from_code}→{args.to_code}")
+    Console().print(f"Removed the {removed} model.", markup=False)
     return 0
