@@ -10,7 +10,9 @@ Splitters compared: `sentencex` (the raw library, as the reader used it before),
 (only if installed) and `reader` (`reader.core.documents.segment.split_sentences`, what the
 reader uses now: sentencex on the text with its quotation marks masked, so it splits inside
 quotations, with a few filters; see the module).
-`bench/ingest.py` imports `f1_per_language()` to report the reader's F1.
+`bench/ingest.py` imports `f1_per_language()` to report the reader's F1. `--heldout` scores
+`tests/data/sentences/heldout/` (en, de), paragraphs set aside and never looked at while
+the splitter was tuned.
 """
 
 from __future__ import annotations
@@ -30,10 +32,15 @@ LANGS = ("en", "fr", "de", "it", "es")
 Splitter = Callable[[str, str], list[tuple[int, int]]]
 
 
-def load(lang: str) -> list[tuple[str, list[tuple[int, int]]]]:
-    """The reference of `lang`: (paragraph text, gold sentence spans) per paragraph."""
+HELDOUT_LANGS = ("en", "de")
+
+
+def load(lang: str, heldout: bool = False) -> list[tuple[str, list[tuple[int, int]]]]:
+    """The reference of `lang` (or its held-out set, never used to tune the splitter):
+    (paragraph text, gold sentence spans) per paragraph."""
     out = []
-    raw = (REFERENCE / f"{lang}.txt").read_text(encoding="utf-8")
+    folder = REFERENCE / "heldout" if heldout else REFERENCE
+    raw = (folder / f"{lang}.txt").read_text(encoding="utf-8")
     for block in raw.strip().split("\n\n"):
         lines = [line.strip() for line in block.split("\n") if line.strip()]
         spans, offset = [], 0
@@ -76,9 +83,9 @@ class Score:
         return self.chars / self.seconds if self.seconds else float("inf")
 
 
-def score(split: Splitter, lang: str, repeat: int = 1) -> Score:
+def score(split: Splitter, lang: str, repeat: int = 1, heldout: bool = False) -> Score:
     """Boundary counts of `split` on the reference of `lang`, and its time (best of `repeat`)."""
-    data = load(lang)
+    data = load(lang, heldout)
     tp = fp = fn = 0
     best = float("inf")
     for run in range(repeat):
@@ -95,10 +102,10 @@ def score(split: Splitter, lang: str, repeat: int = 1) -> Score:
     return Score(lang, tp, fp, fn, sum(len(text) for text, _ in data), best)
 
 
-def errors(split: Splitter, lang: str) -> list[str]:
+def errors(split: Splitter, lang: str, heldout: bool = False) -> list[str]:
     """Each paragraph the splitter gets wrong, with its sentences and the gold ones."""
     out = []
-    for text, gold in load(lang):
+    for text, gold in load(lang, heldout):
         spans = split(text, lang)
         if boundaries(spans) != boundaries(gold):
             got = " | ".join(text[a:b] for a, b in spans)
@@ -150,9 +157,13 @@ SPLITTERS: dict[str, Splitter] = {
 }
 
 
-def f1_per_language(split: Splitter = reader_split) -> dict[str, float]:
+def f1_per_language(split: Splitter = reader_split, heldout: bool = False) -> dict[str, float]:
     """Boundary F1 of `split` (default: the reader's) per language of the reference."""
-    return {lang: score(split, lang).f1 for lang in LANGS}
+    return {lang: score(split, lang, heldout=heldout).f1 for lang in _langs(heldout)}
+
+
+def _langs(heldout: bool) -> tuple[str, ...]:
+    return HELDOUT_LANGS if heldout else LANGS
 
 
 def main() -> None:
@@ -160,6 +171,9 @@ def main() -> None:
     parser.add_argument("--splitter", action="append", choices=sorted(SPLITTERS))
     parser.add_argument("--repeat", type=int, default=3, help="timing runs (best is kept)")
     parser.add_argument("--errors", action="store_true", help="print the wrong paragraphs")
+    parser.add_argument(
+        "--heldout", action="store_true", help="score the held-out set (en, de) instead"
+    )
     args = parser.parse_args()
     names = args.splitter or list(SPLITTERS)
     print(f"{'splitter':10} {'lang':4} {'P':>6} {'R':>6} {'F1':>6} {'chars/s':>11}")
@@ -172,8 +186,8 @@ def main() -> None:
                 print("syntok      not installed (pip install syntok)")
                 continue
         total = Score("all", 0, 0, 0, 0, 0.0)
-        for lang in LANGS:
-            s = score(split, lang, args.repeat)
+        for lang in _langs(args.heldout):
+            s = score(split, lang, args.repeat, args.heldout)
             total = Score(
                 "all",
                 total.tp + s.tp,
@@ -187,7 +201,7 @@ def main() -> None:
                 f"{s.chars_per_second:11,.0f}"
             )
             if args.errors:
-                for line in errors(split, lang):
+                for line in errors(split, lang, args.heldout):
                     print(line)
         print(
             f"{name:10} {'all':4} {total.precision:6.3f} {total.recall:6.3f} {total.f1:6.3f} "

@@ -171,9 +171,9 @@ def test_no_quote_no_change_for_plain_text() -> None:
     ]
 
 
-def _reference(lang: str) -> list[tuple[str, set[int]]]:
+def _reference(lang: str, folder: Path = REFERENCE) -> list[tuple[str, set[int]]]:
     out = []
-    raw = (REFERENCE / f"{lang}.txt").read_text(encoding="utf-8")
+    raw = (folder / f"{lang}.txt").read_text(encoding="utf-8")
     for block in raw.strip().split("\n\n"):
         lines = block.split("\n")
         starts, offset = set(), 0
@@ -197,6 +197,15 @@ def test_reference_boundary_f1(lang: str) -> None:
         tp, fp, fn = tp + len(found & gold), fp + len(found - gold), fn + len(gold - found)
     f1 = 2 * tp / (2 * tp + fp + fn)
     assert f1 >= 0.96, f"{lang}: F1 {f1:.3f}"
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_heldout_boundary_f1(lang: str) -> None:
+    tp = fp = fn = 0
+    for text, gold in _reference(lang, REFERENCE / "heldout"):
+        found = {s for s, _ in split_sentences(text, lang)[1:]}
+        tp, fp, fn = tp + len(found & gold), fp + len(found - gold), fn + len(gold - found)
+    assert 2 * tp / (2 * tp + fp + fn) >= 0.96
 
 
 def test_reference_has_200_paragraphs_with_quotations() -> None:
