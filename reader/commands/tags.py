@@ -313,6 +313,9 @@ def run_list(args: argparse.Namespace) -> int:
     if not found:
         console.print(Text("no tags" + (" match" if _filtered(args) else " yet")))
         return 0
+    if not console.is_terminal:  # piped: plain tab-separated lines, never wrapped
+        _print_plain(found)
+        return 0
     title = f"{len(found)} tag{'s' if len(found) != 1 else ''}"
     # narrow terminals drop the language and span columns; piped output keeps every column
     wide = console.width >= 110 or not stdout_is_terminal()
@@ -341,6 +344,26 @@ def run_list(args: argparse.Namespace) -> int:
         table.add_row(*cells)
     print_table(table, console)
     return 0
+
+
+PLAIN_COLUMNS = (
+    "id", "doc_id", "lang", "tag", "status", "start", "end", "verdict", "labels", "exact", "note"
+)  # fmt: skip
+
+
+def _print_plain(found: Sequence[Tag]) -> None:
+    """One tab-separated line per tag, after a header line; tabs, newlines and other control
+    characters inside a field are escaped (`\\x09`, `\\x0a`), so a line is always one tag."""
+    import sys
+
+    lines = ["\t".join(PLAIN_COLUMNS)]
+    for tag in found:
+        values = [
+            tag.id, tag.doc_id, tag.lang, tag.tag, tag.status, str(tag.start), str(tag.end),
+            tag.verdict, ",".join(tag.labels), tag.exact, tag.note,
+        ]  # fmt: skip
+        lines.append("\t".join(printable(value) for value in values))
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _filtered(args: argparse.Namespace) -> bool:

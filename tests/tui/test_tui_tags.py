@@ -249,3 +249,51 @@ async def test_theme_choice_is_saved(make_app, workspace: Workspace) -> None:
         app.theme = "nord"
         await pilot.pause()
     assert Workspace.open(workspace.corpus_root).setting("theme") == "nord"
+
+
+async def test_tags_screen_never_overwrites_a_teammates_change(
+    make_app, workspace: Workspace
+) -> None:
+    made = _tag_three(workspace)
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        table.focus()
+        index = next(i for i, a in enumerate(screen.rows) if a.id == made[EN].id)
+        table.move_cursor(row=index)
+        # a teammate changes the note after this screen read the tag
+        with open_tag_store(workspace, author="teammate") as other:
+            other.edit(made[EN].id, note="the teammate's note")
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press(*"mine", "ctrl+s")
+        await pilot.pause()
+        assert stored(workspace, tag="claim", doc_id=made[EN].doc_id)[0].note == (
+            "the teammate's note"
+        )
+        assert any("changed" in str(n.message) for n in app._notifications)
+        now = next(a for a in screen.rows if a.id == made[EN].id)  # the list was refreshed
+        assert now.note == "the teammate's note"
+
+
+async def test_deleting_a_claim_says_which_links_broke(make_app, workspace: Workspace) -> None:
+    made = _tag_three(workspace)
+    with open_tag_store(workspace) as store:
+        store.link(made[FR].id, made[EN].id)
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        table.focus()
+        table.move_cursor(row=next(i for i, a in enumerate(screen.rows) if a.id == made[EN].id))
+        await pilot.press("d")
+        assert any("1 link to it broke" in str(n.message) for n in app._notifications)
+        assert stored(workspace, tag="rebuttal")[0].links == ()
+        await pilot.press("u")
+        assert stored(workspace, tag="rebuttal")[0].links == (made[EN].id,)

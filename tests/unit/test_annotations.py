@@ -671,3 +671,23 @@ def test_cli_output_escapes_control_characters_in_notes(small: Workspace, capsys
     code, out, _ = _run(capsys, "tags", "list", "--json", "--corpus", corpus)
     note = json.loads(out)[0]["note"]
     assert note == "osc]0;owned clip]52;c;aGk= csi[2J bidignp.exe\nnext"
+
+
+def test_cli_list_piped_is_tab_separated_one_line_per_tag(small: Workspace, capsys) -> None:
+    corpus = str(small.corpus_root)
+    with open_tag_store(small) as store:
+        claim = _tag(small, store, CLAIM, note="two\nlines\tand a tab " + "long " * 40)
+        store.set_labels(claim.id, add=["a", "b"])
+        other = _tag(small, store, "Tesla affirme avoir remboursé", "context")
+    code, out, _ = _run(capsys, "tags", "list", "--corpus", corpus)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3  # header + one line per tag, however long
+    header = lines[0].split("\t")
+    assert header[:4] == ["id", "doc_id", "lang", "tag"] and "─" not in out
+    rows = {
+        line.split("\t")[0]: dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]
+    }
+    assert set(rows) == {claim.id, other.id}
+    row = rows[claim.id]
+    assert row["labels"] == "a,b" and row["verdict"] == "not-rated" and row["exact"] == CLAIM
+    assert row["note"].startswith("two\\x0alines\\x09and a tab long")
