@@ -36,6 +36,7 @@ from reader.core.tags.anchoring import (
     normalize_quote,
     reanchor,
 )
+from reader.core.tags.model import CONTEXT
 
 if TYPE_CHECKING:
     from reader.core.documents.model import Document, DocumentInfo
@@ -579,7 +580,7 @@ def _kind_of(code: str | None, kinds: tuple[str, ...]) -> tuple[str | None, tupl
     if code.strip().lower() in kinds:
         return code.strip().lower(), ()
     label = re.sub(r"[\s,]+", "-", code.strip().lstrip("#").lower())[:64] or "code"
-    return "context", (label,)
+    return CONTEXT, (label,)
 
 
 # Matching documents --------------------------------------------------------------------------

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 from reader.core.exchange.formats import ExportContext, Format
 from reader.core.exchange.records import GENERATOR, GENERATOR_URL
-from reader.core.tags.model import DEFAULT_VERDICT
+from reader.core.tags.model import DEFAULT_VERDICT, KINDS
 
 if TYPE_CHECKING:
     from reader.core.exchange.records import Record
 
 CONTEXT = ["http://www.w3.org/ns/anno.jsonld", {"reader": "https://source-reader.invalid/ns#"}]
-MOTIVATIONS = {"claim": "questioning", "rebuttal": "assessing", "context": "describing"}
+MOTIVATIONS = {kind.name: kind.w3c_motivation for kind in KINDS}
 KIND_OF = {motivation: kind for kind, motivation in MOTIVATIONS.items()}
 _IDS = uuid.UUID("0d6c8f1e-63a4-4b8e-8a55-4f3b1c2d9e70")
 

@@ -30,6 +30,7 @@ class Kind:
     colour: str  # hex colour for exports (REFI-QDA codes): theme_colour in textual-dark
     theme_colour: str  # the Textual theme variable the app tints it with
     description: str
+    w3c_motivation: str  # the W3C Web Annotation motivation it is exported with
 
 
 KINDS: tuple[Kind, ...] = (
@@ -42,6 +43,7 @@ KINDS: tuple[Kind, ...] = (
         "#BA3C5B",
         "error",
         "A statement a source makes that can be checked.",
+        "questioning",
     ),
     Kind(
         "rebuttal",
@@ -52,6 +54,7 @@ KINDS: tuple[Kind, ...] = (
         "#4EBF71",
         "success",
         "A passage that answers or contradicts a claim.",
+        "assessing",
     ),
     Kind(
         "context",
@@ -62,6 +65,7 @@ KINDS: tuple[Kind, ...] = (
         "#004578",
         "secondary",
         "Background that helps read a claim or rebuttal.",
+        "describing",
     ),
 )
 KIND_NAMES: tuple[str, ...] = tuple(kind.name for kind in KINDS)
