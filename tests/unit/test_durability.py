@@ -239,11 +239,6 @@ def test_a_read_only_data_folder_still_lists_and_exports_tags(
         assert store.readonly and len(store.reanchored(ws.corpus)) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the catalog does not open read-only yet (reader/core/documents/corpus.py): "
-    "remove this marker when it does",
-)
 def test_export_from_a_read_only_data_folder(
     corpus_dir: Path, small_fs, capsys, tmp_path: Path
 ) -> None:
