@@ -313,12 +313,11 @@ def run_list(args: argparse.Namespace) -> int:
     if not found:
         console.print(Text("no tags" + (" match" if _filtered(args) else " yet")))
         return 0
-    if not console.is_terminal:  # piped: plain tab-separated lines, never wrapped
+    if not stdout_is_terminal():  # piped: whole values in tab-separated lines, never wrapped
         _print_plain(found)
         return 0
     title = f"{len(found)} tag{'s' if len(found) != 1 else ''}"
-    # narrow terminals drop the language and span columns; piped output keeps every column
-    wide = console.width >= 110 or not stdout_is_terminal()
+    wide = console.width >= 110  # narrow terminals drop the language and span columns
     table = Table(title=title, title_justify="left")
     table.add_column("id", no_wrap=True)
     table.add_column("document", no_wrap=True, max_width=18 if wide else 12, overflow="ellipsis")
@@ -346,8 +345,9 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+# The table's columns, whole: full ids, `start-end` spans, untruncated passages and notes.
 PLAIN_COLUMNS = (
-    "id", "doc_id", "lang", "tag", "status", "start", "end", "verdict", "labels", "exact", "note"
+    "id", "document", "lang", "tag", "status", "span", "verdict", "labels", "passage", "note"
 )  # fmt: skip
 
 
@@ -359,7 +359,7 @@ def _print_plain(found: Sequence[Tag]) -> None:
     lines = ["\t".join(PLAIN_COLUMNS)]
     for tag in found:
         values = [
-            tag.id, tag.doc_id, tag.lang, tag.tag, tag.status, str(tag.start), str(tag.end),
+            tag.id, tag.doc_id, tag.lang, tag.tag, tag.status, f"{tag.start}-{tag.end}",
             tag.verdict, ",".join(tag.labels), tag.exact, tag.note,
         ]  # fmt: skip
         lines.append("\t".join(printable(value) for value in values))

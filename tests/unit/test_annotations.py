@@ -683,11 +683,12 @@ def test_cli_list_piped_is_tab_separated_one_line_per_tag(small: Workspace, caps
     lines = out.splitlines()
     assert code == 0 and len(lines) == 3  # header + one line per tag, however long
     header = lines[0].split("\t")
-    assert header[:4] == ["id", "doc_id", "lang", "tag"] and "─" not in out
+    assert header[:4] == ["id", "document", "lang", "tag"] and "─" not in out
     rows = {
         line.split("\t")[0]: dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]
     }
     assert set(rows) == {claim.id, other.id}
     row = rows[claim.id]
-    assert row["labels"] == "a,b" and row["verdict"] == "not-rated" and row["exact"] == CLAIM
+    assert row["labels"] == "a,b" and row["verdict"] == "not-rated" and row["passage"] == CLAIM
+    assert row["span"] == f"{claim.start}-{claim.end}"
     assert row["note"].startswith("two\\x0alines\\x09and a tab long")
