@@ -126,6 +126,11 @@ def committed() -> list[tuple[str, bytes, dict]]:
         {"document": {"lang": "ru", "contains": ["Москва"]}},
     )
     add(
+        "utf16be-chinese-no-bom.txt",
+        (CHINESE + "\n\n" + CHINESE).encode("utf-16-be"),
+        {"document": {"lang": "zh", "contains": ["预算"]}},
+    )
+    add(
         "koi8-r.txt",
         (RUSSIAN + "\n\n" + RUSSIAN).encode("koi8-r"),
         {"document": {"lang": "ru", "contains": ["Москва - столица России."]}},

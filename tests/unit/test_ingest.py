@@ -245,14 +245,23 @@ def test_cyrillic_legacy_encodings(encoding):
     assert document_from_text(decode(data)).lang == "ru"
 
 
+CHINESE = (
+    "市议会星期一开会讨论明年的预算。经过长时间的辩论，议会同意增加学校和道路的开支，"
+    "并把学生的公共汽车票价降低一半。反对派说，这个决定太贵了。市长说：“我们已经节省了十年，"
+    "现在必须投资。”新的预算将从1月1日开始执行。"
+)
+
+
 @pytest.mark.parametrize(
-    "encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-16-le-ru"]
+    "encoding",
+    ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-16-le-ru", "utf-16-le-zh"]
+    + ["utf-16-be-zh"],
 )
 def test_utf16_and_utf32_without_bom(encoding):
     from reader.core.documents.clean import binary_reason
 
-    text = RUSSIAN if encoding.endswith("-ru") else GERMAN
-    data = text.encode(encoding.removesuffix("-ru"))
+    text = {"ru": RUSSIAN, "zh": CHINESE}.get(encoding[-2:], GERMAN)
+    data = text.encode(encoding.removesuffix("-ru").removesuffix("-zh"))
     assert binary_reason(data) is None
     assert decode(data) == text
 

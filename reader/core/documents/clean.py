@@ -61,6 +61,15 @@ _SNIFF_BYTES = 8192
 # Bytes that plain text never holds (TAB LF VT FF CR and ESC excluded: text may carry them).
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
 _CONTROL_TABLE = bytes.maketrans(_CONTROL_BYTES, b"\x00" * len(_CONTROL_BYTES))
+# The characters of most text: controls that text holds, ASCII, Latin, Greek, Cyrillic, Hebrew,
+# Arabic, Devanagari, Thai, punctuation, CJK punctuation, kana, CJK ideographs, Hangul and
+# full-width forms. UTF-16 read in the wrong byte order is not made of these.
+_COMMON_CHARS = re.compile(
+    "[\t\n\r -~\xa0-\u024f\u0370-\u04ff\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f"
+    "\u1e00-\u1eff\u2000-\u206f\u20a0-\u20cf\u3000-\u30ff\u4e00-\u9fff\uac00-\ud7af"
+    "\uff00-\uffef]"
+)
+_MIN_COMMON_SHARE = 0.9
 _MAX_NUL_SHARE = 0.01  # more NULs than this (outside UTF-16/32) and the file is binary
 _MAX_CONTROL_SHARE = 0.03  # random bytes hold about 10% control bytes; text almost none
 # UTF-8 with a few bad bytes stays UTF-8: at most this many bad sequences, and fewer than
@@ -135,14 +144,13 @@ def _wide_encoding(sample: bytes) -> str | None:
         candidates = ["utf-32-be"]
     else:
         cut2 = sample[: n - n % 2]
-        even, odd = cut2[0::2], cut2[1::2]
-        zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
-        if zeros_odd > 0.1 and zeros_even < 0.01:
-            candidates = ["utf-16-le"]
-        elif zeros_even > 0.1 and zeros_odd < 0.01:
-            candidates = ["utf-16-be"]
-        else:
+        zeros = max(cut2[0::2].count(0), cut2[1::2].count(0))
+        # A stray NUL in UTF-8 text is too rare to count: at least 1% of the code units.
+        if zeros < max(2, len(cut2) // 200):
             return None
+        # Both byte orders: CJK text has few ASCII zeros and some of its own ("一" is U+4E00).
+        candidates = ["utf-16-le", "utf-16-be"]
+    best, best_share = None, _MIN_COMMON_SHARE
     for encoding in candidates:
         unit = 4 if "32" in encoding else 2
         try:
@@ -153,10 +161,14 @@ def _wide_encoding(sample: bytes) -> str | None:
                 text = sample[: n - n % unit - 2].decode(encoding)
             except UnicodeDecodeError:
                 continue
-        controls = len(_CONTROLS.findall(text)) - text.count("\r") - text.count("\x0c")
-        if controls <= len(text) * _MAX_CONTROL_SHARE:
-            return encoding
-    return None
+        if not text:
+            continue
+        # Text read in the right byte order stays in a few common scripts; the wrong order
+        # scatters over the whole plane ("\0\1\2\3" is "ĀȂ" one way, controls the other).
+        share = len(_COMMON_CHARS.findall(text)) / len(text)
+        if share >= best_share:
+            best, best_share = encoding, share
+    return best
 
 
 def binary_reason(data: bytes) -> str | None:
