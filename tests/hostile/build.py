@@ -221,7 +221,7 @@ def committed() -> list[tuple[str, bytes, dict]]:
         "Title \u202etxt.exe\u202c here\n\n" + ENGLISH,
         {"document": {"lang": "en"}},
     )
-    add("zero-width-flood.txt", "\u200b" * 20000 + ENGLISH, doc)
+    add("zero-width-flood.txt", "\u200b" * 20000 + ENGLISH, {"document": {"lang": "en"}})
     add(
         "one-long-line.txt",
         " ".join([ENGLISH] * 600),  # about 130 KB on one line

@@ -254,8 +254,10 @@ CHINESE = (
 
 @pytest.mark.parametrize(
     "encoding",
-    ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-16-le-ru", "utf-16-le-zh"]
-    + ["utf-16-be-zh"],
+    [
+        *("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"),
+        *("utf-16-le-ru", "utf-16-le-zh", "utf-16-be-zh"),
+    ],
 )
 def test_utf16_and_utf32_without_bom(encoding):
     from reader.core.documents.clean import binary_reason

@@ -21,6 +21,7 @@ _MIN_LETTERS = 3
 SHORT_TEXT_LETTERS = 60
 _LETTER = re.compile(r"[^\W\d_]")
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]+")  # soft hyphen, zero-width space, joiners
 # fastText labels without an ISO 639-1 code, mapped to the language whose analyzer and
 # translation model fit them (the rest keep their ISO 639-3 code).
 _MACRO = {"arz": "ar", "azb": "az", "ckb": "ku", "pnb": "pa", "yue": "zh", "wuu": "zh"}
@@ -51,9 +52,14 @@ def _detector():
 
 
 def sample_of(text: str) -> str:
-    """What the model sees: the first SAMPLE_CHARS characters, URLs dropped, whitespace
-    collapsed, lower case."""
-    return " ".join(_URL.sub(" ", text[:SAMPLE_CHARS]).split()).lower()
+    """What the model sees: the first SAMPLE_CHARS visible characters, URLs dropped,
+    whitespace collapsed, lower case."""
+    head = text[: SAMPLE_CHARS * 2]
+    if not head.isascii():
+        head = _INVISIBLE.sub("", head)
+        if len(head) < SAMPLE_CHARS < len(text):  # a flood of invisible characters first
+            head = _INVISIBLE.sub("", text[: SAMPLE_CHARS * 100])
+    return " ".join(_URL.sub(" ", head[:SAMPLE_CHARS]).split()).lower()
 
 
 def detect(text: str) -> Detected:
