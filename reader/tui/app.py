@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -13,9 +14,11 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from reader.core.workspace import Workspace
+from reader.tui.messages import TagsChanged, TagServerState
 
 if TYPE_CHECKING:
     from reader.core.tags import TagService
+    from reader.core.tags.postgres import TagListener
 
 
 class ReaderApp(App[int]):
@@ -35,16 +38,107 @@ class ReaderApp(App[int]):
         self.index_on_start = index_on_start
         self.show_translation = False
         self._store: TagService | None = None
+        self._listener: TagListener | None = None
+        self._listener_started = False
+        self.store_offline: str | None = None  # why the shared store could not be opened
 
     # Core objects -------------------------------------------------------------------------
     @property
     def store(self) -> TagService:
-        """The workspace's tag store, opened on first use (UI thread only)."""
+        """The workspace's tag store, opened on first use (UI thread only). A shared store that
+        cannot be reached opens its last local copy read-only and offers the choices."""
         if self._store is None:
             from reader.core.tags import open_tag_store
+            from reader.core.tags.store import StoreUnavailableError
 
-            self._store = open_tag_store(self.workspace)
+            try:
+                self._store = open_tag_store(self.workspace)
+            except StoreUnavailableError as exc:
+                from reader.core.tags.copy import open_last_copy
+
+                self.store_offline = str(exc)
+                self._store = open_last_copy(self.workspace)
+                self.call_later(self._offer_offline)
+            else:
+                self._start_team_mode(self._store)
         return self._store
+
+    # Team mode (a shared PostgreSQL store) ------------------------------------------------
+    def _start_team_mode(self, service: TagService) -> None:
+        """Listen for teammates' changes (a thread posting TagsChanged) and keep a local copy."""
+        from reader.core.tags.postgres import PostgresTagStore, TagListener
+
+        store = service.store
+        if not isinstance(store, PostgresTagStore):
+            return
+        self._listener = TagListener(
+            store.url,
+            store.corpus,
+            lambda change: self.post_message(TagsChanged(change.doc_ids, change.author)),
+            skip_session=service.session,
+            on_state=lambda connected: self.post_message(TagServerState(connected)),
+        ).start()
+        self._listener_started = True
+        self.run_worker(self._save_last_copy, thread=True, group="tags-copy", exclusive=True)
+
+    def _save_last_copy(self) -> None:
+        from reader.core.tags.copy import save_last_copy
+        from reader.core.tags.store import StoreUnavailableError
+
+        if self._store is not None:
+            with suppress(StoreUnavailableError, OSError):
+                save_last_copy(self.workspace, self._store)
+
+    def _offer_offline(self) -> None:
+        from reader.tui.screens.team import OfflineScreen
+
+        self.push_screen(OfflineScreen(self.store_offline or ""), self._offline_choice)
+
+    def _offline_choice(self, choice: str | None) -> None:
+        from reader.core.tags import open_tag_store
+        from reader.core.tags.store import StoreUnavailableError
+
+        if choice == "quit":
+            self.exit(1)
+            return
+        if choice in ("retry", "local"):
+            url = str(self.workspace.annotations_path) if choice == "local" else None
+            try:
+                opened = open_tag_store(self.workspace, url)
+            except StoreUnavailableError as exc:
+                self.store_offline = str(exc)
+                self.call_later(self._offer_offline)
+                return
+            if self._store is not None:
+                self._store.close()
+            if self._listener is not None:
+                self._listener.stop()
+                self._listener, self._listener_started = None, False
+            self._store = opened
+            self.store_offline = None
+            self._start_team_mode(opened)
+            self.on_tags_changed(TagsChanged())
+        if self._store is not None:
+            mode = " (read-only)" if self._store.readonly else ""
+            self.notify(f"Tags from {self._store.location}{mode}", timeout=4)
+
+    def on_tags_changed(self, message: TagsChanged) -> None:
+        """A teammate changed tags: every open screen that shows tags refreshes."""
+        for screen in self.screen_stack:
+            screen.post_message(TagsChanged(message.doc_ids, message.author))
+        if message.author:
+            self.notify(f"{message.author} changed tags", timeout=2)
+
+    def on_tag_server_state(self, message: TagServerState) -> None:
+        if message.connected:
+            self.notify("Connected to the tag server again", timeout=3)
+            self.on_tags_changed(TagsChanged())  # what was missed while away
+        else:
+            self.notify(
+                "Lost the tag server: changes cannot be saved until it is back; retrying",
+                severity="warning",
+                timeout=6,
+            )
 
     def tag_counts(self) -> dict[str, dict[str, int]]:
         """Tags per document, by kind."""
@@ -94,7 +188,11 @@ class ReaderApp(App[int]):
             )
 
     def on_unmount(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
         if self._store is not None:
+            if self._listener_started:
+                self._save_last_copy()
             self._store.close()
             self._store = None
 

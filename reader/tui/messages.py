@@ -78,5 +78,23 @@ class InstallProgress(Message):
         self.total = total
 
 
-class TagsChanged(Message):
-    """The annotation store changed (tag counts and views must refresh)."""
+class TagsChanged(Message, bubble=False):
+    """The tag store changed (tag counts and views must refresh). From a teammate through a
+    shared store: who, and the documents touched (empty: any). The app hands it to each open
+    screen; it does not bubble back."""
+
+    def __init__(self, doc_ids: tuple[str, ...] = (), author: str = "") -> None:
+        super().__init__()
+        self.doc_ids = doc_ids
+        self.author = author
+
+    def touches(self, doc_id: str) -> bool:
+        return not self.doc_ids or doc_id in self.doc_ids
+
+
+class TagServerState(Message):
+    """The shared tag store's live connection was lost (`connected` False) or found again."""
+
+    def __init__(self, connected: bool) -> None:
+        super().__init__()
+        self.connected = connected

@@ -416,3 +416,94 @@ def test_info_hides_the_password_of_the_tag_store(workspace, postgres_server, ca
     code, out, err = _cli(capsys, "info", "--corpus", str(workspace.corpus_root))
     assert code == 0, err
     assert "pw1" not in out + err and "postgres:***@" in out
+
+
+# The app ----------------------------------------------------------------------------------------
+async def _until(pilot, condition, timeout: float) -> float:
+    """Pause the app until `condition()`; the seconds it took (fails after `timeout`)."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout, "timed out"
+        await pilot.pause(0.02)
+    return time.monotonic() - started
+
+
+async def test_a_teammates_changes_reach_the_open_article_and_the_tags_screen(workspace, url):
+    from reader.core.documents import corpus_of
+    from reader.core.tags import open_tag_store
+    from reader.core.workspace import Workspace
+    from reader.tui.app import ReaderApp
+
+    ws = Workspace.open(workspace.corpus_root, tags_db=url)
+    corpus = corpus_of(ws)
+    doc = corpus.load(corpus.resolve_id("000"))
+    app = ReaderApp(ws, index_on_start=False)
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_article(doc.id)
+        await _until(pilot, lambda: getattr(app.screen, "doc", None) is not None, 5)
+        article = app.screen
+        await _until(
+            pilot, lambda: app._listener is not None and app._listener.connected.is_set(), 5
+        )
+        with open_tag_store(ws, author="bob") as bob:  # a teammate: another client
+            tag = bob.add(doc, 2, 9, "claim")
+            took = await _until(
+                pilot, lambda: tag.id in {a.id for a in article.view.annotations}, 2
+            )
+            assert took < 1.0
+            app.action_tags()
+            await _until(pilot, lambda: type(app.screen).__name__ == "TagsScreen", 5)
+            tags_screen = app.screen
+            bob.edit(tag.id, note="checked with the source")
+            took = await _until(
+                pilot,
+                lambda: any(t.note == "checked with the source" for t in tags_screen.rows),
+                2,
+            )
+            assert took < 1.0
+    assert any(t.id == tag.id for t in open_last_copy_tags(ws))  # kept for offline reading
+
+
+def open_last_copy_tags(ws):
+    from reader.core.tags.copy import open_last_copy
+
+    with open_last_copy(ws) as copy:
+        return copy.list()
+
+
+async def test_server_down_at_start_offers_the_last_copy_or_the_local_store(
+    workspace, url, postgres_server
+):
+    from reader.core.documents import corpus_of
+    from reader.core.tags import open_tag_store
+    from reader.core.tags.copy import save_last_copy
+    from reader.core.workspace import Workspace
+    from reader.tui.app import ReaderApp
+    from reader.tui.screens.team import OfflineScreen
+
+    ws = Workspace.open(workspace.corpus_root, tags_db=url)
+    corpus = corpus_of(ws)
+    doc = corpus.load(corpus.resolve_id("000"))
+    with open_tag_store(ws) as shared:
+        shared.add(doc, 2, 9, "claim")
+        save_last_copy(ws, shared)
+    with open_tag_store(ws, str(ws.annotations_path)) as local:
+        local.add(doc, 20, 30, "context")
+    postgres_server.kill()
+    try:
+        for choice, kinds, readonly in (("escape", ["claim"], True), ("local", ["context"], False)):
+            app = ReaderApp(ws, index_on_start=False)
+            app.animation_level = "none"
+            async with app.run_test(size=(120, 40)) as pilot:
+                await _until(pilot, lambda app=app: isinstance(app.screen, OfflineScreen), 10)
+                assert "cannot reach the tag server" in app.store_offline
+                if choice == "escape":
+                    await pilot.press("escape")
+                else:
+                    await pilot.press("down", "enter")
+                await pilot.pause()
+                assert [t.tag for t in app.store.list()] == kinds
+                assert app.store.readonly is readonly
+    finally:
+        postgres_server.start()

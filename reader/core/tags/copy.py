@@ -7,16 +7,20 @@ id, or by passage and kind, is skipped with the reason).
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reader.core.errors import ReaderError
-from reader.core.settings import is_postgres_url
+from reader.core.settings import is_postgres_url, redact_url
 from reader.core.tags import open_store, open_tag_store, store_url
-from reader.core.tags.model import ImportResult
+from reader.core.tags.model import ImportResult, now
+from reader.core.tags.store import NewEvent, Write
 
 if TYPE_CHECKING:
+    from reader.core.tags.service import TagService
     from reader.core.workspace import Workspace
 
 
@@ -58,4 +62,57 @@ def _identity(ws: Workspace, url: str | None) -> tuple[str, ...]:
     return ("sqlite", str(Path(path).expanduser().resolve()))
 
 
-__all__ = ["CopyResult", "copy_tags"]
+# The last local copy of a shared store (read-only when the server cannot be reached) --------
+def last_copy_path(ws: Workspace, url: str | None = None) -> Path:
+    """Where the app keeps its last copy of the shared store `url` (default: the workspace's)."""
+    identity = "\0".join(_identity(ws, url))
+    key = hashlib.sha256(redact_url(identity).encode()).hexdigest()[:16]
+    return ws.data_dir / "shared-tags" / f"{key}.sqlite"
+
+
+def save_last_copy(ws: Workspace, service: TagService) -> Path:
+    """Copy every tag of a shared store into a local SQLite file, exactly (no rules applied),
+    replacing the previous copy at once (temporary file, then rename)."""
+    from reader.core.tags.sqlite import SQLiteTagStore
+
+    target = last_copy_path(ws)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(f".{target.name}.{os.getpid()}.part")
+    for leftover in (part, part.with_name(part.name + "-wal"), part.with_name(part.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    tags = service.list()
+    store = SQLiteTagStore(part, backup_every=float("inf"))
+    try:
+        store.commit(
+            [Write(tag.id, None, tag) for tag in tags],
+            [
+                NewEvent(
+                    now(),
+                    service.session,
+                    service.author,
+                    "copy",
+                    "",
+                    f"copy of {len(tags)} tags from {service.location}",
+                    None,
+                    {"source": service.location, "tags": []},
+                )
+            ],
+        )
+    finally:
+        store.close()  # the last connection: SQLite folds the WAL into the file
+    os.replace(part, target)
+    for side in ("-wal", "-shm"):
+        part.with_name(part.name + side).unlink(missing_ok=True)
+    return target
+
+
+def open_last_copy(ws: Workspace) -> TagService:
+    """The last local copy of the shared store, read-only (empty if there is none)."""
+    from reader.core.tags.service import TagService
+    from reader.core.tags.sqlite import SQLiteTagStore
+
+    store = SQLiteTagStore(last_copy_path(ws), readonly=True)
+    return TagService(store, author=ws.author)
+
+
+__all__ = ["CopyResult", "copy_tags", "last_copy_path", "open_last_copy", "save_last_copy"]

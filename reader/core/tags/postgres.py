@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING, Any
 from reader.core.errors import ReaderError
 from reader.core.settings import redact_url
 from reader.core.tags.model import Event, Tag
-from reader.core.tags.store import ConflictError, NewEvent, ReadOnlyError, Write
+from reader.core.tags.store import (
+    ConflictError,
+    NewEvent,
+    ReadOnlyError,
+    StoreUnavailableError,
+    Write,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -119,10 +125,6 @@ class _Moved(Exception):
     def __init__(self, write: Write) -> None:
         super().__init__(write.tag_id)
         self.write = write
-
-
-class StoreUnavailableError(ReaderError):
-    """The tag server cannot be reached (at start, or the connection was lost)."""
 
 
 @dataclass(frozen=True)

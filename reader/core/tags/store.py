@@ -55,6 +55,11 @@ class StoreFullError(ReaderError):
     """No space left on the device: nothing of the change was saved."""
 
 
+class StoreUnavailableError(ReaderError):
+    """A shared store's server cannot be reached (at start, or the connection was lost):
+    nothing of the change was saved; the next call tries to reconnect."""
+
+
 class DamagedStoreError(ReaderError):
     """The store's file is damaged. It is left as it is; `reader tags recover` repairs it."""
 

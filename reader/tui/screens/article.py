@@ -17,8 +17,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from reader.core.display import printable
 from reader.core.errors import ReaderError
 from reader.core.tags.model import CLAIM, KINDS
-from reader.core.tags.store import DuplicateTagError
-from reader.tui.messages import InstallProgress, TranslationStatus, TranslationUpdate
+from reader.core.tags.store import DuplicateTagError, StoreUnavailableError
+from reader.tui.messages import InstallProgress, TagsChanged, TranslationStatus, TranslationUpdate
+from reader.tui.screens.team import NOT_SAVED
 from reader.tui.widgets.article_view import ArticleView
 
 if TYPE_CHECKING:
@@ -246,6 +247,11 @@ class ArticleScreen(Screen):
         self.view.set_annotations(self._annotations())
         self._update_status()
 
+    def on_tags_changed(self, message: TagsChanged) -> None:
+        """A teammate changed tags of this document (team mode): show them."""
+        if self.doc is not None and message.touches(self.doc_id):
+            self._reload_tags()
+
     def action_tag(self, tag: str) -> None:
         span = self.view.selection_span()
         if span is None or self.doc is None:
@@ -280,6 +286,10 @@ class ArticleScreen(Screen):
                 return
             try:  # not over a change made since the tag was read
                 self.app.store.edit(here.id, note=note, expected_version=here.version)
+            except StoreUnavailableError as exc:  # kept for a retry, not lost
+                self.app.notify(str(exc), severity="error")
+                self.app.push_screen(NoteScreen(note, title=NOT_SAVED), save)
+                return
             except ReaderError as exc:
                 self.app.notify(str(exc), severity="error")
                 self._reload_tags()

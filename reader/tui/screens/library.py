@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from reader.core.display import printable
 from reader.core.errors import ReaderError
-from reader.tui.messages import IndexFinished, IndexProgress, SearchFinished
+from reader.tui.messages import IndexFinished, IndexProgress, SearchFinished, TagsChanged
 from reader.tui.widgets.document_table import COLUMNS, DocumentTable
 from reader.tui.widgets.hit_list import HitList
 
@@ -143,6 +143,11 @@ class LibraryScreen(Screen):
         table = self.query_one("#documents", DocumentTable)
         if table.rows:
             table.update_counts(self.app.tag_counts())  # repaints only the rows that changed
+
+    def on_tags_changed(self, message: TagsChanged) -> None:
+        """A teammate's change (team mode): the counts follow."""
+        if self.is_current:
+            self.on_screen_resume()
 
     def action_reindex(self) -> None:
         self.query_one("#index-status").display = True

@@ -14,6 +14,9 @@ from textual.widgets import DataTable, Footer, Select, Static
 
 from reader.core.errors import ReaderError
 from reader.core.tags.model import KIND_NAMES
+from reader.core.tags.store import StoreUnavailableError
+from reader.tui.messages import TagsChanged
+from reader.tui.screens.team import NOT_SAVED
 
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp
@@ -114,6 +117,10 @@ class TagsScreen(Screen):
         value = self.query_one(f"#filter-{name}", Select).value
         return str(value) if value not in (ALL, Select.NULL) else None
 
+    def on_tags_changed(self, message: TagsChanged) -> None:
+        """A teammate changed tags (team mode): the list follows."""
+        self.reload()
+
     def reload(self) -> None:
         """Read the tags through the store's filters and fill the table."""
         table = self.query_one(DataTable)
@@ -187,6 +194,10 @@ class TagsScreen(Screen):
                 return
             try:  # not over a change made since the list was read
                 self.app.store.edit(ann.id, note=note, expected_version=ann.version)
+            except StoreUnavailableError as exc:  # kept for a retry, not lost
+                self.app.notify(str(exc), severity="error")
+                self.app.push_screen(NoteScreen(note, title=NOT_SAVED), save)
+                return
             except ReaderError as exc:
                 self.app.notify(str(exc), severity="error")
             self.reload()
