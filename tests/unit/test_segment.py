@@ -309,3 +309,28 @@ def test_split_inside_quotations_in_every_stemmed_language(lang: str, gold: list
 )
 def test_split_inside_quotations_without_spaces(lang: str, gold: list[str]) -> None:
     assert _sentences("".join(gold), lang) == gold
+
+
+def test_a_list_of_headlines_is_not_joined() -> None:
+    raw = (
+        "Senate approves the budget after a long night of talks in Washington\n"
+        "Markets rally as the central bank holds its rates for another quarter\n"
+        "Storm leaves thousands without power along the coast of Northern Spain\n"
+        "Champions League: Ajax stand between Schalke and the semi-finals\n"
+    )
+    assert layout_paragraphs(raw) == [line for line in raw.split("\n") if line]
+
+
+def test_all_caps_wire_copy_is_unwrapped() -> None:
+    raw = (
+        "   WASHINGTON (AP) -- THE SENATE VOTED ON TUESDAY TO APPROVE THE\n"
+        "BILL, WHICH NOW GOES TO THE HOUSE OF REPRESENTATIVES FOR A VOTE\n"
+        "NEXT WEEK.\n"
+        "   CRITICS SAID THE MEASURE WOULD COST FIVE BILLION DOLLARS OVER\n"
+        "TEN YEARS.\n"
+    )
+    assert layout_paragraphs(raw) == [
+        "WASHINGTON (AP) -- THE SENATE VOTED ON TUESDAY TO APPROVE THE BILL, WHICH NOW GOES "
+        "TO THE HOUSE OF REPRESENTATIVES FOR A VOTE NEXT WEEK.",
+        "CRITICS SAID THE MEASURE WOULD COST FIVE BILLION DOLLARS OVER TEN YEARS.",
+    ]

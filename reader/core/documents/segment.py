@@ -46,9 +46,10 @@ def _width(line: str) -> int:
 def _wrap_width(lines: list[str]) -> int | None:
     """The column a block's lines were wrapped at, or None when it is not hard-wrapped.
 
-    Hard-wrapped: the widest line is 55-100 columns, at least half the lines (and two) fill
-    60% of it, and most of those full lines end inside a sentence (a text with one paragraph
-    per line ends nearly every line with a full stop).
+    Hard-wrapped: the widest line is 55-100 columns, at least half the lines fill 60% of it,
+    most of those full lines end inside a sentence (a text with one paragraph per line ends
+    nearly every line with a full stop), and in mixed-case text a quarter of the lines go on
+    in lower case (a list of headlines starts every line in upper case).
     """
     if len(lines) < 2:
         return None
@@ -59,7 +60,13 @@ def _wrap_width(lines: list[str]) -> int | None:
     if len(full) < max(1, (len(lines) - 1) / 2):
         return None
     ends = sum(1 for line in full if _SENTENCE_END.search(line))
-    return width if ends <= len(full) / 2 else None
+    if ends > len(full) / 2:
+        return None
+    firsts = [c for line in lines[1:] if (c := line.lstrip()[:1]).isupper() or c.islower()]
+    lower = sum(1 for c in firsts if c.islower())
+    if len(firsts) >= 3 and lower < len(firsts) / 4 and any(c.islower() for c in lines[0]):
+        return None
+    return width
 
 
 def _join(lines: list[str]) -> str:
