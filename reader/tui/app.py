@@ -48,7 +48,8 @@ class ReaderApp(App[int]):
         """The workspace's tag store, opened on first use (UI thread only). A shared store that
         cannot be reached opens its last local copy read-only and offers the choices."""
         if self._store is None:
-            from reader.core.tags import open_tag_store
+            from reader.core.errors import ReaderError
+            from reader.core.tags import open_tag_store, unavailable
             from reader.core.tags.store import StoreUnavailableError
 
             try:
@@ -59,6 +60,9 @@ class ReaderApp(App[int]):
                 self.store_offline = str(exc)
                 self._store = open_last_copy(self.workspace)
                 self.call_later(self._offer_offline)
+            except ReaderError as exc:  # e.g. a damaged store: documents stay readable
+                self._store = unavailable(self.workspace, exc)
+                self.notify(str(exc), title="Tags unavailable", severity="error", timeout=30)
             else:
                 self._start_team_mode(self._store)
         return self._store

@@ -297,3 +297,24 @@ async def test_deleting_a_claim_says_which_links_broke(make_app, workspace: Work
         assert stored(workspace, tag="rebuttal")[0].links == ()
         await pilot.press("u")
         assert stored(workspace, tag="rebuttal")[0].links == (made[EN].id,)
+
+
+async def test_a_damaged_tag_store_keeps_the_app_reading(make_app, workspace: Workspace) -> None:
+    workspace.corpus.scan()
+    workspace.data_dir.mkdir(parents=True, exist_ok=True)
+    workspace.annotations_path.write_bytes(b"not a database " * 500)
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LibraryScreen)
+        messages = [str(n.message) for n in app._notifications]
+        assert any("damaged" in m and "reader tags recover" in m for m in messages)
+        screen = await open_doc(app, pilot, doc_id(workspace, EN))
+        assert screen.doc is not None  # the document reads as usual
+        await pilot.press("c")
+        await pilot.pause()
+        assert sum("damaged" in str(n.message) for n in app._notifications) >= 2  # refused, said
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, TagsScreen)
+    assert workspace.annotations_path.read_bytes() == b"not a database " * 500

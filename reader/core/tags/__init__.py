@@ -21,6 +21,7 @@ from reader.core.tags.store import (
     ReadOnlyError,
     StoreFullError,
     TagStore,
+    UnavailableStore,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +58,12 @@ def open_store(ws: Workspace, url: str | None = None, *, readonly: bool = False)
     return SQLiteTagStore(Path(path).expanduser(), readonly=readonly)
 
 
+def unavailable(ws: Workspace, error: ReaderError) -> TagService:
+    """A service with no tags that refuses every change with `error` (for the app, when the
+    store cannot be opened: documents stay readable while the error is shown)."""
+    return TagService(UnavailableStore(error, str(ws.annotations_path)), author=ws.author)
+
+
 def open_tag_store(
     ws: Workspace, url: str | None = None, *, readonly: bool = False, author: str | None = None
 ) -> TagService:
@@ -84,4 +91,5 @@ __all__ = [
     "open_store",
     "open_tag_store",
     "store_url",
+    "unavailable",
 ]

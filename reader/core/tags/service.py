@@ -306,11 +306,14 @@ class TagService:
     def _change(
         self,
         tag_id: str,
-        changes: dict[str, Any],
-        kind_name: str,
-        description: Callable[[Tag], str],
+        make: Callable[[Tag], dict[str, Any]],
+        kind_name: str | Callable[[dict[str, Any]], str],
+        description: Callable[[Tag, dict[str, Any]], str],
         expected_version: int | None,
     ) -> Tag:
+        """Change one tag: `make(current)` gives the new field values, worked out from the
+        tag as read inside the change (so a concurrent change is never silently undone: the
+        store's version check refuses a write based on an older read)."""
         with self._lock:
             current = self.must(tag_id)
             if expected_version is not None and current.version != expected_version:
@@ -320,7 +323,7 @@ class TagService:
                     "is refreshed, try again",
                     tag_id,
                 )
-            changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
+            changes = {k: v for k, v in make(current).items() if getattr(current, k) != v}
             if not changes:
                 return current
             if "tag" in changes:
@@ -328,8 +331,8 @@ class TagService:
                     current.doc_id, current.start, current.end, changes["tag"], ignore=tag_id
                 )
             new = replace(current, **changes, updated=now())
-            step = _Step(self.author, description(current), ((tag_id, current, new, ()),))
-            self._do(kind_name, step)
+            step = _Step(self.author, description(current, changes), ((tag_id, current, new, ()),))
+            self._do(kind_name if isinstance(kind_name, str) else kind_name(changes), step)
             return self.must(tag_id)
 
     def edit(
@@ -352,40 +355,39 @@ class TagService:
             changes["note"] = clean_note(note)
         if links is not None:
             changes["links"] = self._check_links(tag_id, links)
-
-        def description(current: Tag) -> str:
-            changed = sorted(k for k, v in changes.items() if getattr(current, k) != v)
-            if "tag" in changed:
-                return f"retag {current.tag} → {describe({**current.to_json(), **changes})}"
-            verb = "link" if changed == ["links"] else "edit"
-            return f"{verb} ({', '.join(changed)}) {describe(current)}"
-
-        current = self.must(tag_id)
-        changed = [k for k, v in changes.items() if getattr(current, k) != v]
-        name = "retag" if "tag" in changed else ("link" if changed == ["links"] else "edit")
-        return self._change(tag_id, changes, name, description, expected_version)
+        return self._change(
+            tag_id, lambda _: changes, _edit_kind, _edit_description, expected_version
+        )
 
     def link(self, tag_id: str, target_id: str, *, expected_version: int | None = None) -> Tag:
         """Add a link from one tag to another (e.g. a rebuttal to the claim it answers)."""
-        current = self.must(tag_id)
-        return self.edit(
-            tag_id, links=(*current.links, target_id), expected_version=expected_version
+        self._check_links(tag_id, (target_id,))
+        return self._change(
+            tag_id,
+            lambda cur: {"links": tuple(dict.fromkeys((*cur.links, target_id)))},
+            "link",
+            _edit_description,
+            expected_version,
         )
 
     def unlink(self, tag_id: str, target_id: str, *, expected_version: int | None = None) -> Tag:
         """Remove a link."""
-        current = self.must(tag_id)
-        links = tuple(t for t in current.links if t != target_id)
-        return self.edit(tag_id, links=links, expected_version=expected_version)
+        return self._change(
+            tag_id,
+            lambda cur: {"links": tuple(t for t in cur.links if t != target_id)},
+            "link",
+            _edit_description,
+            expected_version,
+        )
 
     def set_verdict(self, tag_id: str, verdict: str, *, expected_version: int | None = None) -> Tag:
         """Set a tag's verdict (one of VERDICTS); an event with undo and redo."""
         check_verdict(verdict)
         return self._change(
             tag_id,
-            {"verdict": verdict},
+            lambda _: {"verdict": verdict},
             "verdict",
-            lambda cur: f"verdict {cur.verdict} → {verdict} {describe(cur)}",
+            lambda cur, _: f"verdict {cur.verdict} → {verdict} {describe(cur)}",
             expected_version,
         )
 
@@ -397,22 +399,22 @@ class TagService:
         remove: Iterable[str] = (),
         expected_version: int | None = None,
     ) -> Tag:
-        """Add and remove labels (cleaned: `#Tesla-Refund` is `tesla-refund`)."""
+        """Add and remove labels (cleaned: `#Tesla-Refund` is `tesla-refund`); a label both
+        added and removed is added."""
         adding = [clean_label(x) for x in add]
-        removing = {clean_label(x) for x in remove}
-        current = self.must(tag_id)
-        labels = tuple(
-            dict.fromkeys(x for x in (*current.labels, *adding) if x not in removing or x in adding)
-        )
-        if not adding:
-            labels = tuple(x for x in labels if x not in removing)
+        removing = {clean_label(x) for x in remove} - set(adding)
 
-        def description(cur: Tag) -> str:
-            parts = [f"+{x}" for x in adding if x not in cur.labels]
-            parts += [f"-{x}" for x in sorted(removing) if x in cur.labels]
+        def make(cur: Tag) -> dict[str, Any]:
+            kept = [x for x in cur.labels if x not in removing]
+            return {"labels": tuple(dict.fromkeys((*kept, *adding)))}
+
+        def description(cur: Tag, changes: dict[str, Any]) -> str:
+            new = changes["labels"]
+            parts = [f"+{x}" for x in new if x not in cur.labels]
+            parts += [f"-{x}" for x in cur.labels if x not in new]
             return f"labels {' '.join(parts)} {describe(cur)}"
 
-        return self._change(tag_id, {"labels": labels}, "labels", description, expected_version)
+        return self._change(tag_id, make, "labels", description, expected_version)
 
     def remove(self, tag_id: str, *, expected_version: int | None = None) -> Removal:
         """Delete a tag (its full state stays in the event log; undo or `restore` bring it
@@ -681,6 +683,19 @@ class TagService:
                     self.store.commit(writes, events)
                 except ConflictError:
                     return  # someone else re-anchored it meanwhile: theirs stands
+
+
+def _edit_kind(changes: dict[str, Any]) -> str:
+    if "tag" in changes:
+        return "retag"
+    return "link" if list(changes) == ["links"] else "edit"
+
+
+def _edit_description(current: Tag, changes: dict[str, Any]) -> str:
+    name = _edit_kind(changes)
+    if name == "retag":
+        return f"retag {current.tag} → {describe({**current.to_json(), **changes})}"
+    return f"{name} ({', '.join(sorted(changes))}) {describe(current)}"
 
 
 USER_FIELDS = ("tag", "note", "links", "verdict", "labels")

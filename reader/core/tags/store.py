@@ -141,3 +141,45 @@ class TagStore(Protocol):
     def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> None:
         """Apply every write and append every event atomically (see the module docstring)."""
         ...
+
+
+class UnavailableStore:
+    """A stand-in when the real store cannot be opened (damaged, server down): it holds no
+    tags and refuses every write with the error that stopped the real one, so an app can keep
+    reading and searching documents while it shows that error."""
+
+    readonly = True
+
+    def __init__(self, error: ReaderError, location: str = "") -> None:
+        self.error = error
+        self.location = location
+        self.readonly_reason = str(error)
+
+    def close(self) -> None:
+        pass
+
+    def get(self, tag_id: str) -> Tag | None:
+        return None
+
+    def list(self, **filters: Any) -> list[Tag]:
+        return []
+
+    def ids_with_prefix(self, prefix: str, limit: int = 6) -> list[str]:
+        return []
+
+    def linked_from(self, tag_id: str) -> list[str]:
+        return []
+
+    def tag_counts(self) -> dict[str, dict[str, int]]:
+        return {}
+
+    def checked(self) -> list[tuple[str, str]]:
+        return []
+
+    def events(
+        self, tag_id: str | None = None, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[Event]:
+        return []
+
+    def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> None:
+        raise self.error

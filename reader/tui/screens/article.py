@@ -332,13 +332,15 @@ class ArticleScreen(Screen):
             self.app.notify("No tag under the cursor", severity="warning")
             return
         try:
-            self.app.store.remove(here.id, expected_version=here.version)
+            removal = self.app.store.remove(here.id, expected_version=here.version)
         except ReaderError as exc:
             self.app.notify(str(exc), severity="error")
             self._reload_tags()
             return
         self._reload_tags()
-        self.app.notify(f"Deleted the {here.tag} (u undoes)", timeout=3)
+        broken = len(removal.broken_links)
+        links = f"; {broken} link{'s' if broken != 1 else ''} to it broke" if broken else ""
+        self.app.notify(f"Deleted the {here.tag}{links} (u undoes)", timeout=3)
 
     def action_undo(self) -> None:
         try:
