@@ -215,7 +215,7 @@ class ArgosTranslator:
             self._options = {
                 "replace_unknowns": True,
                 "batch_type": "examples",
-                "beam_size": max(1, settings.beam_size),
+                "beam_size": beam_size(settings),
                 "num_hypotheses": 1,
                 "length_penalty": 0.2,
             }
@@ -258,6 +258,15 @@ GROUP = 8  # sentences per worker in one CTranslate2 call: batching without much
 def decoding_cap(source_tokens: int) -> int:
     """The most target tokens decoded for a source of this length."""
     return 2 * source_tokens + 10
+
+
+def beam_size(settings: Any) -> int:
+    """Greedy decoding (1) unless ARGOS_BEAM_SIZE says otherwise: argos' default beam of 4
+    costs 3-4x the time per token (bench/translate_real.py), which a reading pane and a
+    corpus-wide run cannot afford on a laptop."""
+    import os
+
+    return max(1, settings.beam_size) if "ARGOS_BEAM_SIZE" in os.environ else 1
 
 
 def thread_plan(settings: Any) -> tuple[int, int]:

@@ -1,0 +1,186 @@
+"""Translation speed with a real-size model (bench/standin.py: 6+6 layers, d_model 512,
+8 heads, FFN 2048, 50k vocabulary, int8), on this machine's cores.
+
+Measures, on the bundled corpus' sentences:
+1. ms per target token on argostranslate's path as shipped (one worker, intra_threads=0,
+   token-based max_batch_size=32: one sentence per batch, beam 4), against raw
+   `translate_batch` with our plan (one single-thread worker per core, groups of 8 sentences
+   per worker, greedy unless ARGOS_BEAM_SIZE is set) and against our pipeline
+   (`ArgosTranslator.translate_batch`) on the same batches;
+2. the reading pane: first paragraph and a 30-sentence article through `translate_document`;
+3. `translate --all` (`translate_all`) throughput against raw `translate_batch` on the same
+   sentences and batches; the projection for 1,000 articles;
+4. a 1-5 word query, cold.
+Random weights never emit the end token, so every call decodes to the cap (2x source + 10):
+token counts, not wall time per sentence, are what compare across paths.
+
+Usage: python bench/translate_real.py [--articles 12] [--skip-shipped]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from standin import DEFAULT, build
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _tokens(results) -> int:
+    return sum(len(r.hypotheses[0]) for r in results)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=12, help="articles for translate --all")
+    parser.add_argument("--skip-shipped", action="store_true", help="skip the slow shipped path")
+    args = parser.parse_args()
+    package = build(DEFAULT)
+    os.environ["ARGOS_PACKAGES_DIR"] = str(package.parent)
+    for name in ("ARGOS_INTER_THREADS", "ARGOS_INTRA_THREADS"):
+        os.environ.pop(name, None)
+
+    import ctranslate2
+
+    from reader.core.documents.ingest import document_from_text
+    from reader.core.translation import service
+    from reader.core.translation.models import installed_models
+    from reader.core.translation.service import (
+        GROUP,
+        backend_for,
+        decoding_cap,
+        translate_all,
+        translate_document,
+    )
+    from reader.core.workspace import Workspace
+
+    seed = (REPO / "corpus" / "001_27d89af2ac98d27f.txt").read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        corpus = Path(tmp_name) / "corpus"
+        corpus.mkdir()
+        (corpus / "a.txt").write_text(seed, encoding="utf-8")
+        ws = Workspace.open(corpus, Path(tmp_name) / "data")
+        info = next(m for m in installed_models(ws) if m.from_code == "fr")
+        backend = backend_for(ws, info)
+        backend.load()
+        workers = backend.workers
+        doc = ws.corpus.load("a.txt")
+        sentences = [" ".join(doc.text[s.start : s.end].split()) for s in doc.sentences]
+        sentences = (sentences * 2)[:30]  # a 30-sentence article
+        tokenized = [backend._pkg.tokenizer.encode(s) for s in sentences]
+        mean_len = statistics.mean(map(len, tokenized))
+        print(
+            f"{len(sentences)} sentences, {mean_len:.1f} source tokens on average; "
+            f"our plan: {workers} workers x 1 thread, {GROUP} sentences per worker per call"
+        )
+
+        def raw_plan(translator, batch_tokens) -> tuple[float, int]:
+            order = sorted(batch_tokens, key=len)
+            started, tokens = time.perf_counter(), 0
+            for first in range(0, len(order), GROUP * workers):
+                group = order[first : first + GROUP * workers]
+                results = translator.translate_batch(
+                    group, max_batch_size=-(-len(group) // workers), batch_type="examples",
+                    beam_size=backend._options["beam_size"],
+                    max_decoding_length=decoding_cap(max(map(len, group))),
+                    replace_unknowns=True, length_penalty=0.2,
+                )  # fmt: skip
+                tokens += _tokens(results)
+            return time.perf_counter() - started, tokens
+
+        model = str(info.path / "model")
+        ours_raw = ctranslate2.Translator(model, inter_threads=workers, intra_threads=1)
+        raw_plan(ours_raw, tokenized[:2])  # warm up
+        raw_s, raw_tokens = raw_plan(ours_raw, tokenized)
+        print(
+            f"raw translate_batch, our plan: {1000 * raw_s / raw_tokens:.2f} ms/token "
+            f"({raw_tokens} tokens, {raw_s:.1f} s)"
+        )
+        started = time.perf_counter()
+        backend.translate_batch(sentences)
+        ours_s = time.perf_counter() - started
+        print(
+            f"our pipeline (ArgosTranslator.translate_batch): {1000 * ours_s / raw_tokens:.2f} "
+            f"ms/token, {ours_s / raw_s:.2f}x raw"
+        )
+        if not args.skip_shipped:
+            shipped = ctranslate2.Translator(model, inter_threads=1, intra_threads=0)
+            started, tokens = time.perf_counter(), 0
+            for tokens_in in tokenized[:8]:  # one sentence per batch, as argos does
+                results = shipped.translate_batch(
+                    [tokens_in], max_batch_size=32, batch_type="tokens", beam_size=4,  # argos
+                    max_decoding_length=decoding_cap(len(tokens_in)), replace_unknowns=True,
+                    length_penalty=0.2,
+                )  # fmt: skip
+                tokens += _tokens(results)
+            shipped_s = time.perf_counter() - started
+            print(
+                f"argos as shipped (8 sentences): {1000 * shipped_s / tokens:.2f} ms/token; "
+                f"ours is {shipped_s / tokens / (raw_s / raw_tokens):.1f}x faster per token"
+            )
+
+        # 2. the reading pane ------------------------------------------------------------------
+        text = "\n\n".join(" ".join(sentences[i : i + 3]) for i in range(0, 30, 3))
+        article = document_from_text(text, "pane.txt")
+        service.TranslationCache(ws.translations_path).clear()
+        marks: list[float] = []
+        started = time.perf_counter()
+        translate_document(
+            ws, article, "en", on_paragraph=lambda *_: marks.append(time.perf_counter() - started)
+        )
+        print(
+            f"reading pane: first paragraph {marks[0]:.2f} s (target 1 s), "
+            f"30-sentence article {marks[-1]:.2f} s (target 4 s)"
+        )
+
+        # 3. translate --all -----------------------------------------------------------------
+        for i in range(args.articles):  # articles of 30 distinct sentences
+            body = "\n\n".join(
+                " ".join(f"{s} ({i}.{j})" for j, s in enumerate(sentences[k : k + 3], k))
+                for k in range(0, 30, 3)
+            )
+            (corpus / f"n{i:03d}.txt").write_text(body, encoding="utf-8")
+        (corpus / "a.txt").unlink()
+        ws.corpus.scan()
+        service.TranslationCache(ws.translations_path).clear()
+        started = time.perf_counter()
+        report = translate_all(ws, "en")
+        bulk_s = time.perf_counter() - started
+        docs = [ws.corpus.load(i.id) for i in ws.corpus.infos()]
+        all_tokens = [
+            backend._pkg.tokenizer.encode(" ".join(d.text[s.start : s.end].split()))
+            for d in docs
+            for s in d.sentences
+        ]
+        raw_all = 0.0
+        for first in range(0, len(all_tokens), service.BULK_CHUNK):
+            raw_all += raw_plan(ours_raw, all_tokens[first : first + service.BULK_CHUNK])[0]
+        per_article = bulk_s / len(docs)
+        print(
+            f"translate --all: {len(docs)} articles, {report.translated} sentences in "
+            f"{bulk_s:.1f} s; raw translate_batch {raw_all:.1f} s: {bulk_s / raw_all:.2f}x raw "
+            f"(target <= 1.2x); 1,000 articles: {per_article * 1000 / 60:.0f} min (target 40)"
+        )
+
+        # 4. a query -----------------------------------------------------------------------
+        times = []
+        for query in ("remboursement", "service client", "Tesla rembourse ses clients",
+                      "la réputation de Tesla en ligne"):  # fmt: skip
+            started = time.perf_counter()
+            backend.translate_batch([query])
+            times.append(time.perf_counter() - started)
+        print(
+            "query (1-5 words): "
+            + ", ".join(f"{1000 * t:.0f} ms" for t in times)
+            + " (target: 50 ms per target language)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
