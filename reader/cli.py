@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import keyword
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -71,9 +72,26 @@ def open_app(args: argparse.Namespace) -> int:
     return run(workspace)
 
 
+class _Notices(logging.Handler):
+    """The core's warnings (a damaged cache rebuilt, ...) as one `reader: notice:` line each
+    on stderr (looked up at each message, so a test or the app may capture it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from reader.core.display import printable
+
+        print(f"reader: notice: {printable(record.getMessage())}", file=sys.stderr)
+
+
+def _show_notices() -> None:
+    logger = logging.getLogger("reader")
+    if not any(isinstance(h, _Notices) for h in logger.handlers):
+        logger.addHandler(_Notices(logging.WARNING))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 user or data error, 2 usage)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _show_notices()
     try:
         if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help", "--version")):
             args = build_parser().parse_args(argv)

@@ -588,8 +588,9 @@ def test_search_update_trusts_folder_mtimes_within_the_window(
     real_walk = corpus_module.walk
     monkeypatch.setattr(corpus_module, "walk", lambda *a: calls.append(a) or real_walk(*a))
     monkeypatch.setattr(
-        index_module, "open_index", lambda ws: (_ for _ in ()).throw(AssertionError("opened"))
+        index_module, "_indexed", lambda reader: (_ for _ in ()).throw(AssertionError("read"))
     )
+    monkeypatch.setattr(index_module, "_writer", lambda *a: (_ for _ in ()).throw(AssertionError))
     stats = update_index(workspace, full_scan=False)  # nothing new: no walk, no index reading
     assert (stats.added, stats.updated, stats.removed, stats.total) == (0, 0, 0, 4)
     assert calls == []

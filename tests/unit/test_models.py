@@ -20,6 +20,7 @@ from support.tiny_argos import build
 
 from reader.cli import main
 from reader.core.errors import ReaderError
+from reader.core.translation import models as models_module
 from reader.core.translation.models import (
     BadPackage,
     ModelInfo,
@@ -357,6 +358,7 @@ def test_argos_folders_stay_in_the_workspace(tmp_path: Path, tiny_argosmodel: Pa
     script = f"""
 import sys
 import reader.cli, reader.commands.translate, reader.commands.models
+from reader.core.translation import models as models_module
 from reader.core.workspace import Workspace
 from reader.core.translation.service import cached_translation, passage_translation
 from reader.core.translation.models import install_model_file, list_models
@@ -383,3 +385,76 @@ print(translate_document(ws, doc).paragraphs[0].sentences[0].translation)
     assert (argos_dir / "data" / "argos-translate").is_dir()
     assert (argos_dir / "cache" / "argos-translate").is_dir()
     assert (argos_dir / "packages" / "translate-fr_en-0_1").is_dir()
+
+
+# Zip bombs -----------------------------------------------------------------------------------
+def _everything(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*")) if folder.exists() else []
+
+
+@pytest.fixture(scope="module")
+def zip_bomb(tmp_path_factory: pytest.TempPathFactory, tiny_argosmodel: Path) -> Path:
+    """A real zip bomb shaped like a package: the tiny model plus 2.1 GB of zeros in one
+    entry, deflated to about 2 MB (what issue 15 saw install and write 2 GiB)."""
+    bomb = tmp_path_factory.mktemp("bomb") / "translate-fr_en-0_1.argosmodel"
+    with (
+        zipfile.ZipFile(tiny_argosmodel) as src,
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out,
+    ):
+        for info in src.infolist():
+            out.writestr(info, src.read(info))
+        with out.open("translate-fr_en-0_1/model/padding.bin", "w", force_zip64=True) as big:
+            block = bytes(1 << 24)
+            for _ in range(2_100_000_000 >> 24):
+                big.write(block)
+    return bomb
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_written(
+    workspace: Workspace, zip_bomb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert zip_bomb.stat().st_size < 10_000_000
+    before = _everything(workspace.data_dir)
+    with pytest.raises(BadPackage, match=r"refused, it would unpack to 2\.\d GB from"):
+        install_model_file(workspace, zip_bomb)
+    assert _everything(workspace.data_dir) == before  # not even a staging folder
+    # the absolute limit holds on its own too (a bomb under the ratio)
+    monkeypatch.setattr(models_module, "MAX_RATIO", 10**6)
+    with pytest.raises(BadPackage, match=r"at most 2\.0 GB"):
+        install_model_file(workspace, zip_bomb)
+    assert _everything(workspace.data_dir) == before
+
+
+def test_the_ratio_limit_refuses_a_small_bomb(
+    workspace: Workspace, tiny_argosmodel: Path, tmp_path: Path
+) -> None:
+    bomb = tmp_path / "small-bomb.argosmodel"
+    with (
+        zipfile.ZipFile(tiny_argosmodel) as src,
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
+        for info in src.infolist():
+            out.writestr(info, src.read(info))
+        out.writestr("translate-fr_en-0_1/model/zeros.bin", bytes(50_000_000))
+    with pytest.raises(BadPackage, match="50x its size"):
+        install_model_file(workspace, bomb)
+    assert _installed_dirs(workspace) == [] and _leftovers(workspace) == []
+
+
+def test_too_many_entries_are_refused(workspace: Workspace, tmp_path: Path) -> None:
+    many = tmp_path / "many.argosmodel"
+    with zipfile.ZipFile(many, "w") as out:
+        out.writestr("pkg/metadata.json", "{}")
+        for i in range(models_module.MAX_ENTRIES + 1):
+            out.writestr(f"pkg/f{i}", b"")
+    done = main(["models", "install", str(many), "--data-dir", str(workspace.data_dir)])
+    assert done == 1
+    assert _installed_dirs(workspace) == [] and _leftovers(workspace) == []
+
+
+def test_the_cli_says_why_a_bomb_is_refused(
+    workspace: Workspace, zip_bomb: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["models", "install", str(zip_bomb), "--data-dir", str(workspace.data_dir)]) == 1
+    err = capsys.readouterr().err
+    assert "refused" in err and "zip bomb" in err and "nothing was installed" in err

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import logging
 import os
@@ -32,6 +31,7 @@ from reader.core.documents.ingest import (
 )
 from reader.core.documents.model import Document, DocumentInfo, Skipped
 from reader.core.errors import ReaderError
+from reader.core.repair import NO_SPACE, is_damaged, is_full, is_read_only, remove_database
 from reader.core.workspace import DATA_DIR_NAME
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from reader.core.workspace import Workspace
 
 log = logging.getLogger(__name__)
-NO_SPACE = "no space left on device: nothing was saved, free space and retry"
 
 # Bump when ingestion would read a file differently: every cached entry is then re-read.
 INGEST_VERSION = 3  # 2: url, site, lang_confidence; 3: wire copy unwrapped, quotations split
@@ -64,34 +63,6 @@ _COMMIT_EVERY = 1.0  # seconds between catalog commits during a scan
 # otherwise. An edit in place changes no folder's mtime: within the window only `reader
 # index`, the app's folder watcher (`refresh_paths`) or opening the document notices it.
 RESCAN_SECONDS = 60.0
-# SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF).
-SQLITE_READONLY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_CANTOPEN = 8, 10, 11, 14
-SQLITE_FULL, SQLITE_NOTADB = 13, 26
-
-
-def sqlite_code(exc: sqlite3.Error) -> int:
-    """The primary SQLite result code of an error (0 when unknown)."""
-    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
-
-
-def is_damaged(exc: sqlite3.Error) -> bool:
-    """Whether the error says the database file is damaged (not a database, malformed)."""
-    return sqlite_code(exc) in (SQLITE_CORRUPT, SQLITE_NOTADB) or (
-        not sqlite_code(exc) and "malformed" in str(exc)
-    )
-
-
-def is_full(exc: BaseException) -> bool:
-    """Whether the error is a full disk (SQLite's SQLITE_FULL or an OSError ENOSPC/EDQUOT)."""
-    if isinstance(exc, sqlite3.Error):
-        return sqlite_code(exc) == SQLITE_FULL
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
-
-
-def remove_database(path: Path) -> None:
-    """Delete an SQLite database file and its -wal/-shm files (those present)."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 @dataclass
@@ -246,13 +217,22 @@ class Corpus:
             self._memory = self._memory_copy(path)
         if self._memory is not None:
             return self._memory
-        db = sqlite3.connect(path, timeout=10, check_same_thread=False)
+        try:
+            db = sqlite3.connect(path, timeout=10, check_same_thread=False)
+        except sqlite3.OperationalError as exc:
+            if not is_read_only(exc):
+                raise
+            self._memory = self._memory_copy(path)
+            return self._memory
         try:
             db.execute("PRAGMA journal_mode=WAL")
             self._setup(db)
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
             db.close()
-            raise
+            if not is_read_only(exc):
+                raise
+            self._memory = self._memory_copy(path)  # a read-only file or folder
+            return self._memory
         return db
 
     @staticmethod

@@ -25,11 +25,18 @@ from types import ModuleType
 from typing import Any
 
 from reader.core.errors import ReaderError
+from reader.core.repair import NO_SPACE, is_full
 from reader.core.workspace import Workspace
 
 DEFAULT_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
 INDEX_ENV = "READER_ARGOS_INDEX"
 NETWORK_TIMEOUT = 20.0  # seconds: the whole index fetch, or the wait for each download chunk
+# A package is refused before anything is written when it would unpack to more than this,
+# or to more than MAX_RATIO times its own size (a zip bomb), or holds more entries than
+# MAX_ENTRIES. Real packages: 30-300 MB unpacked, about 1-3 times their size, ~10 entries.
+MAX_UNPACKED = 2 * 1000**3
+MAX_RATIO = 50
+MAX_ENTRIES = 10_000
 _CHUNK = 64 * 1024
 
 Progress = Callable[[int, int], None]
@@ -369,8 +376,37 @@ def _download(url: str, target: Path, progress: Progress | None) -> None:
             progress(0, total)
 
 
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+def _check_size(zf: zipfile.ZipFile, path: Path) -> None:
+    """BadPackage when the archive holds too many entries or would unpack to too much (its
+    declared sizes; zipfile never unpacks more than an entry declares)."""
+    entries = zf.infolist()
+    if len(entries) > MAX_ENTRIES:
+        raise BadPackage(
+            f"{path.name}: refused, it holds {len(entries):,} entries (at most {MAX_ENTRIES:,}); "
+            "nothing was installed"
+        )
+    unpacked = sum(e.file_size for e in entries)
+    packed = path.stat().st_size
+    limit = min(MAX_UNPACKED, MAX_RATIO * max(packed, 1))
+    if unpacked > limit:
+        raise BadPackage(
+            f"{path.name}: refused, it would unpack to {_size(unpacked)} from {_size(packed)} "
+            f"(at most {_size(MAX_UNPACKED)}, or {MAX_RATIO}x its size): "
+            "not a translation package (a zip bomb?); nothing was installed"
+        )
+
+
 def _check_members(zf: zipfile.ZipFile, path: Path) -> str:
     """The package's single top-level folder name; BadPackage for anything unsafe or odd."""
+    _check_size(zf, path)
     tops = set()
     for name in zf.namelist():
         pure = PurePosixPath(name)
@@ -425,6 +461,11 @@ def install_model_file(ws: Workspace, path: str | Path) -> ModelInfo:
         raise ReaderError(f"no such file: {source}")
     if not zipfile.is_zipfile(source):
         raise BadPackage(f"{source.name}: not an Argos package (a .argosmodel is a zip archive)")
+    try:  # sizes and entries first: a refused package writes nothing, not even a folder
+        with zipfile.ZipFile(source) as zf:
+            _check_size(zf, source)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise BadPackage(f"{source.name}: corrupt archive ({exc})") from None
     target_root = packages_dir(ws)
     target_root.mkdir(parents=True, exist_ok=True)
     ws.argos_dir.mkdir(parents=True, exist_ok=True)
@@ -438,6 +479,8 @@ def install_model_file(ws: Workspace, path: str | Path) -> ModelInfo:
                     raise BadPackage(f"{source.name}: corrupt archive (bad checksum in {broken})")
                 zf.extractall(staging)
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+            if is_full(exc):
+                raise ReaderError(NO_SPACE) from None
             raise BadPackage(f"{source.name}: corrupt archive ({exc})") from None
         info = _validate(ws, staging / top, source)
         previous = find_installed(ws, info.from_code, info.to_code)

@@ -351,6 +351,25 @@ def index_exists(ws: Workspace) -> bool:
         return False
 
 
+# Files every segment with documents has: terms, postings, stored fields, id/sha256 columns.
+SEGMENT_FILES = (".trm", ".pst", "._stored.col", ".id.col", ".sha256.col")
+
+
+def missing_files(ws: Workspace) -> str | None:
+    """The first file the index's table of contents needs that is missing or empty, or None
+    (a few stats per segment: cheap enough to check before every update)."""
+    ix = open_index(ws)
+    storage = ix.storage
+    for segment in ix._segments():
+        if not segment.doc_count_all():
+            continue
+        for ext in SEGMENT_FILES:
+            name = segment.make_filename(ext)
+            if not storage.file_exists(name) or not storage.file_length(name):
+                return name
+    return None
+
+
 def open_index(ws: Workspace) -> Index:
     """The workspace's index (cached per process); raises if it is missing or unreadable."""
     from whoosh.index import open_dir
@@ -577,8 +596,8 @@ class _Update:
             self._since_check = 0
             memory = getattr(writer.pool, "memory", None)  # not Whoosh's own writer's pool
             if memory is not None and memory() >= self.budget:  # write it out, start another
-                writer.commit(mergetype=_no_merge)
                 self.writer = None
+                writer.commit(mergetype=_no_merge)
 
     def delete(self, doc_id: str) -> None:
         self._open().delete_by_term("id", doc_id)
@@ -586,14 +605,15 @@ class _Update:
             self.stats.removed += 1
 
     def commit(self) -> None:
-        if self.writer is not None:
-            self.writer.commit(mergetype=merge_small)
-            self.writer = None
+        if self.writer is not None:  # a failed commit closes the writer itself
+            writer, self.writer = self.writer, None
+            writer.commit(mergetype=merge_small)
 
     def cancel(self) -> None:
         if self.writer is not None:
             writer, self.writer = self.writer, None
-            writer.cancel()
+            if not writer.is_closed:
+                writer.cancel()
 
     def run(
         self,
@@ -747,7 +767,7 @@ def _update(
 ) -> IndexStats:
     """An update with `scan_fn`; `trust`: believe the state file when it says the index is in
     step with the catalog (else the index's documents are read and compared)."""
-    from reader.core.documents.corpus import NO_SPACE, is_full
+    from reader.core.repair import NO_SPACE, is_full
 
     started = time.perf_counter()
     stats = IndexStats()
@@ -786,13 +806,21 @@ def _update_in(
     version = state.get("schema_version")
     synced = False
     if not rebuild and version == SCHEMA_VERSION:
-        synced = (
-            trust
-            and state.get("catalog") is not None
-            and state.get("catalog") == _catalog_key(ws)
-            and index_exists(ws)
-        )
-        if not synced:
+        try:
+            missing = missing_files(ws)
+            damage = f"{missing} is missing" if missing else None
+        except index_errors() as exc:
+            missing = damage = f"unreadable: {type(exc).__name__}: {exc}"
+        if missing is not None:
+            forget_index(ws)
+            stats.notice = f"the search index was damaged or unreadable ({damage}); rebuilt it"
+        else:
+            synced = (
+                trust
+                and state.get("catalog") is not None
+                and state.get("catalog") == _catalog_key(ws)
+            )
+        if missing is None and not synced:
             try:
                 ix = open_index(ws)
                 with searching(ws) as searcher:  # reuses this process's open reader if any
