@@ -299,6 +299,11 @@ BOMB = """<?xml version="1.0"?>
             "not a tag export",
         ),
         ("not json", lambda p: _write(p / "x.json", b"{nope"), "not JSON"),
+        (
+            "deep json",
+            lambda p: _write(p / "x.json", b"[" * 200_000 + b"]" * 200_000),
+            "nested too deeply",
+        ),
         ("binary", lambda p: _write(p / "x.json", b"\xff\xfe\x00bad"), "not UTF-8"),
         ("missing", lambda p: p / "nope.json", "cannot read"),
         (

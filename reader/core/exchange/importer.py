@@ -151,6 +151,13 @@ def read_file(path: Path) -> Parsed:
 def read_json_text(text: str, name: str = "the file") -> Parsed:
     """Our json or jsonl export, or W3C Web Annotation JSON-LD."""
     try:
+        return _read_json_text(text, name)
+    except RecursionError:
+        raise ImportRefused(f"cannot import {name}: JSON nested too deeply") from None
+
+
+def _read_json_text(text: str, name: str) -> Parsed:
+    try:
         data = json.loads(text)
     except json.JSONDecodeError:
         data = None
@@ -201,13 +208,13 @@ def _flat(rows: list[Any], fmt: str, name: str) -> Parsed:
                 start=_int(row.get("start")),
                 end=_int(row.get("end")),
                 note=_str(row.get("note")) or "",
-                links=tuple(x for x in row.get("links") or () if isinstance(x, str)),
+                links=_strs(row.get("links")),
                 author=_str(row.get("author")),
                 created=_str(row.get("created")),
                 updated=_str(row.get("updated")),
                 status=_str(row.get("status")),
                 verdict=_str(row.get("verdict")),
-                labels=tuple(x for x in row.get("labels") or () if isinstance(x, str)),
+                labels=_strs(row.get("labels")),
                 doc_id=_str(row.get("doc_id")),
                 doc_sha256=_str(row.get("doc_sha256")),
                 doc_names=tuple(x for x in (_str(row.get("doc_path")),) if x),
@@ -220,6 +227,11 @@ def _flat(rows: list[Any], fmt: str, name: str) -> Parsed:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    """The strings of a JSON list (a lone string or anything else: none)."""
+    return tuple(x for x in value if isinstance(x, str)) if isinstance(value, list) else ()
 
 
 def _int(value: Any) -> int | None:
