@@ -395,3 +395,35 @@ def test_w3c_annotations_from_another_tool_match_by_url_and_quote(tmp_path) -> N
     text = ws.corpus.load("fr.md").text
     assert text[tag["start"] : tag["end"]] == REBUTTAL
     assert import_file(ws, path).line().startswith("imported 0, already present 1")
+
+
+def test_a_qualcoder_export_with_a_bom_and_capital_sources_folder(tmp_path) -> None:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "interview.txt").write_text(FOREIGN_TEXT.replace("\r\n", "\n"), encoding="utf-8")
+    ws = Workspace.open(root)
+    ws.corpus.scan()
+    lf = FOREIGN_TEXT.replace("\r\n", "\n")
+    start = lf.index("The refund")
+    project = (
+        FOREIGN.replace('startPosition="16"', f'startPosition="{start}"')
+        .replace('endPosition="54"', f'endPosition="{start + 38}"')
+        .replace(
+            '<Code guid="33333333-3333-3333-3333-333333333333" name="Customer experience" '
+            'isCodable="true"/>',
+            '<Code guid="88888888-8888-8888-8888-888888888888" name="Themes" isCodable="false">'
+            '<Code guid="33333333-3333-3333-3333-333333333333" name="Customer experience" '
+            'isCodable="true"/></Code>',
+        )
+    )
+    qdpx = _zip(
+        tmp_path,
+        {
+            "project.qde": project,
+            "Sources/44444444-4444-4444-4444-444444444444.txt": "\ufeff" + lf,  # utf-8-sig
+        },
+    )
+    assert import_file(ws, qdpx).line() == "imported 2, already present 0, orphaned 0, skipped 0"
+    text = ws.corpus.load("interview.txt").text
+    for tag in _tags(ws).values():
+        assert text[tag["start"] : tag["end"]] == lf[start : start + 38]
