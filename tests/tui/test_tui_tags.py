@@ -318,3 +318,21 @@ async def test_a_damaged_tag_store_keeps_the_app_reading(make_app, workspace: Wo
         await pilot.pause()
         assert isinstance(app.screen, TagsScreen)
     assert workspace.annotations_path.read_bytes() == b"not a database " * 500
+
+
+async def test_tags_screen_colours_each_kind_from_the_registry(
+    make_app, workspace: Workspace
+) -> None:
+    from reader.core.tags.model import KINDS
+
+    _tag_three(workspace)
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        variables = app.theme_variables
+        for kind in KINDS:
+            style = app.screen.get_component_rich_style(f"tags--{kind.name}")
+            expected = variables[f"text-{kind.theme_colour}"]
+            assert style.bold and style.color is not None
+            assert style.color.triplet.hex.lower() == expected.lower()[:7], kind.name

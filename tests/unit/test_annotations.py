@@ -692,3 +692,20 @@ def test_cli_list_piped_is_tab_separated_one_line_per_tag(small: Workspace, caps
     assert row["labels"] == "a,b" and row["verdict"] == "not-rated" and row["passage"] == CLAIM
     assert row["span"] == f"{claim.start}-{claim.end}"
     assert row["note"].startswith("two\\x0alines\\x09and a tab long")
+
+
+def test_reanchored_shows_current_positions_and_writes_nothing(small: Workspace, store) -> None:
+    ann = _tag(small, store, CLAIM)
+    french = _tag(small, store, "Tesla affirme avoir remboursé", "context")
+    _rewrite(small, "story.txt", "Breaking\n\nA new first paragraph.\n\n" + ARTICLE)
+    events = len(store.events())
+    with open_tag_store(small, readonly=True) as reader_only:
+        current = {t.id: t for t in reader_only.reanchored(small.corpus)}
+        assert reader_only.reconcile(small.corpus).moved == []  # read-only: nothing saved
+    text = small.corpus.load("story.txt").text
+    moved = current[ann.id]
+    assert moved.status == "moved" and text[moved.start : moved.end] == CLAIM
+    assert current[french.id] == french
+    assert store.get(ann.id) == ann and len(store.events()) == events  # the store is untouched
+    only = store.reanchored(small.corpus, doc_id="autre.txt")
+    assert [t.id for t in only] == [french.id]

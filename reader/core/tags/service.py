@@ -612,8 +612,14 @@ class TagService:
             self._reconcile_doc(doc_id, doc, report)
         return report
 
-    def _stale(self, corpus: Corpus) -> list[tuple[str, Document | None]]:
+    def _stale(
+        self, corpus: Corpus, doc_ids: set[str] | None = None
+    ) -> list[tuple[str, Document | None]]:
+        """(doc_id, document now or None if gone) for documents whose text changed since their
+        tags were last anchored (of `doc_ids` only, if given)."""
         rows = self.store.checked()
+        if doc_ids is not None:
+            rows = [(d, checked) for d, checked in rows if d in doc_ids]
         if not rows:
             return []
         catalog = {info.id: info.sha256 for info in corpus.infos()}  # one query
@@ -644,7 +650,7 @@ class TagService:
         """The tags with positions and statuses as of the current files, WITHOUT saving
         anything (what export uses: it reads, never writes)."""
         found = self.list(tag=tag, doc_id=doc_id, lang=lang)
-        stale = {d: doc for d, doc in self._stale(corpus) if any(t.doc_id == d for t in found)}
+        stale = dict(self._stale(corpus, {t.doc_id for t in found}))
         out = []
         for item in found:
             if item.doc_id in stale:

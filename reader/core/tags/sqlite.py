@@ -225,7 +225,7 @@ def _row_tag(row: Sequence[Any], links: tuple[str, ...]) -> Tag:
         status=status,
         doc_sha256=doc_sha,
         verdict=verdict,
-        labels=tuple(json.loads(labels)),
+        labels=tuple(json.loads(labels)) if labels != "[]" else (),
         version=version,
         lang=lang,
         checked_sha256=checked,

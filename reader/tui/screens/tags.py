@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Select, Static
 
 from reader.core.errors import ReaderError
-from reader.core.tags.model import KIND_NAMES
+from reader.core.tags.model import KIND_NAMES, KINDS
 from reader.core.tags.store import StoreUnavailableError
 from reader.tui.messages import TagsChanged
 from reader.tui.screens.team import NOT_SAVED
@@ -152,6 +152,11 @@ class TagsScreen(Screen):
         self.query_one("#tags-title", Static).update(title)
 
     COMPONENT_CLASSES = {f"tags--{name}" for name in KIND_NAMES}  # noqa: RUF012
+    # Each kind in its registry colour (the theme's $text-<colour>).
+    DEFAULT_CSS = "\n".join(
+        f"TagsScreen > .tags--{k.name} {{ color: $text-{k.theme_colour}; text-style: bold; }}"
+        for k in KINDS
+    )
 
     @on(Select.Changed)
     def _filter_changed(self) -> None:
