@@ -99,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
             str(doc.sentences),
         )
     print_table(table, console)
+    if not stdout_is_terminal():  # piped: stdout holds the rows only; the notes go to stderr
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
     if any(doc.lang_uncertain for doc in result.documents):
         console.print(
             Text("lang? : the language is uncertain; correct it with `reader docs set ID --lang`")

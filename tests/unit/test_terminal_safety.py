@@ -104,9 +104,9 @@ def test_cli_output_escapes_control_characters(
 def test_names_titles_notes_and_skipped_paths_are_shown_escaped(capsys, hostile: Path) -> None:
     _tag_the_hostile_document(hostile)
     capsys.readouterr()
-    _code, out, _ = _run(capsys, "docs", "--corpus", str(hostile))
+    _code, out, err = _run(capsys, "docs", "--corpus", str(hostile))
     assert "evil\\x1b]0;pwned\\x07\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\x9b2J\\u202e\\u2066.md" in out
-    assert "skip\\x1b]0;pwned\\x07.bin" in out  # the skipped file
+    assert "skip\\x1b]0;pwned\\x07.bin" in err  # the skipped file (piped: on stderr)
     _code, out, _ = _run(capsys, "tags", "list", "--corpus", str(hostile))
     note = [line for line in out.splitlines() if line.startswith(tuple("0123456789abcdef"))]
     assert len(note) == 1 and "evil\\x1b]0;pwned" in note[0]
@@ -118,12 +118,13 @@ def test_names_titles_notes_and_skipped_paths_are_shown_escaped(capsys, hostile:
 def test_piped_tables_are_tab_separated_lines(capsys, hostile: Path) -> None:
     _tag_the_hostile_document(hostile)
     capsys.readouterr()
-    _code, out, _ = _run(capsys, "docs", "--corpus", str(hostile))
+    _code, out, err = _run(capsys, "docs", "--corpus", str(hostile))
     lines = out.splitlines()
     header = lines[0].split("\t")
     assert header[:4] == ["id", "lang", "date", "title"]
-    rows = [line.split("\t") for line in lines[1:6]]
+    rows = [line.split("\t") for line in lines[1:]]  # every line of stdout is a row
     assert len(rows) == 5 and all(len(row) == len(header) for row in rows)
+    assert "skipped" in err
     assert not any("│" in line or "─" in line for line in lines)  # no table drawing
     long_title = max(rows, key=lambda row: len(row[3]))[3]
     assert long_title in {r[3] for r in rows} and len(lines[1]) > 0  # one line per document
