@@ -324,3 +324,16 @@ def test_a_full_disk_saves_nothing_says_so_and_keeps_every_tag_readable(
     assert integrity_check(data / "annotations.sqlite") == "ok"
     with open_tag_store(Workspace.open(corpus_dir, data)) as store:
         assert store.count() == 6
+
+
+def test_recover_refuses_a_sound_store(corpus_dir: Path, capsys) -> None:
+    from reader.cli import main
+
+    ws = Workspace.open(corpus_dir)
+    ws.corpus.scan()
+    with open_tag_store(ws) as store:
+        _tag_quotes(ws, store, _words(ws, 1))
+    before = ws.annotations_path.read_bytes()
+    assert main(["tags", "recover", "--corpus", str(corpus_dir)]) == 1
+    assert "not damaged" in capsys.readouterr().err
+    assert ws.annotations_path.read_bytes() == before

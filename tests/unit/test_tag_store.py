@@ -345,3 +345,19 @@ def test_resolve_id_needs_a_long_enough_prefix_when_asked(service: TagService) -
         service.resolve_id(tag.id[:3], min_length=4)
     assert service.resolve_id(tag.id[:4], min_length=4) == tag.id
     assert service.resolve_id(tag.id, min_length=40) == tag.id  # the whole id always works
+
+
+def test_undo_and_restore_keep_the_duplicate_rule(open_store: Opener) -> None:
+    alice = TagService(open_store(), author="alice")
+    bob = TagService(open_store(), author="bob")
+    first = alice.add(DOC, *_span("Elon Musk"), "claim")
+    alice.remove(first.id)
+    second = bob.add(DOC, *_span("Elon Musk"), "claim")  # the passage is free again
+    with pytest.raises(DuplicateTagError):
+        alice.undo()  # bringing `first` back would tag the passage twice
+    with pytest.raises(DuplicateTagError):
+        alice.restore(first.id)
+    assert [t.id for t in alice.list()] == [second.id]
+    bob.undo()
+    assert alice.undo().startswith("remove claim")  # now it may come back
+    assert [t.id for t in alice.list()] == [first.id]

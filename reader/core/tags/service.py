@@ -587,6 +587,9 @@ class TagService:
                 wanted = replace(wanted, links=links, updated=now())
                 if current is not None:  # keep where re-anchoring put it; restore what users edit
                     wanted = replace(current, **_user_fields(wanted), updated=wanted.updated)
+                self._check_duplicate(
+                    wanted.doc_id, wanted.start, wanted.end, wanted.tag, ignore=tag_id
+                )
             writes.append((tag_id, current, wanted, linked_from if wanted is not None else ()))
         self._commit_step(
             kind_name,

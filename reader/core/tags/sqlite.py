@@ -787,6 +787,11 @@ def recover(path: Path, *, author: str, session: str) -> RecoverReport:
     store takes its place. With no backup, the whole event log is replayed from empty.
     """
     path = Path(path)
+    if path.exists() and integrity_check(path) == "ok":
+        raise ReaderError(
+            f"the tag store {printable(str(path))} is not damaged (its integrity check passes): "
+            "nothing to recover"
+        )
     backup = next((b for b in list_backups(path) if integrity_check(b) == "ok"), None)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     work = path.with_name(f"{path.name}.recovering")
