@@ -347,6 +347,17 @@ def committed() -> list[tuple[str, bytes, dict]]:
         _html("<p>" + "&amp;" * 20000 + "</p>" + _paragraphs(ENGLISH)),
         {"document": {}},
     )
+    add(
+        "svg-title-before-text.html",  # made htmldate assert (a crash of every scan)
+        "<svg><title>x</title><p>" + ENGLISH + "</p>",
+        {"document": {"lang": "en"}},
+    )
+    add(
+        "math-html.html",  # found by fuzzing: htmldate asserted on it
+        b"<math><html><hea\rd><t---\nitle>x</title></head><bod"
+        b"y><scr\xef\xbb\xbfipt>v a = 1;</script></body><",
+        {"document": {}},
+    )
     add("xml-bomb.html", (
         '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
         + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i else "&lol;" * 10}">'

@@ -354,7 +354,15 @@ def read_html(text: str) -> Parsed:
             f"HTML nested too deep: {depth:,} levels, over the {HTML_MAX_DEPTH} that the "
             "HTML parser reads"
         )
-    found = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
+    try:
+        found = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
+    except AssertionError:
+        # htmldate's cleaning asserts on some malformed trees ("<svg><title>x</title><p>"):
+        # take the text without the metadata rather than fail the whole scan.
+        try:
+            found = trafilatura.bare_extraction(text, with_metadata=False, include_comments=False)
+        except AssertionError as exc:
+            raise SkipFile("malformed HTML: the extractor failed") from exc
     if found is None or not (found.text or "").strip():
         raise SkipFile("no main text found in the HTML")
     lang_attr = re.search(r"<html[^>]*\blang=[\"']?([A-Za-z]{2,3})", text[:4096], re.IGNORECASE)
