@@ -24,6 +24,7 @@ from reader.cli import main  # noqa: E402
 from reader.core.errors import ReaderError  # noqa: E402
 from reader.core.tags.model import Tag, now  # noqa: E402
 from reader.core.tags.postgres import (  # noqa: E402
+    SCHEMA_VERSION,
     PostgresTagStore,
     StoreUnavailableError,
     TagChange,
@@ -139,7 +140,7 @@ def test_migrations_are_versioned_and_a_newer_schema_is_refused(url: str):
     with psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute(
             "SELECT value FROM reader.meta WHERE key = 'schema_version'"
-        ).fetchone() == ("1",)
+        ).fetchone() == (str(SCHEMA_VERSION),)
         conn.execute("UPDATE reader.meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(ReaderError, match="newer version of reader"):
         PostgresTagStore(url, "desk")
@@ -160,6 +161,28 @@ def test_two_clients_migrating_at_once(url: str):
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_teammates_with_their_own_roles_share_the_store(postgres_server, url: str):
+    """The schema made by one role is usable by any role that may connect, but no role can
+    rewrite the log."""
+    postgres_server.execute(
+        "DO $$ BEGIN CREATE ROLE bob LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+    )
+    with PostgresTagStore(url, "desk") as owner:
+        tag = add(owner, make_tag())
+    as_bob = url.replace("postgres@", "bob@")
+    with PostgresTagStore(as_bob, "desk", session="b") as bob:
+        edit(bob, bob.get(tag.id), author="bob", note="bob's note")
+        add(bob, make_tag(start=10), author="bob")
+        assert len(bob.list()) == 2
+    with psycopg.connect(as_bob, autocommit=True) as conn:
+        assert conn.info.user == "bob"
+        for sql in ("DELETE FROM reader.events", "UPDATE reader.events SET author = 'x'"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("ALTER TABLE reader.events DISABLE TRIGGER events_append_only")
 
 
 def test_corpora_share_a_database_but_not_tags(url: str):

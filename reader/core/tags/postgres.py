@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 CHANNEL = "reader_tags"
 CONNECT_TIMEOUT = 4  # seconds per address libpq tries (localhost may be two): within 10 s
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # MIGRATIONS[n] takes the schema from version n to n + 1. Never edit a released step.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -111,7 +111,25 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON reader.events
         FOR EACH STATEMENT EXECUTE FUNCTION reader.events_append_only();
     """,
+    # 2: a version check the server makes (so a commit is one round trip), and access for
+    # every role that may connect to the database (the admin decides who may: CONNECT).
+    """
+    CREATE FUNCTION reader.expect_one(n_rows BIGINT, tag_id TEXT) RETURNS VOID
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF n_rows <> 1 THEN
+            RAISE EXCEPTION 'tag % changed since it was read', tag_id
+                USING ERRCODE = 'RDR01', DETAIL = tag_id;
+        END IF;
+    END $$;
+    GRANT USAGE ON SCHEMA reader TO PUBLIC;
+    GRANT SELECT, INSERT, UPDATE, DELETE ON reader.tags, reader.links TO PUBLIC;
+    GRANT SELECT, INSERT ON reader.events, reader.corpora TO PUBLIC;
+    GRANT SELECT ON reader.meta TO PUBLIC;
+    GRANT USAGE ON SEQUENCE reader.events_seq_seq TO PUBLIC;
+    """,
 )
+_CONFLICT = "RDR01"  # the SQLSTATE of reader.expect_one
 _MIGRATION_LOCK = 0x7265616465  # pg_advisory_xact_lock key ("reade")
 _TAG_COLUMNS = (
     'id, doc_id, lang, tag, start, "end", exact, prefix, suffix, note, author, created, '
@@ -119,12 +137,6 @@ _TAG_COLUMNS = (
 )
 _EVENT_COLUMNS = "seq, at, session, author, kind, annotation, description, before, after"
 _ORDER = 'ORDER BY doc_id COLLATE "C", start, "end", created COLLATE "C", id COLLATE "C"'
-
-
-class _Moved(Exception):
-    def __init__(self, write: Write) -> None:
-        super().__init__(write.tag_id)
-        self.write = write
 
 
 @dataclass(frozen=True)
@@ -231,27 +243,28 @@ class PostgresTagStore:
         psycopg = _psycopg()
         try:
             with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-                conn.execute("CREATE SCHEMA IF NOT EXISTS reader")
-                conn.execute(
-                    "CREATE TABLE IF NOT EXISTS reader.meta (key TEXT PRIMARY KEY, value TEXT)"
-                )
-                row = conn.execute(
-                    "SELECT value FROM reader.meta WHERE key = 'schema_version'"
-                ).fetchone()
-                version = int(row[0]) if row else 0
+                version = self._version(conn)
+                if version < SCHEMA_VERSION:  # set up or upgrade, one client at a time
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                    version = self._version(conn)
+                    if version == 0:
+                        conn.execute("CREATE SCHEMA IF NOT EXISTS reader")
+                        conn.execute(
+                            "CREATE TABLE IF NOT EXISTS reader.meta "
+                            "(key TEXT PRIMARY KEY, value TEXT)"
+                        )
+                    for step in range(version, SCHEMA_VERSION):
+                        conn.execute(MIGRATIONS[step])
+                        conn.execute(
+                            "INSERT INTO reader.meta VALUES ('schema_version', %s) "
+                            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                            (str(step + 1),),
+                        )
                 if version > SCHEMA_VERSION:
                     raise ReaderError(
                         f"the tag database {redact_url(self.url)} was set up by a newer version "
                         f"of reader (schema {version}, this one knows {SCHEMA_VERSION}); "
                         "upgrade reader"
-                    )
-                for step in range(version, SCHEMA_VERSION):
-                    conn.execute(MIGRATIONS[step])
-                    conn.execute(
-                        "INSERT INTO reader.meta VALUES ('schema_version', %s) "
-                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                        (str(step + 1),),
                     )
                 conn.execute(
                     "INSERT INTO reader.corpora (key) VALUES (%s) ON CONFLICT DO NOTHING",
@@ -266,6 +279,20 @@ class PostgresTagStore:
             raise StoreUnavailableError(
                 f"lost the tag server {redact_url(self.url)}: {_first_line(exc, self.url)}"
             ) from None
+
+    @staticmethod
+    def _version(conn: psycopg.Connection) -> int:
+        """The schema version of the database (0: not set up)."""
+        # pg_class read with the statement's snapshot (to_regclass may answer from a cache that
+        # has not yet seen another client's set-up).
+        exists = conn.execute(
+            "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = 'reader' AND c.relname = 'meta'"
+        ).fetchone()
+        if exists is None:
+            return 0
+        row = conn.execute("SELECT value FROM reader.meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
 
     def close(self) -> None:
         with self._lock:
@@ -441,43 +468,43 @@ class PostgresTagStore:
 
         with self._guard("save the change") as conn:
             try:
-                with conn.transaction():
-                    # Every statement sent at once: one round trip, not ten.
-                    with conn.pipeline():
-                        done = [(write, self._apply(conn, write)) for write in writes]
-                        # Links after every row exists, so links within a batch hold.
-                        for write in writes:
-                            if write.after is not None:
-                                self._apply_links(conn, write)
-                        if events:
-                            conn.cursor().executemany(
-                                "INSERT INTO reader.events (corpus, at, session, author, kind, "
-                                "annotation, description, before, after) "
-                                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                                [
-                                    (
-                                        self.corpus,
-                                        e.at,
-                                        e.session,
-                                        e.author,
-                                        e.kind,
-                                        e.annotation,
-                                        e.description,
-                                        Jsonb(e.before) if e.before is not None else None,
-                                        Jsonb(e.after) if e.after is not None else None,
-                                    )
-                                    for e in events
-                                ],
-                            )
-                        conn.execute(
-                            "SELECT pg_notify(%s, %s)", (CHANNEL, self._payload(writes, events))
+                # Sent at once and checked by the server: one round trip, BEGIN to COMMIT.
+                with conn.pipeline(), conn.transaction():
+                    for write in writes:
+                        self._apply(conn, write)
+                    # Links after every row exists, so links within a batch hold.
+                    for write in writes:
+                        if write.after is not None:
+                            self._apply_links(conn, write)
+                    if events:
+                        conn.cursor().executemany(
+                            "INSERT INTO reader.events (corpus, at, session, author, kind, "
+                            "annotation, description, before, after) "
+                            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                            [
+                                (
+                                    self.corpus,
+                                    e.at,
+                                    e.session,
+                                    e.author,
+                                    e.kind,
+                                    e.annotation,
+                                    e.description,
+                                    Jsonb(e.before) if e.before is not None else None,
+                                    Jsonb(e.after) if e.after is not None else None,
+                                )
+                                for e in events
+                            ],
                         )
-                    # A version that moved: refuse it all (rolled back).
-                    for write, cursor in done:
-                        if cursor is not None and cursor.rowcount != 1:
-                            raise _Moved(write)
-            except _Moved as moved:  # rolled back; say who changed it (read after the rollback)
-                raise self._conflict(conn, moved.write) from None
+                    conn.execute(
+                        "SELECT pg_notify(%s, %s)", (CHANNEL, self._payload(writes, events))
+                    )
+            except _psycopg().Error as exc:
+                if getattr(exc, "sqlstate", None) != _CONFLICT:
+                    raise
+                tag_id = exc.diag.message_detail or ""
+                moved = next((w for w in writes if w.tag_id == tag_id), writes[0])
+                raise self._conflict(conn, moved) from None
 
     def _payload(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> str:
         ids = [w.tag_id for w in writes]
@@ -521,16 +548,19 @@ class PostgresTagStore:
             write.tag_id,
         )
 
-    def _apply(self, conn: psycopg.Connection, write: Write) -> psycopg.Cursor | None:
-        """Queue one tag's row change; its cursor's rowcount is 1 unless the version moved."""
+    def _apply(self, conn: psycopg.Connection, write: Write) -> None:
+        """Queue one tag's row change; the server refuses it (RDR01) if the version moved."""
         after, before = write.after, write.before
         if after is None:
             if before is None:
-                return None
-            return conn.execute(
-                "DELETE FROM reader.tags WHERE corpus = %s AND id = %s AND version = %s",
-                (self.corpus, write.tag_id, before.version),
+                return
+            conn.execute(
+                "WITH done AS (DELETE FROM reader.tags WHERE corpus = %s AND id = %s "
+                "AND version = %s RETURNING 1) "
+                "SELECT reader.expect_one((SELECT count(*) FROM done), %s)",
+                (self.corpus, write.tag_id, before.version, write.tag_id),
             )
+            return
         values = (
             after.doc_id,
             after.lang,
@@ -551,21 +581,24 @@ class PostgresTagStore:
             list(after.labels),
         )
         if before is None:
-            done = conn.execute(
+            change = (
                 f"INSERT INTO reader.tags (corpus, {_TAG_COLUMNS}) VALUES "
-                f"({', '.join(['%s'] * 20)}) ON CONFLICT (corpus, id) DO NOTHING",
-                (self.corpus, after.id, *values, max(1, after.version)),
+                f"({', '.join(['%s'] * 20)}) ON CONFLICT (corpus, id) DO NOTHING RETURNING 1"
             )
+            params: tuple = (self.corpus, after.id, *values, max(1, after.version))
         else:
-            done = conn.execute(
+            change = (
                 "UPDATE reader.tags SET doc_id = %s, lang = %s, tag = %s, start = %s, "
                 '"end" = %s, exact = %s, prefix = %s, suffix = %s, note = %s, author = %s, '
-                "created = %s, updated = %s, status = %s, doc_sha256 = %s, checked_sha256 = %s, "
-                "verdict = %s, labels = %s, version = version + 1 "
-                "WHERE corpus = %s AND id = %s AND version = %s",
-                (*values, self.corpus, after.id, before.version),
+                "created = %s, updated = %s, status = %s, doc_sha256 = %s, "
+                "checked_sha256 = %s, verdict = %s, labels = %s, version = version + 1 "
+                "WHERE corpus = %s AND id = %s AND version = %s RETURNING 1"
             )
-        return done
+            params = (*values, self.corpus, after.id, before.version)
+        conn.execute(
+            f"WITH done AS ({change}) SELECT reader.expect_one((SELECT count(*) FROM done), %s)",
+            (*params, after.id),
+        )
 
     def _apply_links(self, conn: psycopg.Connection, write: Write) -> None:
         after = write.after
