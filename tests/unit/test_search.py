@@ -531,6 +531,8 @@ def test_did_you_mean(ws: Workspace) -> None:
     # spelled as the corpus spells it (accents kept); case follows the query
     assert search(ws, "Rückerstatung").did_you_mean == "Rückerstattung"
     assert search(ws, "remboursment").did_you_mean == "remboursement"
+    assert search(ws, "TESLLA").did_you_mean == "TESLA"
+    assert search(ws, "Teslla").did_you_mean == "Tesla"
     # only unknown words are respelled; excluded words and filters are kept as typed
     assert search(ws, "teslla -altman lang:it").did_you_mean == "tesla -altman lang:it"
     # no retry: something was found, or nothing is close

@@ -177,7 +177,7 @@ def suggest(ws: Workspace, words: list[str]) -> dict[str, str]:
     Closest: one edit away (a letter deleted, inserted, replaced, or two swapped), else, for
     words of SUGGEST_FAR letters or more, two edits away with the first two letters kept;
     among those, the one in most documents. The suggestion is spelled as a document spells
-    it (accents kept), in lower case when the word was.
+    it (accents kept), in lower or upper case when the word was.
     """
     fold = term_cache(None)
     out: dict[str, str] = {}
@@ -197,8 +197,17 @@ def suggest(ws: Workspace, words: list[str]) -> dict[str, str]:
             if found:
                 best = max(sorted(found), key=lambda c: reader.doc_frequency("body", c))
                 raw = _spelled(searcher, "body", best) or best
-                out[word] = raw.lower() if word.islower() else raw
+                out[word] = _case_like(word, raw)
     return out
+
+
+def _case_like(word: str, raw: str) -> str:
+    """`raw` in lower or upper case when `word` is so, else as a document spells it."""
+    if word.islower():
+        return raw.lower()
+    if word.isupper() and len(word) > 1:
+        return raw.upper()
+    return raw
 
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
