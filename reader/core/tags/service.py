@@ -16,11 +16,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from reader.core.display import clean_note
-from reader.core.documents.model import Document
 from reader.core.errors import ReaderError
 from reader.core.tags.anchoring import ANCHORED, MOVED, ORPHANED, make_selector, reanchor
 from reader.core.tags.model import (
-    CLAIM,
     DEFAULT_VERDICT,
     Event,
     ImportResult,
@@ -43,6 +41,7 @@ from reader.core.tags.store import (
 
 if TYPE_CHECKING:
     from reader.core.documents.corpus import Corpus
+    from reader.core.documents.model import Document
 
 MIN_PREFIX = 4  # destructive commands need at least this many characters of a tag id
 
@@ -763,4 +762,4 @@ def _removals(event: Event) -> list[tuple[dict[str, Any], bool]]:
     return out
 
 
-__all__ = ["CLAIM", "MIN_PREFIX", "Removal", "TagService"]
+__all__ = ["MIN_PREFIX", "USER_FIELDS", "Removal", "TagService"]
