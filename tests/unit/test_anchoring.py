@@ -522,12 +522,6 @@ def test_back_at_the_exact_old_offsets_is_anchored() -> None:
     assert match_quote(ARTICLE, QUOTE, hint=selector.start).status == ANCHORED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TagService keeps `moved` sticky (reader/core/tags/service.py, _reanchor_one: "
-    "`anchor.status == ANCHORED and current.status != MOVED`); issue 13 asks that a tag found "
-    "at its exact old offsets be `anchored`: use anchor.status there, then remove this marker",
-)
 def test_the_tag_service_marks_a_tag_at_its_old_offsets_anchored(tmp_path) -> None:
     from reader.core.tags import open_tag_store
     from reader.core.workspace import Workspace

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from reader.core.display import clean_note
 from reader.core.errors import ReaderError
-from reader.core.tags.anchoring import ANCHORED, MOVED, ORPHANED, make_selector, reanchor
+from reader.core.tags.anchoring import ANCHORED, ORPHANED, make_selector, reanchor
 from reader.core.tags.model import (
     DEFAULT_VERDICT,
     Event,
@@ -725,7 +725,7 @@ def _reanchor_one(current: Tag, doc: Document | None) -> tuple[Tag, str, str]:
         new = replace(current, status=ORPHANED, checked_sha256=sha)
         return new, "orphaned", f"orphaned ({why}) {describe(current)}"
     selector = make_selector(doc.text, anchor.start, anchor.end)
-    status = ANCHORED if (anchor.status == ANCHORED and current.status != MOVED) else MOVED
+    status = anchor.status  # anchored at its stored offsets, moved when found elsewhere
     new = replace(
         current,
         start=selector.start,
