@@ -119,7 +119,7 @@ SPECS: dict[str, Spec] = {
     "follow_symlinks_outside": Spec(
         _bool, True, "read symlinked files and folders whose target lies outside the corpus"
     ),
-    "index_memory_mb": Spec(_positive_int, False, "memory for indexing, in MB (default 192)"),
+    "index_memory_mb": Spec(_positive_int, False, "memory for indexing, in MB (default 160)"),
     "rescan_seconds": Spec(
         _seconds, False, "how long after a full scan a search trusts folder times (60)"
     ),

@@ -60,12 +60,16 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 5  # 5: modules moved to reader.core.search.whoosh
 STATE_FILE = "reader-index.json"
 LOCK_WAIT = 3.0  # seconds a second writer waits for the lock before giving up
-MULTIPROC_MIN = 4000  # documents to (re)index before the multiprocess writer pays off
+MULTIPROC_MIN = 4000  # documents to (re)index before a worker process pays off
+# Worker processes of a full build: one writes the index while this process reads and parses
+# the files (two cores busy); two more would each need their own share of the memory
+# budget, so smaller segments (a bigger index, slower searches) for little speed.
+WORKERS = 1
 MP_BATCH = 250  # documents per job file handed to a worker process
 STOCK_WRITER_ENV = "READER_STOCK_WRITER"  # "1": index with Whoosh's own writer and W3 codec
 # Memory for the postings of the segment being written (all writer processes together),
 # unless the `index_memory_mb` setting says otherwise; a segment is written out at this.
-INDEX_MEMORY_MB = 192
+INDEX_MEMORY_MB = 160
 MIN_MEMORY_MB = 16
 # Languages with a Snowball stemmer in whoosh.lang; each gets its own `body_<lang>` field.
 STEM_LANGS: tuple[str, ...] = (
@@ -461,7 +465,7 @@ def _column_strings(leaf: Any, fieldname: str) -> list[str]:
     return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
 
 
-def _writer(ix: Index, procs: int = 1, budget: int | None = None):
+def _writer(ix: Index, workers: int = 0, budget: int | None = None):
     """A writer on `ix` for a caller that already holds its lock (see `_write_lock`).
 
     Segments are left as separate files, not assembled into a compound file: Whoosh opens a
@@ -479,11 +483,11 @@ def _writer(ix: Index, procs: int = 1, budget: int | None = None):
 
         return SegmentWriter(ix, _lk=False, compound=False, codec=W3Codec())
     codec = codec_classes()[0]()
-    if procs > 1:
+    if workers > 0:  # documents go to worker processes; this one reads and parses them
         return mp_writer_class()(
             ix,
             budget=budget or INDEX_MEMORY_MB << 20,
-            procs=procs,
+            procs=workers,
             batchsize=MP_BATCH,
             _lk=False,
             compound=False,
@@ -566,7 +570,9 @@ class _Update:
         budget: int = INDEX_MEMORY_MB << 20,
         synced: bool = False,
     ):
-        self.ix, self.indexed, self.stats, self.procs = ix, indexed, stats, procs
+        self.ix, self.indexed, self.stats = ix, indexed, stats
+        # worker processes: `procs` > 1 asks for that many, 1 for none (this process writes)
+        self.workers = procs if procs > 1 else 0
         self.budget, self.synced = budget, synced
         self.writer: Any = None
         self.done: set[str] = set()
@@ -575,7 +581,7 @@ class _Update:
 
     def _open(self) -> Any:
         if self.writer is None:
-            self.writer = _writer(self.ix, self.procs, self.budget)
+            self.writer = _writer(self.ix, self.workers, self.budget)
         return self.writer
 
     def write(self, doc: Document) -> None:
@@ -592,7 +598,7 @@ class _Update:
             self.stats.added += 1
         self.done.add(doc.id)
         self._since_check += 1
-        if self.procs == 1 and self._since_check >= 32:
+        if not self.workers and self._since_check >= 32:
             self._since_check = 0
             memory = getattr(writer.pool, "memory", None)  # not Whoosh's own writer's pool
             if memory is not None and memory() >= self.budget:  # write it out, start another
@@ -728,7 +734,8 @@ def update_index(
     full rebuild (the last one with `notice` set). `progress(done, total)` is called per
     document indexed; when `cancelled()` turns true the work done so far is committed.
     Segments are written whenever the postings in memory reach `memory_budget(ws)`.
-    `procs` > 1 uses worker processes (default: 2 for a full build of 4,000+ documents).
+    `procs` > 1 writes in that many worker processes while this one reads and parses the
+    files; by default a full build of MULTIPROC_MIN+ documents uses WORKERS of them.
     Raises IndexLocked when another process keeps the writer lock; ReaderError with
     NO_SPACE on a full disk, or when the data folder is removed meanwhile.
     """
@@ -841,10 +848,11 @@ def _update_in(
         ix = _create(ws)
         stats.rebuilt = True
 
+    workers = None
     if procs is None:  # workers pay off for a full build only
         procs = 1
         if not synced and not indexed and (os.cpu_count() or 1) > 1:
-            procs = 2 if _corpus_size(ws) >= MULTIPROC_MIN else 1
+            workers = WORKERS if _corpus_size(ws) >= MULTIPROC_MIN else None
     budget = memory_budget(ws)
     if synced:
         scan = _run_synced(ws, scan_fn, stats, progress, cancelled, budget)
@@ -855,6 +863,8 @@ def _update_in(
         assert ix is not None
         with _write_lock(ix):
             update = _Update(ix, indexed, stats, procs, budget)
+            if workers is not None:
+                update.workers = workers
             scan = update.run(ws, scan_fn, progress, cancelled)
         stats.total = len(indexed) + stats.added - stats.removed  # without a new reader
     if not (cancelled and cancelled()):
