@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
-from reader.core.display import printable
+from reader.core.display import BIDI_CONTROLS, printable
 from reader.core.workspace import Workspace
+
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{BIDI_CONTROLS}]")  # raw in JSON text, but not safe
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,9 +58,11 @@ def warn_settings(ws: Workspace) -> None:
 
 
 def print_json(data: Any) -> None:
-    """Print `data` as pretty UTF-8 JSON on stdout."""
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    """Print `data` as pretty UTF-8 JSON on stdout. JSON escapes C0 controls itself; DEL, C1
+    controls (an 8-bit CSI) and bidi controls are written as `\\uXXXX` escapes too, so JSON
+    shown on a terminal cannot drive it either (the parsed values are the same)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def stdout_is_terminal() -> bool:

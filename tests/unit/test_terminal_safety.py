@@ -161,3 +161,14 @@ def test_print_table_on_a_terminal_is_a_table(capsys, monkeypatch) -> None:
     _common.print_table(table)
     out = capsys.readouterr()[0]
     assert "┃" in out or "│" in out
+
+
+def test_json_output_holds_no_raw_controls_and_parses_back(capsys, hostile: Path) -> None:
+    _code, out, _ = _run(capsys, "search", "zebra", "--json", "--corpus", str(hostile))
+    for char in RAW:
+        assert char not in out
+    import json
+
+    (hit,) = json.loads(out)["hits"]
+    assert hit["id"] == f"evil{HOSTILE}.md"  # the same value once parsed
+    assert BIDI in hit["title"]
