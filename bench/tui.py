@@ -13,7 +13,17 @@
    a long French article in its worker while `j` is pressed; per key, the time `Pilot.press`
    takes to deliver the key, move the cursor and refresh the screen.
 
-Targets: launch <= 1.0 s (bundled) / <= 1.5 s (20,000 docs); open <= 100 ms; key <= 50 ms.
+4. The library at --docs documents (indexed): back from an article to the library drawn
+   (with one tag count changed), a sort (`s`) drawn, and a keystroke to its hits drawn.
+   `measure_back_to_library(n)`, `measure_sort(n)`, `measure_keystroke_to_hits(n)` return
+   the seconds of each run (bench/scale.py calls them).
+5. Large documents (tests/tui/large_docs.py, built in memory so the view is measured, not the
+   reading of the file): a 10 MB article, a 5 MB single line, a million lines: open to the
+   article drawn, then `j`, `G` and page down to repaint. `measure_large()`.
+
+Targets: launch <= 1.0 s (bundled) / <= 1.5 s (20,000 docs); open <= 100 ms; key <= 50 ms;
+back to the library <= 100 ms; sort <= 200 ms; keystroke to hits <= 150 ms (20,000 docs);
+a large document open <= 1 s, a key in it <= 50 ms.
 """
 
 from __future__ import annotations
@@ -33,12 +43,22 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "tui"))
 import news  # noqa: E402
 
 from reader.core.workspace import Workspace, bundled_corpus  # noqa: E402
 
 READER = Path(sys.executable).parent / "reader"
-TARGETS = {"launch_bundled": 1.0, "launch_large": 1.5, "open": 0.100, "key": 0.050}
+TARGETS = {
+    "launch_bundled": 1.0,
+    "launch_large": 1.5,
+    "open": 0.100,
+    "key": 0.050,
+    "back": 0.100,
+    "sort": 0.200,
+    "hits": 0.150,
+    "open_large": 1.0,
+}
 
 
 def _row(name: str, seconds: float, target: float, extra: str = "") -> str:
@@ -170,7 +190,7 @@ async def _open_article(ws: Workspace, doc_id: str, runs: int) -> tuple[float, l
 
         def drawn() -> bool:
             screen = app.screen
-            return isinstance(screen, ArticleScreen) and bool(screen.view._starts)
+            return isinstance(screen, ArticleScreen) and len(screen.view._starts) > 0
 
         for _ in range(runs + 1):
             start = spy.arm(drawn)
@@ -249,6 +269,135 @@ def measure_keys(presses: int) -> tuple[list[float], int, bool]:
     result = asyncio.run(_keys(ws, "long_fr.txt", presses))
     shutil.rmtree(folder, ignore_errors=True)
     return result
+
+
+# 4. The library at scale ---------------------------------------------------------------
+def library_workspace(n: int) -> Workspace:
+    """A news corpus of `n` documents with its catalog and index (built once, then kept in
+    bench/.cache/data-N)."""
+    from reader.core.search import update_index
+
+    folder = news.CACHE / f"corpus-{n}"
+    news.write_corpus(folder, n)
+    ws = Workspace.open(folder, news.CACHE / f"data-{n}")
+    ws.corpus.scan()
+    update_index(ws)
+    return ws
+
+
+async def _library(ws: Workspace, runs: int, what: str) -> list[float]:
+    from reader.tui.app import ReaderApp
+    from reader.tui.screens.library import LibraryScreen
+    from reader.tui.widgets.document_table import COLUMNS, DocumentTable
+
+    app = ReaderApp(ws, index_on_start=False)
+    times: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        spy = FrameSpy(app)
+        await pilot.pause()
+        library = app.screen
+        assert isinstance(library, LibraryScreen)
+        table = library.query_one("#documents", DocumentTable)
+        while table.row_count < 2:
+            await pilot.pause()
+        words = ["oil", "police", "market", "election", "bank", "school", "court", "fire"]
+        for run in range(runs):
+            if what == "back":
+                doc_id = table.rows[run % table.row_count].id
+                doc = ws.corpus.load(doc_id)
+                app.open_article(doc_id)
+                await pilot.pause()
+                await pilot.pause()
+                app.store.add(doc, doc.sentences[0].start, doc.sentences[0].end, "claim")
+                start = spy.arm(lambda: app.screen is library)
+                await pilot.press("q")
+            elif what == "sort":
+                column = COLUMNS[(library._sort_column + 1) % len(COLUMNS)].key
+                start = spy.arm(lambda column=column: table.sort_column == column)
+                await pilot.press("s")
+            else:
+                await pilot.press("escape", "slash", *words[run % len(words)][:-1])
+                word = words[run % len(words)]
+
+                def shown(word: str = word) -> bool:
+                    last = library._last_result
+                    return last is not None and last.query == word and bool(library.hits)
+
+                start = spy.arm(shown)
+                await pilot.press(word[-1])
+            times.append(await spy.wait(pilot, start))
+            await pilot.pause()
+    return times
+
+
+def measure_back_to_library(n: int, runs: int = 5) -> list[float]:
+    """Seconds from `q` on an article (a tag added there) to the library drawn, at n docs."""
+    return asyncio.run(_library(library_workspace(n), runs, "back"))
+
+
+def measure_sort(n: int, runs: int = 5) -> list[float]:
+    """Seconds from `s` to the library drawn sorted by the next column, at n docs."""
+    return asyncio.run(_library(library_workspace(n), runs, "sort"))
+
+
+def measure_keystroke_to_hits(n: int, runs: int = 5) -> list[float]:
+    """Seconds from the last key of a word typed in the search box to its hits drawn."""
+    return asyncio.run(_library(library_workspace(n), runs, "hits"))
+
+
+# 5. Large documents ----------------------------------------------------------------------
+async def _large(doc, keys: tuple[str, ...]) -> tuple[float, dict[str, float], int]:
+    from reader.tui.app import ReaderApp
+    from reader.tui.screens.article import ArticleScreen
+
+    folder = Path(tempfile.mkdtemp(prefix="reader-bench-large-"))
+    ws = Workspace.open(folder, folder / ".data")
+    ws.corpus.load = lambda doc_id: doc  # the view is measured, not the reading of the file
+    app = ReaderApp(ws, index_on_start=False)
+    keys_times: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        spy = FrameSpy(app)
+        await pilot.pause()
+
+        def drawn() -> bool:
+            screen = app.screen
+            return isinstance(screen, ArticleScreen) and len(screen.view._starts) > 0
+
+        start = spy.arm(drawn)
+        app.open_article(doc.id)
+        opened = await spy.wait(pilot, start, timeout=60)
+        await pilot.pause()
+        view = app.screen.view
+        for key in keys:
+            before = (view.cursor, view.scroll_y)
+            start = spy.arm(lambda before=before: (view.cursor, view.scroll_y) != before)
+            await pilot.press(key)
+            try:
+                keys_times[key] = await spy.wait(pilot, start, timeout=3)
+            except RuntimeError:  # nothing to move (e.g. `j` in a one-sentence document)
+                keys_times[key] = float("nan")
+            await pilot.pause()
+        built = sum(block is not None for block in view._blocks)
+        await pilot.press("q")
+    shutil.rmtree(folder, ignore_errors=True)
+    return opened, keys_times, built
+
+
+def measure_large() -> list[tuple[str, float, dict[str, float], int]]:
+    """(name, open seconds, {key: seconds}, blocks wrapped) for each large document."""
+    import large_docs  # tests/tui
+
+    out = []
+    for name, make in (
+        ("10 MB article (20,000 paragraphs)", large_docs.ten_megabytes),
+        ("5 MB single line", large_docs.single_line),
+        ("5 MB single line without spaces", lambda: large_docs.single_line(spaces=False)),
+        ("1,000,000 lines", large_docs.million_lines),
+    ):
+        doc = make()
+        opened, keys, built = asyncio.run(_large(doc, ("j", "G", "pageup", "g", "pagedown")))
+        out.append((name, opened, keys, built))
+    return out
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 WIDE = 120  # columns from which the translation sits beside the text
 UPDATE_EVERY = 0.1  # seconds between translation updates sent by the worker
+LOAD_IN_WORKER = 512 * 1024  # bytes from which a file is read in a worker
 
 
 def _b(key: str, action: str, description: str, id: str, show: bool = True, **kw: Any) -> Binding:
@@ -103,19 +105,44 @@ class ArticleScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#translation-progress").display = False
         try:
-            self.doc = self.app.workspace.corpus.load(self.doc_id)
-        except ReaderError as exc:
-            self.app.notify(str(exc), severity="error")
-            self.app.pop_screen()
+            size = (self.app.workspace.corpus_root / self.doc_id).stat().st_size
+        except OSError:
+            size = 0
+        if size > LOAD_IN_WORKER:  # reading a large file must not block the keys
+            self.query_one("#article-header", Static).update(Text(" Loading…", style="bold"))
+            self._load_worker()
             return
-        doc = self.doc
+        try:
+            doc = self.app.workspace.corpus.load(self.doc_id)
+        except ReaderError as exc:
+            self._load_failed(str(exc))
+            return
+        self._show(doc)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load_worker(self) -> None:
+        try:
+            doc = self.app.workspace.corpus.load(self.doc_id)
+        except ReaderError as exc:
+            self.app.call_from_thread(self._load_failed, str(exc))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, doc)
+
+    def _load_failed(self, error: str) -> None:
+        self.app.notify(printable(error), severity="error")
+        if self.app.screen is self:
+            self.app.pop_screen()
+
+    def _show(self, doc: Document) -> None:
+        self.doc = doc
         self._show_header(doc)
         hits = self._match(doc)
         self.view.load(doc, annotations=self._annotations(), hits=hits, at=self.at)
         self.view.focus()
         self._apply_layout()
-        self.query_one("#translation-progress").display = False
         if self.app.show_translation:
             self.start_translation()
         self._update_status()
@@ -131,7 +158,7 @@ class ArticleScreen(Screen):
         meta.append(f" · {len(doc.paragraphs)} paragraphs, {len(doc.sentences)} sentences")
         if doc.url:
             meta.append("\n ")
-            meta.append(printable(doc.url), style=f"underline link {doc.url}")
+            meta.append(printable(doc.url), style=Style(underline=True, link=printable(doc.url)))
         self.query_one("#article-meta", Static).update(meta)
 
     def action_edit_metadata(self) -> None:
@@ -188,7 +215,7 @@ class ArticleScreen(Screen):
         if here is not None:
             status.append(f" · {here.tag}", style="bold")
             if here.note:
-                status.append(f": {here.note.splitlines()[0][:40]}")
+                status.append(f": {printable(here.note.splitlines()[0][:40])}")
             if here.links:
                 status.append(f" · {len(here.links)} link(s)")
         if view.pane_focus:
@@ -535,6 +562,7 @@ class ArticleScreen(Screen):
     # Leaving --------------------------------------------------------------------------------
     def cancel_work(self) -> None:
         self.workers.cancel_group(self, "translate")
+        self.workers.cancel_group(self, "load")
 
     def on_unmount(self) -> None:
         self.cancel_work()
