@@ -129,6 +129,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_corpus_options(log)
     log.set_defaults(func=run_log)
 
+    cite = actions.add_parser(
+        "cite",
+        help="print a tag's passage as a citation",
+        description='Print the passage as a citation: «quote» — Outlet, "Title", date, URL; '
+        "when the document is not in your language (target_lang), the cached translation "
+        "follows on its own line.",
+    )
+    cite.add_argument("id", metavar="ID", help=f"the tag id (or a prefix of {MIN_PREFIX}+)")
+    cite.add_argument(
+        "--format", dest="cite_format", choices=("text", "md"), default="text", help="the form"
+    )
+    add_corpus_options(cite)
+    cite.set_defaults(func=run_cite)
+
     copy = actions.add_parser(
         "copy",
         help="copy tags to or from another store (e.g. a team's PostgreSQL)",
@@ -400,6 +414,18 @@ def run_edit(args: argparse.Namespace) -> int:
         print_json(tag.to_json())
     else:
         _print_one("edited" if tag.version != current.version else "unchanged", tag)
+    return 0
+
+
+def run_cite(args: argparse.Namespace) -> int:
+    from reader.core.citation import citation
+    from reader.core.tags.story import records_for
+
+    ws = workspace(args)
+    with _open(ws, args, readonly=True) as store:
+        tag = store.must(store.resolve_id(args.id, min_length=MIN_PREFIX))
+    record = records_for(ws, [tag])[0]
+    print(citation(record, user_lang=ws.target_lang, fmt=args.cite_format))
     return 0
 
 

@@ -113,6 +113,7 @@ SPECS: dict[str, Spec] = {
     "target_lang": Spec(_lang, False, "the language to translate into"),
     "author": Spec(_text, False, "the name recorded with your tags (default: the OS user)"),
     "organisation": Spec(_text, False, "the organisation named in exports"),
+    "factcheck_url": Spec(_text, False, "the fact-check page a claimreview export is for"),
     "max_file_bytes": Spec(_positive_int, False, "files larger than this are skipped"),
     "argos_index": Spec(_text, False, "where translation models are downloaded from"),
     # User only: a shared corpus folder must not be able to reach out of itself.
@@ -138,6 +139,7 @@ class Settings:
     target_lang: str = "en"
     author: str | None = None
     organisation: str | None = None
+    factcheck_url: str | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     argos_index: str | None = None
     follow_symlinks_outside: bool = False

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from reader.core.workspace import Workspace
 
 # One module per format family, in the order formats are listed to users.
-_MODULES: tuple[str, ...] = ("md", "csv_", "jsonfmt", "w3c", "qdpx")
+_MODULES: tuple[str, ...] = ("md", "memo", "csv_", "jsonfmt", "w3c", "qdpx", "claimreview")
 
 
 @dataclass(frozen=True)

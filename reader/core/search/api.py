@@ -12,8 +12,8 @@ field:value, prefix*, fuzzy~, ranges, `-word`, `+word`, hyphenated words as phra
 go across the title, the accent-folded body and the stemmed body of every language present,
 so `refunds` finds "Refund" and `evolution` finds "évolution". Filters: `lang:fr`,
 `author:name`, `date:[2025-01-01 TO 2025-12-31]`, `tag:claim` (documents with at least one
-claim). `tag:` is resolved at query time from the tag store, never from the index, so the
-filter is never stale.
+claim), `label:x` (documents with a tag labelled x). `tag:` and `label:` are resolved at
+query time from the tag store, never from the index, so the filter is never stale.
 
 The engine (`reader.core.search.whoosh.engine`, the only code that knows Whoosh) ranks; the
 highlights are marked by `reader.core.search.highlight` in the stored clean text of the shown
@@ -227,10 +227,16 @@ def _tag_docs(ws: Workspace) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     with open_tag_store(ws, readonly=True) as store:
         tag_counts = store.doc_tag_counts()
+        labelled = [(tag.doc_id, tag.labels) for tag in store.list() if tag.labels]
     for doc_id, counts in tag_counts.items():
         for tag, count in counts.items():
             if count:
                 out.setdefault(tag.lower(), []).append(doc_id)
+    for doc_id, labels in labelled:  # `label:x` is parsed as `tag:#x`
+        for label in labels:
+            docs = out.setdefault(f"#{label}", [])
+            if doc_id not in docs:
+                docs.append(doc_id)
     return out
 
 

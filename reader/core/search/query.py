@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-FILTER_FIELDS = ("lang", "date", "author", "tag", "id", "title")
+FILTER_FIELDS = ("lang", "date", "author", "tag", "label", "id", "title")
 TEXT_FIELDS = ("title", "author", "body")  # fields whose values are words (phrases allowed)
 OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 _FIELD_PREFIX = re.compile(r"(?<![\w\"])([A-Za-z_]\w*):")

@@ -17,6 +17,15 @@ from reader.core.search.highlight import HighlightTerms
 from reader.core.search.whoosh.index import BODY_FIELDS
 
 _parsers: dict[tuple, Any] = {}
+# `label:x` is searched as `tag:#x`: resolved from the tag store like `tag:claim` (resolve_tags)
+_LABEL_FIELD = re.compile(r'(?<![\w"])label:#?(?=[^\s()"])', re.IGNORECASE)
+
+
+def _labels_as_tags(query: str) -> str:
+    """`label:x` -> `tag:#x`, outside phrases."""
+    parts = query.split('"')
+    parts[::2] = [_LABEL_FIELD.sub("tag:#", part) for part in parts[::2]]
+    return '"'.join(parts)
 
 
 def _parser(fields: list[str], schema, plain: bool = False):
@@ -59,7 +68,8 @@ def parse_query(query: str, fields: list[str], schema) -> tuple[Any, str | None]
     error = query_language.syntax_error(query)
     if error is None:
         try:
-            return _parser(fields, schema).parse(query_language.rewrite(query)), None
+            rewritten = _labels_as_tags(query_language.rewrite(query))
+            return _parser(fields, schema).parse(rewritten), None
         except (QueryParserError, ValueError) as exc:  # the checks above should catch these
             error = str(exc) or type(exc).__name__
     return _parser(fields, schema, plain=True).parse(query_language.plain_words(query)), error
@@ -79,7 +89,8 @@ def positive_leaves(q) -> list:
 
 
 def resolve_tags(q, tag_docs: dict[str, list[str]]):
-    """`q` with every `tag:x` term replaced by the documents that carry tag x."""
+    """`q` with every `tag:x` term replaced by the documents that carry tag x (`tag:#x`, from
+    `label:x`: the documents with a tag labelled x)."""
     from whoosh.query import NullQuery, Or, Term
 
     if isinstance(q, Term) and q.fieldname == "tag":
