@@ -86,7 +86,7 @@ def _store_state(ws: Workspace) -> tuple[list, int]:
 
 # The registry --------------------------------------------------------------------------------
 def test_the_registry_lists_every_format_with_its_extension() -> None:
-    assert FORMATS == ("md", "csv", "json", "jsonl", "w3c", "qdpx")
+    assert FORMATS == ("md", "memo", "csv", "json", "jsonl", "w3c", "qdpx", "claimreview")
     registry = formats.registry()
     assert registry["qdpx"].binary and registry["w3c"].extension == ".jsonld"
     assert {n for n, f in registry.items() if f.full_fidelity} == {"json", "jsonl", "w3c"}

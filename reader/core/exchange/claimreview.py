@@ -123,7 +123,7 @@ def render_claimreview(records: list[Record], ctx: ExportContext) -> str:
 FORMATS = [
     Format(
         "claimreview",
-        ".json",
+        ".jsonld",
         "schema.org ClaimReview JSON-LD: one per claim with a verdict",
         render_claimreview,
     )
