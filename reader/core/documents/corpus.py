@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when ingestion would read a file differently: every cached entry is then re-read.
-INGEST_VERSION = 3  # 2: url, site, lang_confidence; 3: wire copy unwrapped, quotations split
+INGEST_VERSION = 4  # 2: url, site, lang_confidence; 3: wire copy unwrapped, quotations split;
+# 4: UTF-16 CJK without BOM, invisible characters out of the language sample
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
