@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -32,6 +33,12 @@ import build  # noqa: E402  (tests/hostile/build.py)
 
 MANIFEST = json.loads((HOSTILE / "manifest.json").read_text(encoding="utf-8"))
 TIMEOUT = 120  # seconds for the whole folder: today it takes a few
+MEMORY = 4 << 30  # address space of a child: a regression fails fast instead of eating 14 GB
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
 
 INGEST = """
 import json, sys
@@ -54,6 +61,7 @@ def _ingest(folder: Path, follow: bool = False, timeout: float = TIMEOUT) -> dic
         text=True,
         timeout=timeout,
         check=True,
+        preexec_fn=_limit_memory,
     )
     return json.loads(out.stdout)
 
@@ -126,6 +134,7 @@ def _cli(corpus: Path, data: Path, env: dict | None = None, timeout: float = 60)
         timeout=timeout,
         env=env,
         check=True,
+        preexec_fn=_limit_memory,
     )
     return json.loads(out.stdout)
 
