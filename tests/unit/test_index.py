@@ -447,7 +447,7 @@ def test_pool_sorts_out_of_order_postings(tmp_path: Path) -> None:
 
 
 def test_a_new_corpus_is_read_once(workspace: Workspace, monkeypatch) -> None:
-    from reader.core.documents import corpus as corpus_module
+    from reader.core.documents import ingest as corpus_module
 
     reads: list[Path] = []
     real = corpus_module.read_document
@@ -554,7 +554,7 @@ def test_small_segments_merge_but_big_ones_stay(tmp_path: Path, monkeypatch) -> 
 
 
 def test_update_paths_indexes_just_those_files(workspace: Workspace, corpus_dir: Path, monkeypatch):
-    from reader.core.documents import corpus as corpus_module
+    from reader.core.documents import ingest as corpus_module
 
     update_index(workspace)
     edited = file_of(corpus_dir, "002")
@@ -581,12 +581,14 @@ def test_update_paths_indexes_just_those_files(workspace: Workspace, corpus_dir:
 def test_search_update_trusts_folder_mtimes_within_the_window(
     workspace: Workspace, corpus_dir: Path, monkeypatch
 ) -> None:
-    from reader.core.documents import corpus as corpus_module
+    from reader.core.documents import ingest as corpus_module
 
     update_index(workspace)
     calls = []
     real_walk = corpus_module.walk
-    monkeypatch.setattr(corpus_module, "walk", lambda *a: calls.append(a) or real_walk(*a))
+    monkeypatch.setattr(
+        corpus_module, "walk", lambda *a, **k: calls.append(a) or real_walk(*a, **k)
+    )
     monkeypatch.setattr(
         index_module, "_indexed", lambda reader: (_ for _ in ()).throw(AssertionError("read"))
     )

@@ -18,17 +18,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reader.core.documents.corrections import Corrections, apply
-from reader.core.documents.ingest import (
-    FORMATS,
-    Candidate,
-    SkipFile,
-    document_id,
-    document_path,
-    file_kind,
-    read_document,
-    walk,
-)
 from reader.core.documents.model import Document, DocumentInfo, Skipped
 from reader.core.errors import ReaderError
 from reader.core.repair import NO_SPACE, is_damaged, is_full, is_read_only, remove_database
@@ -37,9 +26,20 @@ from reader.core.workspace import DATA_DIR_NAME
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from reader.core.documents.corrections import Corrections
+    from reader.core.documents.ingest import Candidate
     from reader.core.workspace import Workspace
 
 log = logging.getLogger(__name__)
+
+
+def _ingest():
+    """`reader.core.documents.ingest`, imported when files are read or walked: a search that
+    finds the corpus unchanged (folder mtimes) must not pay for the readers' imports."""
+    from reader.core.documents import ingest
+
+    return ingest
+
 
 # Bump when ingestion would read a file differently: every cached entry is then re-read.
 INGEST_VERSION = 4  # 2: url, site, lang_confidence; 3: wire copy unwrapped, quotations split;
@@ -179,11 +179,12 @@ def _walk_folder(
     prefix = f"{rel}/" if rel else ""
     files: list[Candidate] = []
     skipped: list[Skipped] = []
-    for found in walk(folder, data_dir, follow_symlinks_outside=follow):
+    ingest = _ingest()
+    for found in ingest.walk(folder, data_dir, follow_symlinks_outside=follow):
         if isinstance(found, Skipped):
             skipped.append(found)
         else:
-            files.append(Candidate(prefix + found.id, found.path, found.stat))
+            files.append(ingest.Candidate(prefix + found.id, found.path, found.stat))
     folders = {f"{prefix}{k}" if k else rel: v for k, v in _folder_mtimes(folder, data_dir).items()}
     return files, skipped, folders
 
@@ -203,9 +204,15 @@ class Corpus:
         self._lock = threading.Lock()
         self._local = threading.local()
         self.last_scan: ScanResult | None = None
-        self.corrections = Corrections.of(workspace)
         self._memory: sqlite3.Connection | None = None  # the catalog of a read-only folder
         self.notice: str | None = None  # set when the catalog had to be rebuilt
+
+    @cached_property
+    def corrections(self) -> Corrections:
+        """The user's metadata corrections (read on first use)."""
+        from reader.core.documents.corrections import Corrections
+
+        return Corrections.of(self.workspace)
 
     @property
     def read_only(self) -> bool:
@@ -402,9 +409,12 @@ class Corpus:
         Records every folder's mtime, for `refresh`.
         """
         follow = self._follow_outside
-        entries = list(walk(self.root, self.workspace.data_dir, follow_symlinks_outside=follow))
+        ingest = _ingest()
+        entries = list(
+            ingest.walk(self.root, self.workspace.data_dir, follow_symlinks_outside=follow)
+        )
         skipped = [e for e in entries if isinstance(e, Skipped)]
-        files = [e for e in entries if isinstance(e, Candidate)]
+        files = [e for e in entries if isinstance(e, ingest.Candidate)]
         folders = _folder_mtimes(self.root, self.workspace.data_dir)
         result = self._apply(files, skipped, None, progress, cancelled, on_document, "full")
         if not (cancelled and cancelled()):
@@ -513,7 +523,7 @@ class Corpus:
                 skipped += found[1]
                 continue
             ids.add(rel)
-            if os.path.splitext(path)[1].lower() not in FORMATS:
+            if os.path.splitext(path)[1].lower() not in _ingest().FORMATS:
                 continue
             try:
                 info = os.lstat(path)
@@ -529,11 +539,11 @@ class Corpus:
             except OSError as exc:
                 skipped.append(Skipped(Path(path), f"unreadable: {exc.strerror or exc}"))
                 continue
-            kind = file_kind(info.st_mode)
+            kind = _ingest().file_kind(info.st_mode)
             if kind:  # never open a pipe or a device
                 skipped.append(Skipped(Path(path), f"not a regular file: {kind}"))
                 continue
-            files.append(Candidate(rel, path, info))
+            files.append(_ingest().Candidate(rel, path, info))
 
         def in_scope(doc_id: str) -> bool:
             return doc_id in ids or any(doc_id.startswith(p) for p in prefixes)
@@ -585,7 +595,7 @@ class Corpus:
                 else:
                     try:
                         doc = self._read(Path(file.path), file.id)
-                    except SkipFile as exc:
+                    except _ingest().SkipFile as exc:
                         skipped.append(Skipped(Path(file.path), str(exc)))
                     else:
                         seen.add(file.id)
@@ -654,7 +664,9 @@ class Corpus:
     def load(self, doc_id: str) -> Document:
         """Read one document; the catalog is refreshed if the file changed since the scan."""
         try:
-            path = document_path(self.root, doc_id)  # absolute or escaping ids are refused
+            path = _ingest().document_path(
+                self.root, doc_id
+            )  # absolute or escaping ids are refused
         except ValueError as exc:
             raise ReaderError(str(exc)) from exc
         try:
@@ -669,7 +681,7 @@ class Corpus:
                 return self._loaded[key]
         try:
             doc = self._read(path, doc_id)
-        except SkipFile as exc:
+        except _ingest().SkipFile as exc:
             raise ReaderError(f"cannot read {doc_id}: {exc}") from exc
         info = self.info(doc_id)
         if info != doc.info:  # changed text, or a correction made since the scan
@@ -696,7 +708,9 @@ class Corpus:
 
     def _read(self, path: Path, doc_id: str) -> Document:
         """Read and clean one file, with the user's corrections laid over it."""
-        doc = read_document(
+        from reader.core.documents.corrections import apply
+
+        doc = _ingest().read_document(
             path,
             self.root,
             self.workspace.max_file_bytes,
@@ -709,7 +723,7 @@ class Corpus:
         candidate = Path(name)
         if candidate.is_absolute() or candidate.exists():
             try:
-                return document_id(candidate.resolve(), self.root)
+                return _ingest().document_id(candidate.resolve(), self.root)
             except ValueError:
                 raise ReaderError(f"{name} is not inside the corpus {self.root}") from None
         ids = [info.id for info in self.infos()]
