@@ -25,6 +25,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument(
+        "--cross",
+        action="store_true",
+        help="also search the other languages: the query translated into each (installed "
+        "models, through English if needed) and the documents' machine translations",
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_lang",
+        metavar="LANG",
+        help="with --cross: the query's language (default: detected when the query is long "
+        "enough, else the query_lang setting)",
+    )
+    parser.add_argument(
         "--no-update",
         action="store_true",
         help="search the index as it is, without first indexing changed files",
@@ -61,8 +74,16 @@ def run(args: argparse.Namespace) -> int:
     ws = workspace(args)
     err = console(stderr=True)
     result = search(
-        ws, args.query, limit=args.limit, offset=args.offset, update_first=not args.no_update
+        ws,
+        args.query,
+        limit=args.limit,
+        offset=args.offset,
+        update_first=not args.no_update,
+        cross=args.cross,
+        from_lang=args.from_lang,
     )
+    if result.missing_models:
+        err.print(Text(printable(missing_models_hint(result.missing_models)), style="yellow"))
     if result.notice:
         err.print(Text(f"notice: {printable(result.notice)}", style="yellow"))
     if result.error:
@@ -105,6 +126,9 @@ def run(args: argparse.Namespace) -> int:
                 ),
             )
         )
+        if hit.via is not None:
+            label = "via translation" if hit.via["field"] == "translation" else "via"
+            out.print(Text(f"   {label} {hit.via['lang']}: {printable(hit.via['text'])}", "italic"))
         for snippet in hit.snippets:
             line = Text("   … ")
             line.append_text(_snippet_text(snippet))
@@ -132,3 +156,13 @@ def _snippet_text(snippet):
         pos = end
     text.append(piece(pos, snippet.end))
     return text
+
+
+def missing_models_hint(pairs: list[tuple[str, str]]) -> str:
+    """One line naming the language pairs no model reaches, and how to install them."""
+    names = ", ".join(f"{a}→{b}" for a, b in pairs)
+    first = pairs[0]
+    return (
+        f"no translation model for {names}: those languages were searched without a "
+        f"translated query; install one with `reader models install {first[0]} {first[1]}`"
+    )

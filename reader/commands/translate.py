@@ -120,6 +120,10 @@ def _run_all(ws, args: argparse.Namespace, err: Console) -> int:
         report = translate_all(
             ws, args.to, progress=lambda done, total: bar.update(task, completed=done, total=total)
         )
+    if report.updated:  # their translations are searchable (mt_<lang>) from now on
+        from reader.core.search import refresh_documents
+
+        refresh_documents(ws, [ws.corpus.load(doc_id) for doc_id in report.updated])
     for pair, doc_ids in sorted(report.missing.items()):
         source, target = pair.split("->")
         err.print(
@@ -127,6 +131,13 @@ def _run_all(ws, args: argparse.Namespace, err: Console) -> int:
             f"`reader models install {source} {target}`",
             markup=False,
         )
+    if report.cancelled:
+        err.print(
+            f"interrupted: {report.translated} sentences translated and kept; "
+            "run `reader translate --all` again to go on",
+            markup=False,
+        )
+        return 130
     if args.json:
         print_json(
             {

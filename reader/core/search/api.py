@@ -72,9 +72,13 @@ class Hit:
     date: str | None
     score: float
     snippets: list[Snippet] = field(default_factory=list)
+    # Cross-language search only: how the hit matched (None: the query as typed, in the
+    # original text; else {"lang", "text", "field": "query" | "translation"}).
+    via: dict | None = None
+    cross: bool = False
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "id": self.id,
             "title": self.title,
             "lang": self.lang,
@@ -82,6 +86,9 @@ class Hit:
             "score": round(self.score, 4),
             "snippets": [s.to_json() for s in self.snippets],
         }
+        if self.cross:
+            out["via"] = self.via
+        return out
 
 
 @dataclass
@@ -103,15 +110,20 @@ class SearchResult:
     notice: str | None = None
     offset: int = 0
     did_you_mean: str | None = None
+    queries: list[dict] | None = None  # cross-language: [{"lang", "text", "source"}]
+    missing_models: list[tuple[str, str]] = field(default_factory=list)  # (from, to) pairs
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "query": self.query,
             "total": self.total,
             "facets": {"lang": dict(self.facets.get("lang", {}))},
             "hits": [h.to_json() for h in self.hits],
             "did_you_mean": self.did_you_mean,
         }
+        if self.queries is not None:
+            out["queries"] = self.queries
+        return out
 
 
 def search(
@@ -122,6 +134,8 @@ def search(
     offset: int = 0,
     update_first: bool = False,
     suggest: bool = True,
+    cross: bool = False,
+    from_lang: str | None = None,
 ) -> SearchResult:
     """Run `query` on the workspace's index: the hits ranked `offset` to `offset + limit`.
 
@@ -129,8 +143,10 @@ def search(
     `update_first`, and rebuilt once when it is damaged (`notice` says so). A syntax error
     sets `error` and searches the plain words instead. When nothing is found and `suggest`,
     the query's unknown words are respelled as the closest words of the corpus and searched
-    again (`did_you_mean`). Never raises for a bad query; raises IndexLocked when there is
-    no index and another process is writing one.
+    again (`did_you_mean`). With `cross`, the query is also translated into the corpus's
+    other languages and matched in the machine translations (`reader.core.search.cross`;
+    `from_lang` is the query's language). Never raises for a bad query; raises IndexLocked
+    when there is no index and another process is writing one.
     """
     query = query.strip()
     notice = None
@@ -141,9 +157,10 @@ def search(
             notice = update_index(ws, full_scan=False).notice  # folder mtimes, see Corpus.refresh
         except IndexLocked as exc:
             notice = f"searching the index as it is: {exc}"
-    result = _search(ws, query, limit, offset)
+    languages = (cross, from_lang)
+    result = _search(ws, query, limit, offset, languages)
     if suggest and not result.total and not result.error and query:
-        retry = _did_you_mean(ws, query, limit, offset)
+        retry = _did_you_mean(ws, query, limit, offset, languages)
         if retry is not None:
             result = retry
     result.notice = result.notice or notice  # a rebuild's notice first
@@ -158,11 +175,16 @@ def _build(ws: Workspace) -> str:
     return stats.notice or f"built the search index ({stats.total} documents)"
 
 
-def _search(ws: Workspace, query: str, limit: int, offset: int) -> SearchResult:
+Languages = tuple[bool, str | None]  # (cross-language, the query's language)
+
+
+def _search(
+    ws: Workspace, query: str, limit: int, offset: int, languages: Languages = (False, None)
+) -> SearchResult:
     """One query on the index; a damaged index is rebuilt once (`notice`), and any error the
     engine raises on an index that reads back whole is raised as it is."""
     try:
-        return _ranked(ws, query, limit, offset)
+        return _ranked(ws, query, limit, offset, languages)
     except ReaderError:
         raise
     except Exception as exc:  # re-raised as it is unless the index files are damaged
@@ -171,16 +193,31 @@ def _search(ws: Workspace, query: str, limit: int, offset: int) -> SearchResult:
             raise
         forget_index(ws)
         stats = update_index(ws, rebuild=True)
-        result = _ranked(ws, query, limit, offset)
+        result = _ranked(ws, query, limit, offset, languages)
         result.notice = stats.notice or (
             f"the search index was unreadable ({damage}; {type(exc).__name__}); rebuilt it"
         )
         return result
 
 
-def _ranked(ws: Workspace, query: str, limit: int, offset: int) -> SearchResult:
+def _ranked(
+    ws: Workspace, query: str, limit: int, offset: int, languages: Languages = (False, None)
+) -> SearchResult:
     result = SearchResult(query, offset=offset)
     if not query:
+        return result
+    if languages[0]:
+        from reader.core.search import cross
+
+        result, missing = cross.ranked(
+            ws,
+            query,
+            limit=limit,
+            offset=offset,
+            from_lang=languages[1],
+            tag_docs=lambda: _tag_docs(ws),
+        )
+        result.missing_models = missing
         return result
     ranked = engine.run(
         ws, query, limit=max(1, limit), offset=max(0, offset), tag_docs=lambda: _tag_docs(ws)
@@ -202,7 +239,9 @@ def _ranked(ws: Workspace, query: str, limit: int, offset: int) -> SearchResult:
     return result
 
 
-def _did_you_mean(ws: Workspace, query: str, limit: int, offset: int) -> SearchResult | None:
+def _did_you_mean(
+    ws: Workspace, query: str, limit: int, offset: int, languages: Languages
+) -> SearchResult | None:
     """The result of `query` with its unknown words respelled, if that finds something."""
     words = query_language.free_words(query)
     if not words:
@@ -213,7 +252,7 @@ def _did_you_mean(ws: Workspace, query: str, limit: int, offset: int) -> SearchR
     suggestion = query_language.replace_words(query, respelled)
     if suggestion == query:
         return None
-    result = _search(ws, suggestion, limit, offset)
+    result = _search(ws, suggestion, limit, offset, languages)
     if not result.total:
         return None
     result.query, result.did_you_mean = query, suggestion

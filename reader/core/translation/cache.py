@@ -176,6 +176,17 @@ class TranslationCache:
 
         return self._run(lookup)
 
+    def has_target(self, target: str) -> bool:
+        """Whether anything is cached in `target`."""
+        return self._run(
+            lambda db: (
+                db.execute(
+                    "SELECT 1 FROM translations WHERE target = ? LIMIT 1", (target,)
+                ).fetchone()
+                is not None
+            )
+        )
+
     def put_many(self, model: str, target: str, pairs: Sequence[tuple[str, str]]) -> None:
         """Store (source sentence, translation) pairs and commit (nothing when read-only)."""
         if self.read_only:

@@ -362,7 +362,7 @@ def _from_cache(
     return current
 
 
-def _translate_inputs(
+def translate_inputs(
     ws: Workspace, cache: TranslationCache, route: Route, inputs: Sequence[str]
 ) -> tuple[list[str], list[bool]]:
     """Translate through each leg: cached sentences from the cache, the rest in one batch."""
@@ -428,7 +428,7 @@ def translate_document(
                 result.cancelled = True
                 break
             inputs = [_model_input(doc.text[s.start : s.end]) for s in paragraph.sentences]
-            translations, cached = _translate_inputs(ws, cache, route, inputs)
+            translations, cached = translate_inputs(ws, cache, route, inputs)
             item = _paragraph(doc, paragraph, translations, cached)
             result.paragraphs.append(item)
             if on_paragraph is not None:
@@ -445,6 +445,7 @@ class BulkReport:
     sentences: int = 0  # sentences of the documents that have a model route
     translated: int = 0  # sentences translated now (the rest came from the cache)
     missing: dict[str, list[str]] = field(default_factory=dict)  # "fr->en": [doc ids]
+    updated: list[str] = field(default_factory=list)  # documents with new translations
     cancelled: bool = False
 
 
@@ -464,7 +465,8 @@ def translate_all(
     run resumes where it stopped, since every chunk is cached as soon as it is done).
     Sentences are batched across paragraphs and documents, BULK_CHUNK per model call.
     `progress(done, total)` counts sentences. Documents with no model route are listed in
-    `missing`, not raised.
+    `missing`, not raised. Ctrl-C stops it like `cancelled()`: what was done is reported
+    (`cancelled`, `updated`) and kept.
     """
     to = _target(ws, to)
     report = BulkReport()
@@ -480,36 +482,70 @@ def translate_all(
             continue
         report.sentences += info.sentences
         todo.setdefault(route.label, (route, []))[1].append(info.id)
-    done = 0
 
     def stop() -> bool:
         report.cancelled = cancelled is not None and cancelled()
         return report.cancelled
 
+    try:
+        _translate_todo(ws, to, todo, report, progress, stop)
+    except KeyboardInterrupt:
+        report.cancelled = True
+    return report
+
+
+def _translate_todo(
+    ws: Workspace,
+    to: str,
+    todo: dict[str, tuple[Route, list[str]]],
+    report: BulkReport,
+    progress: Callable[[int, int], None] | None,
+    stop: Callable[[], bool],
+) -> None:
+    done = 0
     with TranslationCache(ws.translations_path) as cache:
         for route, doc_ids in todo.values():
             pending: list[str] = []
             for position, doc_id in enumerate(doc_ids, start=1):
                 if stop():
-                    return report
+                    return
                 doc = ws.corpus.load(doc_id)
                 inputs = [_model_input(doc.text[s.start : s.end]) for s in doc.sentences]
                 found = _from_cache(cache, route, to, inputs)
-                pending += [text for text, hit in zip(inputs, found, strict=True) if hit is None]
+                fresh = [text for text, hit in zip(inputs, found, strict=True) if hit is None]
+                if fresh:
+                    report.updated.append(doc_id)
+                pending += fresh
                 done += sum(hit is not None for hit in found)
                 last = position == len(doc_ids)
                 while len(pending) >= BULK_CHUNK or (pending and last):
                     chunk, pending = pending[:BULK_CHUNK], pending[BULK_CHUNK:]
-                    _translate_inputs(ws, cache, route, chunk)
+                    translate_inputs(ws, cache, route, chunk)
                     report.translated += len(chunk)
                     done += len(chunk)
                     if progress:
                         progress(done, report.sentences)
                     if stop():
-                        return report
+                        return
                 if progress:
                     progress(done, report.sentences)
-    return report
+
+
+def machine_text(cache: TranslationCache, doc: Document, to: str) -> str | None:
+    """`doc` as the cache has it translated into `to` by any model (paragraphs on their own
+    lines, untranslated sentences left out), or None when nothing is cached. For the index's
+    `mt_<lang>` fields: cache only, no model, no argos import."""
+    if doc.lang == to or not doc.sentences:
+        return None
+    inputs = [_model_input(doc.text[s.start : s.end]) for s in doc.sentences]
+    found = cache.get_any(to, [sentence_key(text) for text in inputs])
+    if not found:
+        return None
+    lines = []
+    for paragraph in doc.paragraphs:
+        words = [found.get(sentence_key(inputs[s.index]), "") for s in paragraph.sentences]
+        lines.append(" ".join(w for w in words if w))
+    return "\n\n".join(lines)
 
 
 def _open_cache(ws: Workspace) -> TranslationCache | None:

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from reader.core.workspace import Workspace
 
 # Bump when the schema or an analyzer changes: existing indexes are then rebuilt.
-SCHEMA_VERSION = 5  # 5: modules moved to reader.core.search.whoosh
+SCHEMA_VERSION = 6  # 6: mt_<lang> fields (machine translations)
 STATE_FILE = "reader-index.json"
 LOCK_WAIT = 3.0  # seconds a second writer waits for the lock before giving up
 MULTIPROC_MIN = 4000  # documents to (re)index before a worker process pays off
@@ -279,11 +279,14 @@ def build_schema():
     }
     for lang in STEM_LANGS:
         fields[f"body_{lang}"] = stemmed_text(lang)
+        fields[f"mt_{lang}"] = stemmed_text(lang)  # the machine translation into lang
     return Schema(**fields)
 
 
-def document_fields(doc: Document) -> dict[str, Any]:
-    """The fields to index for one document."""
+def document_fields(doc: Document, translated: dict[str, str] | None = None) -> dict[str, Any]:
+    """The fields to index for one document; `translated` holds its cached machine
+    translations by language (indexed in `mt_<lang>`, analysed with that language's
+    stemmer, so an English query finds a French article through its translation)."""
     fields: dict[str, Any] = {
         "id": doc.id,
         "sha256": doc.sha256,
@@ -299,7 +302,31 @@ def document_fields(doc: Document) -> dict[str, Any]:
         fields["author"] = doc.author
     if doc.lang in STEM_LANGS:
         fields[f"body_{doc.lang}"] = doc.text
+    for lang, text in (translated or {}).items():
+        if lang in STEM_LANGS and lang != doc.lang and text:
+            fields[f"mt_{lang}"] = text
     return fields
+
+
+def machine_translations(ws: Workspace) -> Callable[[Document], dict[str, str]] | None:
+    """What `document_fields` needs of the translation cache: each document's cached
+    translation into the target language. None (no cost) when nothing is cached for it."""
+    from reader.core.translation.cache import TranslationCache
+    from reader.core.translation.service import machine_text
+
+    target = ws.settings.target_lang
+    if target not in STEM_LANGS or not ws.translations_path.exists():
+        return None
+    cache = TranslationCache(ws.translations_path)
+    if not cache.has_target(target):
+        cache.close()
+        return None
+
+    def translated(doc: Document) -> dict[str, str]:
+        text = machine_text(cache, doc, target)
+        return {target: text} if text else {}
+
+    return translated
 
 
 # Opening -----------------------------------------------------------------------------------
@@ -578,6 +605,7 @@ class _Update:
         self.done: set[str] = set()
         self._since_check = 0
         self.lock: Any = None  # the writer lock, when this update took it itself
+        self.translated: Callable[[Document], dict[str, str]] | None = None  # mt_<lang>
 
     def _open(self) -> Any:
         if self.writer is None:
@@ -589,12 +617,13 @@ class _Update:
         if doc.id in self.done or (not self.synced and self.indexed.get(doc.id) == doc.sha256):
             return
         writer = self._open()
+        fields = document_fields(doc, self.translated(doc) if self.translated else None)
         if self.synced or doc.id in self.indexed:
-            writer.update_document(**document_fields(doc))  # drops the old version, if any
+            writer.update_document(**fields)  # drops the old version, if any
             if not self.synced:
                 self.stats.updated += 1
         else:
-            writer.add_document(**document_fields(doc))
+            writer.add_document(**fields)
             self.stats.added += 1
         self.done.add(doc.id)
         self._since_check += 1
@@ -865,6 +894,7 @@ def _update_in(
             update = _Update(ix, indexed, stats, procs, budget)
             if workers is not None:
                 update.workers = workers
+            update.translated = machine_translations(ws)
             scan = update.run(ws, scan_fn, progress, cancelled)
         stats.total = len(indexed) + stats.added - stats.removed  # without a new reader
     if not (cancelled and cancelled()):
@@ -945,6 +975,7 @@ def _start_synced(ws: Workspace, stats: IndexStats, budget: int) -> _Update:
         )
     update = _Update(ix, {}, stats, 1, budget, synced=True)
     update.lock = lock
+    update.translated = machine_translations(ws)
     return update
 
 
@@ -954,14 +985,16 @@ def _catalog_key(ws: Workspace, version: str | None = None) -> str:
 
 
 def refresh_documents(ws: Workspace, docs: list[Document]) -> int:
-    """Re-index `docs` now even when their text is unchanged (a metadata correction changes
-    their title, language or date). Without an index there is nothing to do: the next
-    update builds it from the corrected catalog. Returns how many were re-indexed."""
+    """Re-index `docs` now even when their text is unchanged: a metadata correction changes
+    their title, language or date, a new machine translation their `mt_<lang>` field.
+    Without an index there is nothing to do: the next update builds it from the corrected
+    catalog. Returns how many were re-indexed."""
     if not docs or not index_exists(ws):
         return 0
     ix = open_index(ws)
     with _write_lock(ix):
         update = _Update(ix, {doc.id: "" for doc in docs}, IndexStats(), 1)
+        update.translated = machine_translations(ws)
         try:
             for doc in docs:
                 update.write(doc)

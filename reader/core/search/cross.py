@@ -1,0 +1,269 @@
+"""Cross-language queries, engine-neutral: which language a query is in, and the query
+translated into every other language of the corpus that a model reaches.
+
+Only the free text is translated. Field filters (`lang:`, `date:`, `tag:`, `title:`, …),
+operators (AND OR NOT, `-`, `+`), parentheses, prefixes (`refu*`), wildcards and fuzzy words
+(`tesla~`) are kept as they are in every translated query; a run of plain words is translated
+as one piece (context helps the model), and a "quoted phrase" as a phrase. Translations come
+from the translation cache (so retyping costs nothing) or from the installed models, directly
+or through English, and are memoised in this process too.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reader.core.workspace import Workspace
+
+DETECT_MIN_WORDS = 4  # shorter queries are never guessed: the `query_lang` setting applies
+DETECT_MIN_LETTERS = 20
+DETECT_MIN_SCORE = 0.8
+_TOKEN = re.compile(
+    r'[-+]?"[^"]*"'  # a phrase, maybe marked
+    r"|[-+]?[A-Za-z_]\w*:(?:\[[^\]]*\]|\{[^}]*\}|\([^()]*\)|\"[^\"]*\"|\S+)"  # a field filter
+    r"|[()]"  # parentheses
+    r"|[^\s()]+"  # a word or anything else
+)
+_PLAIN = re.compile(r"[-+]?[^\W_][\w'’.-]*")  # a word (no *, ?, ~, ^ or field)
+OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A part of a query: `text` to translate (a run of words, or a phrase's inside) or
+    `kept` verbatim; `mark` is "-" or "+" before a word or phrase."""
+
+    text: str = ""
+    kept: str = ""
+    phrase: bool = False
+    mark: str = ""
+
+
+def pieces(query: str) -> list[Piece]:
+    """`query` cut into translatable text and verbatim parts (see the module docstring)."""
+    out: list[Piece] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            out.append(Piece(text=" ".join(run)))
+            run.clear()
+
+    for token in _TOKEN.findall(query):
+        mark = token[0] if token[0] in "-+" and len(token) > 1 else ""
+        body = token[len(mark) :]
+        if body.startswith('"') and body.endswith('"') and len(body) >= 2:
+            flush()
+            out.append(Piece(text=body[1:-1], phrase=True, mark=mark))
+        elif _PLAIN.fullmatch(token) and body not in OPERATORS and ":" not in body:
+            if mark:  # `-musk`: its own piece, so the mark stays on the translation
+                flush()
+                out.append(Piece(text=body, mark=mark))
+            else:
+                run.append(body)
+        else:
+            flush()
+            out.append(Piece(kept=token))
+    flush()
+    return out
+
+
+def texts(parts: Sequence[Piece]) -> list[str]:
+    """The texts a query's pieces need translated, in order."""
+    return [p.text for p in parts if p.text]
+
+
+def assemble(parts: Sequence[Piece], translated: dict[str, str]) -> str:
+    """The query again, each text replaced by its translation (kept parts as they were)."""
+    out = []
+    for part in parts:
+        if not part.text:
+            out.append(part.kept)
+            continue
+        text = " ".join(translated.get(part.text, part.text).replace('"', " ").split())
+        if not text:
+            continue
+        if part.phrase:
+            out.append(f'{part.mark}"{text}"')
+        elif part.mark:
+            out.append(" ".join(f"{part.mark}{word}" for word in text.split()))
+        else:
+            out.append(text)
+    return " ".join(out)
+
+
+def query_language(ws: Workspace, query: str, given: str | None = None) -> str:
+    """The language `query` is written in: `given` (--from), else detection when the free text
+    is long enough to be reliable, else the `query_lang` setting (default en)."""
+    if given:
+        return given.lower()
+    free = " ".join(texts(pieces(query)))
+    letters = sum(ch.isalpha() for ch in free)
+    if len(free.split()) >= DETECT_MIN_WORDS and letters >= DETECT_MIN_LETTERS:
+        from reader.core.documents.language import detect
+
+        found = detect(free)
+        if found.confidence is not None and found.confidence >= DETECT_MIN_SCORE:
+            return found.lang
+    return ws.settings.query_lang or "en"
+
+
+@dataclass
+class Translated:
+    """One query's versions: the language it is in, each reachable language's translation,
+    and the language pairs no installed model reaches."""
+
+    source: str
+    queries: dict[str, str] = field(default_factory=dict)  # lang -> translated query
+    missing: list[tuple[str, str]] = field(default_factory=list)
+
+
+_memo: dict[tuple[str, str, str, str], str] = {}  # (models key, from, to, text) -> text
+_memo_lock = threading.Lock()
+
+
+def translate_query(
+    ws: Workspace,
+    query: str,
+    langs: Sequence[str],
+    *,
+    given: str | None = None,
+    translate: Callable[[Workspace, str, str, list[str]], list[str] | None] | None = None,
+) -> Translated:
+    """`query` translated into each of `langs` (other than its own) that a model reaches.
+
+    `translate(ws, from, to, texts)` defaults to the installed models through the
+    translation cache; it returns None when no route exists.
+    """
+    source = query_language(ws, query, given)
+    result = Translated(source)
+    parts = pieces(query)
+    wanted = list(dict.fromkeys(texts(parts)))
+    if not wanted:
+        return result
+    translate = translate or translate_texts
+    for lang in langs:
+        if lang == source or not lang or lang == "und":
+            continue
+        done = translate(ws, source, lang, wanted)
+        if done is None:
+            result.missing.append((source, lang))
+            continue
+        result.queries[lang] = assemble(parts, dict(zip(wanted, done, strict=True)))
+    return result
+
+
+def translate_texts(ws: Workspace, source: str, target: str, items: list[str]) -> list[str] | None:
+    """Texts translated from `source` into `target` by the installed models (cache first,
+    memoised per process), or None when no model route exists."""
+    from reader.core.translation.models import installed_models
+    from reader.core.translation.service import find_route
+
+    route = find_route(installed_models(ws), source, target)
+    if route is None:
+        return None
+    key = "|".join(leg.key for leg in route.legs)  # model ids and versions
+    with _memo_lock:
+        known = {t: _memo.get((key, source, target, t)) for t in items}
+    todo = [t for t, v in known.items() if v is None]
+    if todo:
+        from reader.core.translation.cache import TranslationCache
+        from reader.core.translation.service import translate_inputs
+
+        with TranslationCache(ws.translations_path) as cache:
+            outputs, _cached = translate_inputs(ws, cache, route, todo)
+        with _memo_lock:
+            for text, out in zip(todo, outputs, strict=True):
+                _memo[(key, source, target, text)] = known[text] = out
+    return [known[t] or t for t in items]
+
+
+def forget_memo() -> None:
+    """Drop memoised query translations (tests; after models change)."""
+    with _memo_lock:
+        _memo.clear()
+
+
+# Searching -------------------------------------------------------------------------------
+def ranked(
+    ws: Workspace,
+    query: str,
+    *,
+    limit: int,
+    offset: int,
+    from_lang: str | None,
+    tag_docs: Callable[[], dict[str, list[str]]],
+) -> tuple[Any, list[tuple[str, str]]]:
+    """The cross-language SearchResult of `query` (hits with `via`), and the language pairs
+    no model reached. The query as typed searches every document; its translation into a
+    language searches that language's documents with that language's analysis; the query
+    as typed also searches the machine translations into its own language (`mt_<lang>`)."""
+    from reader.core.search.api import Hit, SearchResult
+    from reader.core.search.highlight import make_snippets
+    from reader.core.search.whoosh import crossrank, engine
+
+    langs = crossrank.languages(ws)
+    versions = translate_query(ws, query, langs, given=from_lang)
+    source = versions.source
+    subs = [crossrank.Sub(query)]
+    subs += [crossrank.Sub(text, lang=lang) for lang, text in sorted(versions.queries.items())]
+    subs.append(crossrank.Sub(query, mt=source))
+    found = crossrank.run(ws, subs, limit=max(1, limit), offset=max(0, offset), tag_docs=tag_docs)
+    result = SearchResult(query, offset=offset, total=found.total, error=found.error)
+    result.facets = {"lang": found.facets}
+    result.queries = [{"lang": source, "text": query, "source": "original"}] + [
+        {"lang": lang, "text": text, "source": "translated"}
+        for lang, text in sorted(versions.queries.items())
+    ]
+    for hit, best, original in zip(found.found, found.best, found.original, strict=True):
+        sub = subs[best]
+        via, snippets = None, None
+        if original:
+            spans = engine.highlighter(query, hit.lang).spans(hit.text, hit.lang)
+        elif sub.mt is None:
+            via = {"lang": sub.lang, "text": sub.query, "field": "query"}
+            spans = engine.highlighter(sub.query, hit.lang).spans(hit.text, hit.lang)
+        else:
+            via, snippets = _through_translation(ws, hit, query, source)
+            spans = []
+        result.hits.append(
+            Hit(
+                id=hit.id,
+                title=hit.title,
+                lang=hit.lang,
+                date=hit.date,
+                score=hit.score,
+                snippets=snippets if snippets is not None else make_snippets(hit.text, spans),
+                via=via,
+                cross=True,
+            )
+        )
+    return result, versions.missing
+
+
+def _through_translation(ws: Workspace, hit: Any, query: str, source: str) -> tuple[dict, list]:
+    """`via` for a hit found in its machine translation: the translated sentence that
+    matched, and a snippet of the original sentence it translates."""
+    from reader.core.search.highlight import Snippet
+    from reader.core.search.whoosh import engine
+    from reader.core.translation.service import cached_translation
+
+    doc = ws.corpus.load(hit.id)
+    marker = engine.highlighter(query, source)
+    first = None
+    for sentence in cached_translation(ws, doc, source).sentences:
+        if not sentence.translation:
+            continue
+        first = first or sentence
+        if marker.spans(sentence.translation, source):
+            first = sentence
+            break
+    if first is None:
+        return {"lang": source, "text": "", "field": "translation"}, []
+    snippet = Snippet(doc.text[first.start : first.end], first.start, first.end, [])
+    return {"lang": source, "text": first.translation, "field": "translation"}, [snippet]

@@ -1,0 +1,153 @@
+"""Ranking several queries as one: a query, its translations and its match in the machine
+translations, for cross-language search (`reader.core.search.cross` builds them).
+
+Each sub-query is evaluated on its own (with its own fields: the original words over every
+language, a translation over its language's documents, the original over the `mt_<lang>`
+translation field). Scores are normalised per sub-query and per document language (the best
+match of each language scores 1.0), so each language's best hits compete fairly whatever its
+share of the corpus and whatever a translated query's length; a document's score is its best
+normalised score, and it says which sub-query gave it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from reader.core.search.whoosh.engine import Found
+from reader.core.search.whoosh.index import STEM_LANGS, searching
+from reader.core.search.whoosh.parse import (
+    parse_query,
+    resolve_tags,
+    uses_field,
+    without_stemmed_phrases,
+)
+
+if TYPE_CHECKING:
+    from reader.core.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Sub:
+    """One sub-query: `query` over the documents in `lang` (all when None), on their text,
+    or on their machine translation into `mt` when set."""
+
+    query: str
+    lang: str | None = None
+    mt: str | None = None
+
+
+@dataclass
+class CrossRanked:
+    """The merged ranking: total, language facets, the page, and per hit which sub-query
+    (index into the subs) matched it best; `original[i]` says the first sub-query (the
+    query as typed) matched hit i too."""
+
+    total: int
+    facets: dict[str, int]
+    found: list[Found]
+    best: list[int]
+    original: list[bool]
+    error: str | None
+
+
+def _words_only(q):
+    """`q` with phrases on an `mt_` field (no positions kept) turned into their words."""
+    from whoosh.query import And, Phrase, Term
+
+    if isinstance(q, Phrase) and q.fieldname.startswith("mt_"):
+        return And([Term(q.fieldname, w) for w in q.words])
+    if q.is_leaf():
+        return q
+    return q.apply(_words_only).normalize()
+
+
+def run(
+    ws: Workspace,
+    subs: list[Sub],
+    *,
+    limit: int,
+    offset: int = 0,
+    tag_docs: Callable[[], dict[str, list[str]]],
+) -> CrossRanked:
+    """Rank the union of `subs` (the first is the query as typed), page `offset` on."""
+    from reader.core.search.whoosh import ranking
+
+    with searching(ws) as searcher:
+        ctx = ranking.context(searcher)
+        present = [lang for lang in sorted(ctx.langs) if lang in STEM_LANGS]
+        masks, scores, error = [], [], None
+        for i, sub in enumerate(subs):
+            if sub.mt is not None:
+                fields = [f"mt_{sub.mt}"]
+            else:
+                langs = present if sub.lang is None else [sub.lang] if sub.lang in present else []
+                fields = ["title", "body", *(f"body_{lang}" for lang in langs)]
+            q, problem = parse_query(sub.query, fields, searcher.schema)
+            error = error or (problem if i == 0 else None)
+            q = _words_only(without_stemmed_phrases(q))
+            if uses_field(q, "tag"):
+                q = resolve_tags(q, tag_docs())
+            found = ranking.evaluate(ctx, q)
+            mask = found.mask.copy()
+            if sub.lang is not None:
+                code = ctx.langs.index(sub.lang) if sub.lang in ctx.langs else -2
+                mask &= ctx.lang_of == code
+            if sub.mt is not None and sub.mt in ctx.langs:  # its own language has the text
+                mask &= ctx.lang_of != ctx.langs.index(sub.mt)
+            masks.append(mask)
+            scores.append(_normalised(ctx, mask, found.score))
+        mask_all = np.logical_or.reduce(masks)
+        stacked = np.vstack(scores)
+        best = stacked.argmax(axis=0)
+        combined = stacked.max(axis=0)
+        page = ctx.top(ranking.Match(mask_all, combined), offset + limit)[offset:]
+        out, best_of, original = [], [], []
+        for docnum, score in page:
+            stored = searcher.stored_fields(docnum)
+            out.append(
+                Found(
+                    id=stored["id"],
+                    title=stored.get("title", ""),
+                    lang=stored.get("lang", ""),
+                    date=stored.get("date"),
+                    score=score,
+                    text=stored.get("text", ""),
+                )
+            )
+            best_of.append(int(best[docnum]))
+            original.append(bool(masks[0][docnum]))
+        return CrossRanked(
+            total=int(mask_all.sum()),
+            facets=ctx.facets(mask_all),
+            found=out,
+            best=best_of,
+            original=original,
+            error=error,
+        )
+
+
+def languages(ws: Workspace) -> list[str]:
+    """The languages of the indexed documents."""
+    from reader.core.search.whoosh import ranking
+
+    with searching(ws) as searcher:
+        return sorted(ranking.context(searcher).langs)
+
+
+def _normalised(ctx: Any, mask: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """`score` divided by the best score among matched documents of the same language
+    (documents without a language form a group of their own); 0 where not matched."""
+    codes = ctx.lang_of + 1  # -1 (no language) -> 0
+    best = np.zeros(len(ctx.langs) + 1)
+    np.maximum.at(best, codes[mask], score[mask])
+    out = np.zeros(len(score))
+    group_best = best[codes[mask]]
+    out[mask] = np.where(group_best > 0, score[mask] / np.where(group_best > 0, group_best, 1), 1)
+    return out
+
+
+__all__ = ["CrossRanked", "Sub", "languages", "run"]

@@ -1,0 +1,183 @@
+"""Cross-language search: translated queries, machine-translated documents, `via`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support.tiny_argos import build
+
+from reader.cli import main
+from reader.core.search import cross, search
+from reader.core.search.cross import assemble, pieces, query_language, texts
+from reader.core.translation.models import install_model_file
+from reader.core.translation.service import ArgosTranslator
+from reader.core.workspace import Workspace
+
+EN_FR = {"refund": "remboursement", "customer": "client", "Hello": "Bonjour"}
+FR_EN = {"journaux": "newspapers", "Bonjour": "Hello", "monde": "world"}
+EN_DE = {"Hello": "Hallo", "refund": "Rückerstattung", "world": "Welt"}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("cross_models")
+    return {
+        "en_fr": build(out / "translate-en_fr-0_1.argosmodel", "en", "fr", lexicon=EN_FR),
+        "fr_en": build(out / "translate-fr_en-0_1.argosmodel", "fr", "en", lexicon=FR_EN),
+        "en_de": build(out / "translate-en_de-0_1.argosmodel", "en", "de", lexicon=EN_DE),
+    }
+
+
+@pytest.fixture(autouse=True)
+def fresh_memo():
+    cross.forget_memo()
+    yield
+    cross.forget_memo()
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    seen: list[list[str]] = []
+    real = ArgosTranslator.translate_batch
+
+    def counting(self: ArgosTranslator, sentences):
+        seen.append(list(sentences))
+        return real(self, sentences)
+
+    monkeypatch.setattr(ArgosTranslator, "translate_batch", counting)
+    return seen
+
+
+def install(ws: Workspace, models: dict[str, Path], *names: str) -> None:
+    for name in names:
+        install_model_file(ws, models[name])
+
+
+def cli_json(capsys, ws: Workspace, *argv: str) -> tuple[dict, str]:
+    code = main(["search", *argv, "--json", "--corpus", str(ws.corpus_root)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out), err
+
+
+# The query language ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "wanted", "back"),
+    [
+        ("refund", ["refund"], "REFUND"),
+        ("tesla refund policy lang:fr", ["tesla refund policy"], "TESLA REFUND POLICY lang:fr"),
+        ('"customer service" -musk', ["customer service", "musk"], '"CUSTOMER SERVICE" -MUSK'),
+        ("refu* tesla~ title:refund", [], "refu* tesla~ title:refund"),
+        ("date:[2025 TO] (refund OR rebate)", ["refund", "rebate"],
+         "date:[2025 TO] ( REFUND OR REBATE )"),
+        ("tag:claim AND +price", ["price"], "tag:claim AND +PRICE"),
+    ],
+)  # fmt: skip
+def test_only_free_text_is_translated(query, wanted, back):
+    parts = pieces(query)
+    assert texts(parts) == wanted
+    assert assemble(parts, {t: t.upper() for t in wanted}) == back
+
+
+def test_short_queries_are_never_guessed(workspace: Workspace):
+    assert query_language(workspace, "remboursement") == "en"  # the query_lang default
+    assert query_language(workspace, "remboursement", "FR") == "fr"
+    long = "le remboursement des clients de la société est promis en vingt-quatre heures"
+    assert query_language(workspace, long) == "fr"
+
+
+# Searching ---------------------------------------------------------------------------------
+def test_refund_reaches_the_french_document_through_the_query(capsys, workspace, models):
+    install(workspace, models, "en_fr")
+    data, err = cli_json(capsys, workspace, "refund", "--cross")
+    assert set(data) == {"query", "total", "facets", "hits", "did_you_mean", "queries"}
+    assert data["queries"] == [
+        {"lang": "en", "text": "refund", "source": "original"},
+        {"lang": "fr", "text": "remboursement", "source": "translated"},
+    ]
+    by_lang = {hit["lang"]: hit for hit in data["hits"]}
+    assert by_lang["en"]["via"] is None
+    assert by_lang["fr"]["via"] == {"lang": "fr", "text": "remboursement", "field": "query"}
+    snippet = by_lang["fr"]["snippets"][0]
+    marked = [snippet["text"][s - snippet["start"] : e - snippet["start"]] for s, e in
+              snippet["highlights"]]  # fmt: skip
+    assert any(m.lower().startswith("rembours") for m in marked)
+    for hit in data["hits"]:
+        assert set(hit) == {"id", "title", "lang", "date", "score", "snippets", "via"}
+    assert data["facets"]["lang"]["fr"] == 1 and data["total"] == len(data["hits"])
+    # one line naming the missing pairs and how to install them; still exit 0
+    lines = [line for line in err.splitlines() if "no translation model" in line]
+    assert len(lines) == 1 and "en→de" in lines[0] and "en→it" in lines[0]
+    assert "reader models install en de" in lines[0]
+
+
+def test_without_cross_search_is_as_before(capsys, workspace, models):
+    install(workspace, models, "en_fr")
+    data, _ = cli_json(capsys, workspace, "refund")
+    assert set(data) == {"query", "total", "facets", "hits", "did_you_mean"}
+    assert all("via" not in hit for hit in data["hits"])
+    assert {hit["lang"] for hit in data["hits"]} == {"en"}
+
+
+def test_filters_survive_translation(capsys, workspace, models):
+    install(workspace, models, "en_fr")
+    data, _ = cli_json(capsys, workspace, "refund lang:fr", "--cross")
+    assert [h["lang"] for h in data["hits"]] == ["fr"]
+    assert {"lang": "fr", "text": "remboursement lang:fr", "source": "translated"} in data[
+        "queries"
+    ]
+    data, _ = cli_json(capsys, workspace, "refund date:[2030-01-01 TO]", "--cross")
+    assert data["total"] == 0 and data["queries"][1]["text"].endswith("date:[2030-01-01 TO]")
+    data, _ = cli_json(capsys, workspace, "refund -lang:en", "--cross")
+    assert "en" not in {h["lang"] for h in data["hits"]} and data["total"] >= 1
+
+
+def test_a_french_only_word_reaches_an_english_query_through_mt_en(capsys, workspace, models):
+    install(workspace, models, "fr_en")
+    (workspace.corpus_root / "fr_extra.txt").write_text(
+        "Les journaux publient des articles sur la ville.\n", encoding="utf-8"
+    )
+    data, _ = cli_json(capsys, workspace, "newspapers", "--cross")
+    assert data["total"] == 0  # not translated yet
+    assert main(["translate", "--all", "--corpus", str(workspace.corpus_root)]) == 0
+    capsys.readouterr()
+    data, _ = cli_json(capsys, workspace, "newspapers", "--cross")
+    hit = next(h for h in data["hits"] if h["id"] == "fr_extra.txt")
+    assert hit["via"]["field"] == "translation" and hit["via"]["lang"] == "en"
+    assert "newspapers" in hit["via"]["text"]
+    assert hit["snippets"][0]["text"].startswith("Les journaux publient")
+    data, _ = cli_json(capsys, workspace, "newspapers")  # plain search stays as it was
+    assert data["total"] == 0
+
+
+def test_pivot_through_english(capsys, workspace, models):
+    install(workspace, models, "fr_en", "en_de")
+    data, _ = cli_json(capsys, workspace, "Bonjour", "--cross", "--from", "fr")
+    assert {"lang": "de", "text": "Hallo", "source": "translated"} in data["queries"]
+    assert {"lang": "en", "text": "Hello", "source": "translated"} in data["queries"]
+    assert data["queries"][0] == {"lang": "fr", "text": "Bonjour", "source": "original"}
+
+
+def test_no_models_still_searches_and_exits_0(capsys, workspace):
+    data, err = cli_json(capsys, workspace, "refund", "--cross")
+    assert data["queries"] == [{"lang": "en", "text": "refund", "source": "original"}]
+    assert {h["lang"] for h in data["hits"]} == {"en"}
+    assert len([line for line in err.splitlines() if "no translation model" in line]) == 1
+
+
+def test_translated_queries_are_cached(workspace, models, calls):
+    install(workspace, models, "en_fr")
+    search(workspace, "refund customer", cross=True)
+    assert calls == [["refund customer"]]
+    search(workspace, "refund customer", cross=True)  # memoised: no model call
+    assert len(calls) == 1
+    cross.forget_memo()  # a new process: the translation cache still has it
+    result = search(workspace, "refund customer", cross=True)
+    assert len(calls) == 1
+    assert result.queries[1] == {
+        "lang": "fr",
+        "text": "remboursement client",
+        "source": "translated",
+    }
