@@ -232,12 +232,14 @@ class ReaderApp(App[int]):
         yield SystemCommand(
             "Export tags", "md, csv, json, jsonl, w3c, qdpx (e)", self.action_export
         )
+        from reader.tui.screens.help import ordered_bindings
+
         seen = {"help", "tags", "export", "command_palette"}
-        for key, active in screen.active_bindings.items():
-            binding = active.binding
-            if binding.action in seen or not binding.description:
+        for key, binding in ordered_bindings(screen):  # the app's own actions first
+            name = binding.id or binding.action
+            if binding.action in seen or name in seen or not binding.description:
                 continue
-            seen.add(binding.action)
+            seen.update((binding.action, name))
             yield SystemCommand(
                 binding.description,
                 f"{binding.tooltip or binding.description} ({key})",

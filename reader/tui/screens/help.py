@@ -15,11 +15,24 @@ REMAP_HINT = (
 )
 
 
+def _rank(binding: Binding) -> int:
+    """The app's own actions first (this screen's, then app-wide), widgets' internals last."""
+    if binding.id and not binding.id.startswith("app."):
+        return 0
+    return 1 if binding.id else 2
+
+
+def ordered_bindings(screen: Screen) -> list[tuple[str, Binding]]:
+    """(key, binding) of every active binding of `screen`, the app's own first."""
+    pairs = [(key, active.binding) for key, active in screen.active_bindings.items()]
+    return sorted(pairs, key=lambda pair: _rank(pair[1]))  # stable: chain order within
+
+
 def key_rows(screen: Screen) -> list[tuple[str, str, str]]:
-    """(keys, description, binding id) for each action of a screen, app keys included."""
+    """(keys, description, binding id) for each action of a screen, app keys included;
+    the app's own actions come before the widgets' internals."""
     by_id: dict[str, tuple[list[str], str, str]] = {}
-    for key, active in screen.active_bindings.items():
-        binding = active.binding
+    for key, binding in ordered_bindings(screen):
         if binding.system or binding.action == "noop":
             continue
         description = binding.tooltip or binding.description or binding.action
@@ -28,11 +41,10 @@ def key_rows(screen: Screen) -> list[tuple[str, str, str]]:
         shown = screen.app.get_key_display(binding.with_key(key))
         if shown not in entry[0]:
             entry[0].append(shown)
-    rows = [
+    return [
         (", ".join(keys), description, binding_id)
         for keys, description, binding_id in by_id.values()
     ]
-    return rows
 
 
 class HelpScreen(ModalScreen[None]):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
+from rich.color import ColorSystem
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -104,6 +105,14 @@ def _cut(text: str, start: int, end: int, cuts: list[int]) -> list[int]:
         points.append(point)
         at = point
     return points
+
+
+def _same_in_256(first: Style, second: Style) -> bool:
+    """Whether two background tints become one colour on a 256-colour terminal."""
+    if first.bgcolor is None or second.bgcolor is None:
+        return first.bgcolor == second.bgcolor
+    system = ColorSystem.EIGHT_BIT
+    return first.bgcolor.downgrade(system) == second.bgcolor.downgrade(system)
 
 
 def _sentence_of(style: Any) -> int | None:
@@ -312,6 +321,9 @@ class ArticleView(ScrollView, can_focus=True):
         if style is None:
             minimum = MIN_CONTRAST if name in ("cursor", "aligned") else None
             style = blended_style(self, f"article--{name}", min_contrast=minimum)
+            if name == "aligned" and _same_in_256(style, self._style("cursor")):
+                # 256 colours (or an ANSI theme) would draw both tints alike: underline instead
+                style = Style(color=style.color, underline=True)
             self._styles[name] = style
         return style
 
