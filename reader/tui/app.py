@@ -219,6 +219,19 @@ class ReaderApp(App[int]):
         if not isinstance(self.screen, ExportScreen):
             self.push_screen(ExportScreen(self.workspace))
 
+    def action_import_tags(self) -> None:
+        """Import tags from a file (as `reader import`); the screens then show them."""
+        from reader.core.display import printable
+        from reader.tui.screens.importing import ImportScreen
+
+        def done(line: str | None) -> None:
+            if line is None:
+                return
+            self.notify(printable(line))
+            self.on_tags_changed(TagsChanged())
+
+        self.push_screen(ImportScreen(), done)
+
     def open_article(self, doc_id: str, *, query: str | None = None, at: int | None = None) -> None:
         """Open a document on a new article screen, at offset `at`, highlighting `query`."""
         from reader.tui.screens.article import ArticleScreen
@@ -232,9 +245,12 @@ class ReaderApp(App[int]):
         yield SystemCommand(
             "Export tags", "md, csv, json, jsonl, w3c, qdpx (e)", self.action_export
         )
+        yield SystemCommand(
+            "Import tags", "json, jsonl, w3c or qdpx; one undo (u)", self.action_import_tags
+        )
         from reader.tui.screens.help import ordered_bindings
 
-        seen = {"help", "tags", "export", "command_palette"}
+        seen = {"help", "tags", "export", "import_tags", "command_palette"}
         for key, binding in ordered_bindings(screen):  # the app's own actions first
             name = binding.id or binding.action
             if binding.action in seen or name in seen or not binding.description:

@@ -762,17 +762,43 @@ def import_file(ws: Workspace, path: Path, *, dry_run: bool = False) -> ImportRe
     """Import the tags in `path` into the workspace's tag store (one event, one undo)."""
     from reader.core.tags import open_tag_store
 
+    prepared = prepare_import(ws, path)
+    with open_tag_store(ws, readonly=dry_run) as service:
+        return apply_import(service, prepared, dry_run=dry_run)
+
+
+@dataclass
+class Prepared:
+    """A file read and its tags matched to documents and anchored, not yet written."""
+
+    path: Path
+    parsed: Parsed
+    tags: list[Any]
+    skipped: Counter
+
+
+def prepare_import(ws: Workspace, path: Path) -> Prepared:
+    """Read `path` and build its tags (the slow part: parsing, matching, anchoring); writes
+    nothing, so it may run in a worker while the app's tag service stays on its thread."""
     path = Path(path).expanduser()
     parsed = read_file(path)
     tags, skipped = build_tags(ws, parsed)
-    report = ImportReport(source=path.name, fmt=parsed.fmt, skipped=skipped, dry_run=dry_run)
-    with open_tag_store(ws, readonly=dry_run) as service:
-        if dry_run:
-            added, reasons = _would_import(service, tags)
-        else:
-            result = service.import_tags(tags, source=f"{parsed.fmt} file {path.name}")
-            added = result.added
-            reasons = [why for _tag, why in result.skipped]
+    return Prepared(path, parsed, tags, skipped)
+
+
+def apply_import(service: Any, prepared: Prepared, *, dry_run: bool = False) -> ImportReport:
+    """Write prepared tags through `service.import_tags` (one event, one undo in that
+    service's session), or only count them with `dry_run`."""
+    parsed, path = prepared.parsed, prepared.path
+    report = ImportReport(
+        source=path.name, fmt=parsed.fmt, skipped=Counter(prepared.skipped), dry_run=dry_run
+    )
+    if dry_run:
+        added, reasons = _would_import(service, prepared.tags)
+    else:
+        result = service.import_tags(prepared.tags, source=f"{parsed.fmt} file {path.name}")
+        added = result.added
+        reasons = [why for _tag, why in result.skipped]
     for why in reasons:
         if why.startswith("already there"):
             report.present += 1
