@@ -21,6 +21,8 @@ from reader.core.errors import ReaderError
 from reader.tui.messages import IndexFinished, IndexProgress, SearchFinished, TagsChanged
 from reader.tui.widgets.document_table import COLUMNS, DocumentTable
 from reader.tui.widgets.hit_list import HitList
+from reader.tui.widgets.translate_all import TranslateAll
+from reader.tui.widgets.via import cross_prompt
 
 if TYPE_CHECKING:
     from reader.core.documents.model import DocumentInfo
@@ -59,11 +61,16 @@ def hit_prompt(hit: Any) -> Text:
     return prompt
 
 
-def _search_page(ws: Any, query: str, offset: int, limit: int) -> Any:
-    """Hits `offset` to `offset + limit` of `query`."""
+def _search_page(ws: Any, query: str, offset: int, limit: int, cross: bool = False) -> Any:
+    """Hits `offset` to `offset + limit` of `query` (`cross`: in every language)."""
     from reader.core.search import search
 
-    return search(ws, query, limit=limit, offset=offset)
+    result = search(ws, query, limit=limit, offset=offset, cross=cross)
+    if cross:
+        from reader.tui.widgets.via import prepare
+
+        prepare(result, query)  # the highlights of translated sentences, off the UI thread
+    return result
 
 
 class LibraryScreen(Screen):
@@ -95,6 +102,22 @@ class LibraryScreen(Screen):
             show=False,
             tooltip="Correct the metadata of the highlighted document",
         ),
+        Binding(
+            "ctrl+t",
+            "toggle_cross",
+            "Cross-language",
+            id="library.cross",
+            show=False,
+            tooltip="Search every language: translated queries and translated documents",
+        ),
+        Binding(
+            "A",
+            "translate_all",
+            "Translate all",
+            id="library.translate_all",
+            show=False,
+            tooltip="Translate the corpus into the cache and index it (again: cancel)",
+        ),
         Binding("q", "quit", "Quit", id="library.quit", tooltip="Quit the app"),
     ]
 
@@ -109,6 +132,8 @@ class LibraryScreen(Screen):
         self._search_timer: Timer | None = None
         self._loading_more = False
         self._last_result: SearchFinished | None = None
+        self.cross = False  # cross-language search (ctrl+t)
+        self._missing_hint_shown = False  # the missing-model hint: once a session
 
     @property
     def infos(self) -> list[DocumentInfo]:
@@ -120,6 +145,7 @@ class LibraryScreen(Screen):
         yield Static(id="facets")
         yield DocumentTable(id="documents")
         yield HitList(id="hits")
+        yield TranslateAll(id="translate-all")
         with Horizontal(id="index-status"):
             yield Label("Indexing", id="index-label")
             yield ProgressBar(id="index-progress", show_eta=False)
@@ -336,7 +362,7 @@ class LibraryScreen(Screen):
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search_worker(self, query: str, offset: int = 0) -> None:
         try:
-            result = _search_page(self.app.workspace, query, offset, PAGE)
+            result = _search_page(self.app.workspace, query, offset, PAGE, self.cross)
         except ReaderError as exc:
             self.post_message(SearchFinished(query, None, str(exc), offset=offset))
             return
@@ -346,6 +372,9 @@ class LibraryScreen(Screen):
     def on_search_finished(self, message: SearchFinished) -> None:
         if message.query != self.query_text:
             return  # a newer query is on its way
+        if message.result is not None and (message.result.queries is not None) != self.cross:
+            return  # searched before cross-language search was switched
+        self._missing_models_hint(message.result)
         if message.offset:
             self._loading_more = False
             if message.offset != len(self.hits) or message.result is None:
@@ -382,7 +411,7 @@ class LibraryScreen(Screen):
         first = len(self.hits)
         self.hits.extend(new)
         self.query_one("#hits", HitList).add_options(
-            Option(hit_prompt(hit), id=str(first + i)) for i, hit in enumerate(new)
+            Option(self._prompt(hit), id=str(first + i)) for i, hit in enumerate(new)
         )
 
     def _show_facets(self, message: SearchFinished | None) -> None:
@@ -455,7 +484,50 @@ class LibraryScreen(Screen):
                 at = snippet.highlights[0][0]
                 break
             at = snippet.start
-        self.app.open_article(hit.id, query=self.query_text, at=at)
+        query = self.query_text
+        if hit.via and hit.via.get("field") == "query":
+            query = hit.via["text"]  # the words that matched, in the document's language
+        self.app.open_article(hit.id, query=query, at=at)
+
+    # Cross-language search (issue 11) ---------------------------------------------------------
+    def action_toggle_cross(self) -> None:
+        """Search every language: the query translated into each corpus language a model
+        reaches, and the documents' machine translations."""
+        self.cross = not self.cross
+        search = self.query_one("#search", Input)
+        search.border_subtitle = "cross-language: on (ctrl+t)" if self.cross else ""
+        self.app.notify(f"Cross-language search {'on' if self.cross else 'off'}", timeout=2)
+        if self.query_text:
+            self._search(self.query_text)
+
+    def _prompt(self, hit: Any) -> Any:
+        """A hit in the list; a cross-language one says how it matched."""
+        head = hit_prompt(hit)
+        if not hit.via:
+            return head
+        result = self._last_result.result if self._last_result is not None else None
+        queries = getattr(result, "queries", None)
+        return cross_prompt(hit, head, self.query_text, queries)
+
+    def _missing_models_hint(self, result: Any) -> None:
+        """The CLI's line naming the language pairs no model reaches: once a session."""
+        if result is None or not result.missing_models or self._missing_hint_shown:
+            return
+        from reader.commands.search import missing_models_hint
+
+        self._missing_hint_shown = True
+        hint = missing_models_hint(result.missing_models)
+        self.app.notify(printable(hint), title="Cross-language", severity="warning", timeout=10)
+
+    def action_translate_all(self) -> None:
+        """Translate the corpus into the cache (the target language setting) in a worker,
+        then index the translations; pressed again, cancel."""
+        self.query_one("#translate-all", TranslateAll).toggle()
+
+    def on_translate_all_finished(self, message: TranslateAll.Finished) -> None:
+        self.app.notify(message.notice, severity=message.severity, timeout=8)  # type: ignore[arg-type]
+        if self.query_text and message.report is not None and message.report.updated:
+            self._search(self.query_text)  # the new translations are searchable now
 
     def action_quit(self) -> None:
         self.app.exit(0)
