@@ -29,6 +29,7 @@ class ReaderApp(App[int]):
     BINDINGS = [  # noqa: RUF012 (Textual's convention)
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key of this screen"),
         Binding("f3", "tags", "Tags", id="app.tags", tooltip="Every tag in the corpus"),
+        Binding("f4", "story_map", "Story map", id="app.story_map", tooltip="Claims and answers"),
         Binding("e", "export", "Export", id="app.export", tooltip="Export the tags to a file"),
     ]
 
@@ -213,6 +214,12 @@ class ReaderApp(App[int]):
         if not isinstance(self.screen, TagsScreen):
             self.push_screen(TagsScreen())
 
+    def action_story_map(self) -> None:
+        from reader.tui.screens.storymap import StoryMapScreen
+
+        if not isinstance(self.screen, StoryMapScreen):
+            self.push_screen(StoryMapScreen())
+
     def action_export(self) -> None:
         from reader.tui.screens.modals import ExportScreen
 
@@ -243,14 +250,21 @@ class ReaderApp(App[int]):
         yield SystemCommand("Help", "Every key of this screen (?)", self.action_help)
         yield SystemCommand("Tags", "Every tag in the corpus (F3)", self.action_tags)
         yield SystemCommand(
-            "Export tags", "md, csv, json, jsonl, w3c, qdpx (e)", self.action_export
+            "Story map",
+            "Every claim with its rebuttals and context, across languages (F4)",
+            self.action_story_map,
+        )
+        yield SystemCommand(
+            "Export tags",
+            "md, memo, csv, json, jsonl, w3c, qdpx, claimreview (e)",
+            self.action_export,
         )
         yield SystemCommand(
             "Import tags", "json, jsonl, w3c or qdpx; one undo (u)", self.action_import_tags
         )
         from reader.tui.screens.help import ordered_bindings
 
-        seen = {"help", "tags", "export", "import_tags", "command_palette"}
+        seen = {"help", "tags", "story_map", "export", "import_tags", "command_palette"}
         for key, binding in ordered_bindings(screen):  # the app's own actions first
             name = binding.id or binding.action
             if binding.action in seen or name in seen or not binding.description:

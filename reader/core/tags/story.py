@@ -212,22 +212,33 @@ def outlet(record: Record) -> str | None:
 
 
 # Records for the tags the caller already holds (the app's store) -------------------------
-def records_for(ws: Workspace, tags: Sequence[Any]) -> list[Record]:
+def records_for(
+    ws: Workspace, tags: Sequence[Any], *, cache: dict[str, Any] | None = None
+) -> list[Record]:
     """`Record`s (as exports read them) for `tags`: each with its document's metadata, its
-    place in the current text (re-anchored in memory) and the cached translation."""
+    place in the current text (re-anchored in memory) and the cached translation. `cache`
+    keeps the documents read between calls (a screen that refreshes); a document whose
+    catalog entry changed is read again."""
     from reader.core.exchange.records import Record, current_view
     from reader.core.translation.service import passage_translation
 
     docs: dict[str, Any] = {}
     infos: dict[str, Any] = {}
+    kept = cache if cache is not None else {}
     out: list[Record] = []
     for tag in tags:
         if tag.doc_id not in docs:
             infos[tag.doc_id] = info = ws.corpus.info(tag.doc_id)
-            try:
-                docs[tag.doc_id] = ws.corpus.load(tag.doc_id) if info else None
-            except ReaderError:
-                docs[tag.doc_id] = None
+            known = kept.get(tag.doc_id)
+            if info is not None and known is not None and known.sha256 == info.sha256:
+                docs[tag.doc_id] = known
+            else:
+                try:
+                    docs[tag.doc_id] = ws.corpus.load(tag.doc_id) if info else None
+                except ReaderError:
+                    docs[tag.doc_id] = None
+                if docs[tag.doc_id] is not None:
+                    kept[tag.doc_id] = docs[tag.doc_id]
         doc, info = docs[tag.doc_id], infos[tag.doc_id]
         view = current_view(tag, doc)
         translation = None

@@ -20,6 +20,7 @@ from reader.core.errors import ReaderError
 from reader.core.tags.model import CLAIM, KINDS
 from reader.core.tags.store import DuplicateTagError, StoreUnavailableError
 from reader.tui.messages import InstallProgress, TagsChanged, TranslationStatus, TranslationUpdate
+from reader.tui.screens import tagkeys
 from reader.tui.screens.team import NOT_SAVED
 from reader.tui.widgets.article_view import ArticleView
 
@@ -66,6 +67,7 @@ class ArticleScreen(Screen):
         ),
         _b("n", "note", "Note", "note", tooltip="Edit the note (next hit when no tag here)"),
         _b("l", "link", "Link", "link", False, tooltip="Link this tag to a claim"),
+        *tagkeys.bindings("article"),
         _b("d", "delete", "Delete", "delete", False, tooltip="Delete the tag under the cursor"),
         _b("u", "undo", "Undo", "undo", False),
         _b("ctrl+r", "redo", "Redo", "redo", False),
@@ -214,6 +216,7 @@ class ArticleScreen(Screen):
         here = self._tag_here()
         if here is not None:
             status.append(f" · {here.tag}", style="bold")
+            status.append_text(tagkeys.badges(here))
             if here.note:
                 status.append(f": {printable(here.note.splitlines()[0][:40])}")
             if here.links:
@@ -352,6 +355,27 @@ class ArticleScreen(Screen):
             self.app.notify("Linked", timeout=2)
 
         self.app.push_screen(LinkScreen(claims, titles, linked=here.links), done)
+
+    def _tag_or_warn(self) -> Any | None:
+        here = self._tag_here()
+        if here is None:
+            self.app.notify("No tag under the cursor: tag it first (c, r, x)", severity="warning")
+        return here
+
+    def action_verdict(self) -> None:
+        here = self._tag_or_warn()
+        if here is not None:
+            tagkeys.choose_verdict(self, here, self._reload_tags)
+
+    def action_labels(self) -> None:
+        here = self._tag_or_warn()
+        if here is not None:
+            tagkeys.edit_labels(self, here, self._reload_tags)
+
+    def action_cite(self) -> None:
+        here = self._tag_or_warn()
+        if here is not None:
+            tagkeys.copy_citation(self, here)
 
     def action_delete(self) -> None:
         here = self._tag_here()

@@ -13,9 +13,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Select, Static
 
 from reader.core.errors import ReaderError
-from reader.core.tags.model import KIND_NAMES, KINDS
+from reader.core.tags.model import KIND_NAMES, KINDS, VERDICTS
 from reader.core.tags.store import StoreUnavailableError
 from reader.tui.messages import TagsChanged
+from reader.tui.screens import tagkeys
 from reader.tui.screens.team import NOT_SAVED
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class TagsScreen(Screen):
         Binding("u", "undo", "Undo", id="tags.undo"),
         Binding("ctrl+r", "redo", "Redo", id="tags.redo", show=False),
         Binding("f", "focus_filters", "Filter", id="tags.filter", tooltip="Go to the filters"),
+        *tagkeys.bindings("tags"),
         Binding("q,escape", "back", "Back", id="tags.back"),
     ]
 
@@ -89,6 +91,20 @@ class TagsScreen(Screen):
                 id="filter-status",
                 compact=True,
             )
+            yield Select(
+                [("every verdict", ALL)] + [(v, v) for v in VERDICTS],
+                value=ALL,
+                allow_blank=False,
+                id="filter-verdict",
+                compact=True,
+            )
+            yield Select(
+                [("every label", ALL)],
+                value=ALL,
+                allow_blank=False,
+                id="filter-label",
+                compact=True,
+            )
         yield DataTable(id="tags-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -96,7 +112,7 @@ class TagsScreen(Screen):
         table = self.query_one(DataTable)
         width = self.app.size.width
         self._widths = {"doc": max(12, width // 6), "note": max(10, width // 8)}
-        passage = max(16, width - 20 - self._widths["doc"] - self._widths["note"] - 15)
+        passage = max(16, width - 33 - self._widths["doc"] - self._widths["note"] - 15)
         self._passage_width = passage
         for key, label, w in (
             ("tag", "Tag", 8),
@@ -104,6 +120,7 @@ class TagsScreen(Screen):
             ("lang", "Lang", 4),
             ("passage", "Passage", passage),
             ("note", "Note", self._widths["note"]),
+            ("verdict", "Verdict", 12),
             ("status", "Status", 8),
         ):
             table.add_column(label, key=key, width=w)
@@ -129,7 +146,10 @@ class TagsScreen(Screen):
             doc_id=self._filter("doc"),
             lang=self._filter("lang"),
             status=self._filter("status"),
+            verdict=self._filter("verdict"),
+            label=self._filter("label"),
         )
+        self._refresh_labels()
         selected = table.cursor_row
         table.clear()
         passage = self._passage_width
@@ -141,7 +161,11 @@ class TagsScreen(Screen):
                 _one_line(self.titles.get(ann.doc_id, ann.doc_id), self._widths["doc"]),
                 self.langs.get(ann.doc_id, "?"),
                 _one_line(ann.exact, passage),
-                _one_line(ann.note or "", self._widths["note"]),
+                _one_line(
+                    " ".join([*(f"#{x}" for x in ann.labels), ann.note or ""]),
+                    self._widths["note"],
+                ),
+                Text("" if ann.verdict == "not-rated" else ann.verdict),
                 status,
                 key=ann.id,
             )
@@ -158,9 +182,42 @@ class TagsScreen(Screen):
         for k in KINDS
     )
 
+    def _refresh_labels(self) -> None:
+        """The label filter offers every label in the store."""
+        select = self.query_one("#filter-label", Select)
+        labels = sorted({x for tag in self.app.store.list() for x in tag.labels})
+        if labels == getattr(self, "_labels", None):
+            return
+        self._labels = labels
+        current = select.value
+        with select.prevent(Select.Changed):
+            select.set_options([("every label", ALL)] + [(f"#{x}", x) for x in labels])
+            select.value = current if current in labels else ALL
+
     @on(Select.Changed)
     def _filter_changed(self) -> None:
         self.reload()
+
+    def _tag_or_warn(self) -> Any | None:
+        ann = self.selected()
+        if ann is None:
+            self.app.notify("No tag selected", severity="warning")
+        return ann
+
+    def action_verdict(self) -> None:
+        ann = self._tag_or_warn()
+        if ann is not None:
+            tagkeys.choose_verdict(self, ann, self.reload)
+
+    def action_labels(self) -> None:
+        ann = self._tag_or_warn()
+        if ann is not None:
+            tagkeys.edit_labels(self, ann, self.reload)
+
+    def action_cite(self) -> None:
+        ann = self._tag_or_warn()
+        if ann is not None:
+            tagkeys.copy_citation(self, ann)
 
     def selected(self) -> Any | None:
         table = self.query_one(DataTable)
