@@ -67,7 +67,7 @@ class ArticleScreen(Screen):
         ),
         _b("n", "note", "Note", "note", tooltip="Edit the note (next hit when no tag here)"),
         _b("l", "link", "Link", "link", False, tooltip="Link this tag to a claim"),
-        *tagkeys.bindings("article"),
+        *tagkeys.bindings("article", show=False),  # the footer is full: listed by ?
         _b("d", "delete", "Delete", "delete", False, tooltip="Delete the tag under the cursor"),
         _b("u", "undo", "Undo", "undo", False),
         _b("ctrl+r", "redo", "Redo", "redo", False),

@@ -29,14 +29,16 @@ LABELS_KEY = "number_sign"
 CITE_KEY = "y"
 
 
-def bindings(prefix: str) -> list[Binding]:
-    """The verdict, labels and citation keys, with ids `<prefix>.verdict` and so on."""
+def bindings(prefix: str, *, show: bool = True) -> list[Binding]:
+    """The verdict, labels and citation keys, with ids `<prefix>.verdict` and so on (`show`:
+    verdict and cite in the footer)."""
     return [
         Binding(
             VERDICT_KEY,
             "verdict",
             "Verdict",
             id=f"{prefix}.verdict",
+            show=show,
             tooltip="Set the verdict of the tag (true … false, unproven, not rated)",
         ),
         Binding(
@@ -52,6 +54,7 @@ def bindings(prefix: str) -> list[Binding]:
             "cite",
             "Cite",
             id=f"{prefix}.cite",
+            show=show,
             tooltip="Copy the passage as a citation",
         ),
     ]
