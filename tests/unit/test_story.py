@@ -195,3 +195,54 @@ def test_search_label_filter_is_current_without_reindex(workspace) -> None:
     assert found("label:other") == []
     result = search(workspace, "label:tesla-refund", limit=10)
     assert result.error is None
+
+
+def test_verdict_and_labels_in_every_data_export(tagged, tmp_path) -> None:
+    """Issue 12 pt 6: verdict and labels in JSON, JSONL, CSV, W3C (labels as `tagging` bodies,
+    read back as labels) and qdpx (in the selection's description)."""
+    import csv
+    import io
+    import json
+    import zipfile
+
+    from reader.cli import main
+    from reader.core.exchange.export import export
+    from reader.core.tags import open_tag_store
+
+    ws, ids = tagged
+
+    def text(fmt: str) -> str:
+        stream = io.StringIO()
+        export(ws, fmt, stream=stream)
+        return stream.getvalue()
+
+    claim = next(a for a in json.loads(text("json"))["annotations"] if a["id"] == ids["claim"])
+    assert (claim["verdict"], claim["labels"]) == ("mostly-false", ["tesla-refund"])
+    line = next(json.loads(x) for x in text("jsonl").splitlines() if ids["claim"] in x)
+    assert (line["verdict"], line["labels"]) == ("mostly-false", ["tesla-refund"])
+    row = next(
+        r
+        for r in csv.DictReader(io.StringIO(text("csv").lstrip("\ufeff")))
+        if r["id"] == ids["claim"]
+    )
+    assert (row["verdict"], row["labels"]) == ("mostly-false", "tesla-refund")
+    w3c = json.loads(text("w3c"))
+    item = next(i for i in w3c["first"]["items"] if ids["claim"] in i["id"])
+    tagging = [b["value"] for b in item["body"] if b.get("purpose") == "tagging"]
+    assert tagging == ["claim", "tesla-refund"]
+    assert {"type": "TextualBody", "purpose": "assessing", "value": "mostly-false"} in item["body"]
+    out = tmp_path / "tags.qdpx"
+    export(ws, "qdpx", out=out)
+    with zipfile.ZipFile(out) as archive:
+        project = archive.read("project.qde").decode()
+    assert "verdict mostly-false" in project and "labels tesla-refund" in project
+    # the W3C file brings the labels back
+    path = tmp_path / "tags.jsonld"
+    path.write_text(text("w3c"), encoding="utf-8")
+    with open_tag_store(ws) as store:
+        for tag_id in ids.values():
+            store.remove(tag_id)
+    assert main(["import", str(path), "--corpus", str(ws.corpus_root)]) == 0
+    with open_tag_store(ws) as store:
+        back = store.get(ids["claim"])
+    assert (back.verdict, back.labels) == ("mostly-false", ("tesla-refund",))

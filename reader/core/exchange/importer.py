@@ -302,7 +302,10 @@ def read_w3c(data: dict[str, Any], name: str = "the file") -> Parsed:
             ]
 
         motivations = [m for m in _listed(item.get("motivation")) if isinstance(m, str)]
-        kind = next((v for v in values("tagging") if v in kinds), None)
+        tagging = values("tagging")
+        kind = next((v for v in tagging if v in kinds), None)
+        if kind is not None:  # the other tagging bodies are labels (and older files' classifying)
+            tagging.remove(kind)
         kind = kind or next((KIND_OF[m] for m in motivations if m in KIND_OF), None)
         if kind is None:
             parsed.skipped.append("no tag kind")
@@ -352,7 +355,7 @@ def read_w3c(data: dict[str, Any], name: str = "the file") -> Parsed:
                 updated=_str(item.get("modified")),
                 status=_str(item.get("reader:status")),
                 verdict=verdicts[0] if verdicts else None,
-                labels=tuple(values("classifying")),
+                labels=_labels([*tagging, *values("classifying")]),
                 doc_id=_str(source.get("reader:docId")),
                 doc_sha256=_str(source.get("reader:sha256")),
                 doc_names=tuple(names),
@@ -835,3 +838,17 @@ __all__ = [
     "import_file",
     "read_file",
 ]
+
+
+def _labels(values: list[str]) -> tuple[str, ...]:
+    """Tagging bodies as labels: another tool's tag `climate change` becomes `climate-change`;
+    one that still is no label (too long, a comma) is left out rather than the annotation."""
+    from reader.core.tags.model import clean_label
+
+    out: list[str] = []
+    for value in values:
+        try:
+            out.append(clean_label("-".join(value.split())))
+        except ReaderError:
+            continue
+    return tuple(dict.fromkeys(out))

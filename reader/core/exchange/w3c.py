@@ -3,8 +3,9 @@ one Annotation per tag.
 
 - Every annotation has `creator`, `created`, `modified`, `generator` and a motivation fitting
   its kind (MOTIVATIONS). Bodies: the kind (`tagging`), the note (`commenting`), the verdict
-  (`assessing`), labels (`classifying`), the cached translation (`describing`), and each link
-  to another tag, e.g. a rebuttal's claim, as a SpecificResource body with purpose `linking`
+  (`assessing`), each label (`tagging`, after the kind's), the cached translation
+  (`describing`), and each link to another tag, e.g. a rebuttal's claim, as a
+  SpecificResource body with purpose `linking`
   whose source is that tag's annotation id (`urn:uuid:<tag id>`).
 - Target: the document's citation URL when it has one, else its file. A TextQuoteSelector
   always. A TextPositionSelector only when the file's own text is the clean text the offsets
@@ -77,7 +78,7 @@ def _annotation(record: Record, clean: dict[str, bool]) -> dict[str, Any]:
     if verdict and verdict != DEFAULT_VERDICT:
         body.append({"type": "TextualBody", "purpose": "assessing", "value": verdict})
     for label in getattr(ann, "labels", None) or ():
-        body.append({"type": "TextualBody", "purpose": "classifying", "value": label})
+        body.append({"type": "TextualBody", "purpose": "tagging", "value": label})
     for link in ann.links:
         body.append(
             {"type": "SpecificResource", "purpose": "linking", "source": annotation_id(link)}
