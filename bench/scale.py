@@ -43,6 +43,7 @@ sys.path.insert(0, str(HERE.parent))
 import news  # noqa: E402
 from search import make_queries, timings, whoosh_search  # noqa: E402
 
+from reader.core.documents import corpus_of  # noqa: E402
 from reader.core.search import update_index, update_paths  # noqa: E402
 from reader.core.workspace import Workspace  # noqa: E402
 
@@ -135,7 +136,7 @@ def measure(n: int, queries: int, seed: int, with_tui: bool) -> dict[str, str]:
     segments = len({p.name.split(".")[0] for p in (data / "index").glob("MAIN_*.trm")})
 
     ws = Workspace.open(corpus, data)
-    infos = ws.corpus.infos()
+    infos = corpus_of(ws).infos()
     edits, adds = [], []
     for k in range(5):
         path = ws.corpus_root / infos[(len(infos) // 2 + 7 * k) % len(infos)].id
@@ -159,7 +160,7 @@ def measure(n: int, queries: int, seed: int, with_tui: bool) -> dict[str, str]:
     full = cli_search(corpus, data, word)
     ws.set_setting("rescan_seconds", None)
 
-    texts = [ws.corpus.load(i.id).text for i in infos[:1500]]
+    texts = [corpus_of(ws).load(i.id).text for i in infos[:1500]]
     _median, p95, _hits = timings(whoosh_search(ws), make_queries(texts, queries, seed))
     back, sort = tui_columns(ws, n) if with_tui else ("n/a", "n/a")
     for k in range(5):  # leave the corpus as it was for the next run

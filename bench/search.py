@@ -29,6 +29,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import news  # noqa: E402
 
+from reader.core.documents import corpus_of  # noqa: E402
 from reader.core.search import search, update_index  # noqa: E402
 from reader.core.workspace import Workspace  # noqa: E402
 
@@ -93,7 +94,7 @@ def whoosh_search(ws: Workspace):
 def build_fts(path: Path, ws: Workspace) -> tuple[sqlite3.Connection, float, float]:
     """The FTS5 baseline: same clean texts, Porter stemming + diacritics folding.
 
-    Returns the connection, the time to load the documents (ws.corpus.load, which the
+    Returns the connection, the time to load the documents (corpus_of(ws).load, which the
     Whoosh index time includes too) and the time to insert them.
     """
     path.unlink(missing_ok=True)
@@ -103,7 +104,7 @@ def build_fts(path: Path, ws: Workspace) -> tuple[sqlite3.Connection, float, flo
         "tokenize='porter unicode61 remove_diacritics 2')"
     )
     started = time.perf_counter()
-    docs = [ws.corpus.load(info.id) for info in ws.corpus.infos()]
+    docs = [corpus_of(ws).load(info.id) for info in corpus_of(ws).infos()]
     loaded = time.perf_counter()
     with db:
         db.executemany(
@@ -155,7 +156,7 @@ def main() -> int:
     print(f"full index (new workspace: scan+read+index): {index_s:6.2f} s   ({stats.total} docs)")
     rss_index = peak_rss_mb()
     started = time.perf_counter()
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     print(f"  (a rescan of the unchanged corpus takes {time.perf_counter() - started:.2f} s)")
     shutil.rmtree(ws.index_dir)
     stats = update_index(ws, procs=args.procs)
@@ -163,7 +164,9 @@ def main() -> int:
     print(f"full index (catalog known, index missing): {reindex_s:6.2f} s   (loads every document)")
 
     queries = make_queries(
-        [ws.corpus.load(i.id).text for i in ws.corpus.infos()[:3000]], args.queries, args.seed
+        [corpus_of(ws).load(i.id).text for i in corpus_of(ws).infos()[:3000]],
+        args.queries,
+        args.seed,
     )
     o_med, o_p95, w_hits = timings(whoosh_search(ws), queries)
     print(
@@ -174,7 +177,7 @@ def main() -> int:
     print(f"search again (postings cached): median {r_med:6.2f} ms  p95 {r_p95:6.2f} ms")
 
     updates, rescans = [], []
-    infos = ws.corpus.infos()
+    infos = corpus_of(ws).infos()
     for k in range(5):  # five edits, one document each (each adds a small segment)
         path = ws.corpus_root / infos[len(infos) // 2 + k].id
         path.write_text(path.read_text(encoding="utf-8") + "\nA quokka was seen.\n", "utf-8")
@@ -183,7 +186,7 @@ def main() -> int:
         updates.append(time.perf_counter() - started)
         assert one.updated == 1, one
         started = time.perf_counter()
-        ws.corpus.scan()
+        corpus_of(ws).scan()
         rescans.append(time.perf_counter() - started)
     update_s = statistics.median(updates)
     print(
@@ -200,7 +203,7 @@ def main() -> int:
     f_med, f_p95, f_hits = timings(fts_search(db), queries)
     b_med, b_p95, _ = timings(fts_search(db, counts=False), queries)
     print("\nSQLite FTS5 baseline (same documents and queries)")
-    print(f"  loading the {args.docs} documents (ws.corpus.load): {load_s:.2f} s")
+    print(f"  loading the {args.docs} documents (corpus_of(ws).load): {load_s:.2f} s")
     print(f"  insert {fts_build:.2f} s, size {fts_size:.1f} MB")
     print(
         f"  search with total + facets: median {f_med:.2f} ms  p95 {f_p95:.2f} ms"

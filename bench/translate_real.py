@@ -28,6 +28,8 @@ from pathlib import Path
 
 from standin import DEFAULT, build
 
+from reader.core.documents import corpus_of
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -69,7 +71,7 @@ def main() -> int:
         backend = backend_for(ws, info)
         backend.load()
         workers = backend.workers
-        doc = ws.corpus.load("a.txt")
+        doc = corpus_of(ws).load("a.txt")
         sentences = [" ".join(doc.text[s.start : s.end].split()) for s in doc.sentences]
         sentences = (sentences * 2)[:30]  # a 30-sentence article
         tokenized = [backend._pkg.tokenizer.encode(s) for s in sentences]
@@ -146,12 +148,12 @@ def main() -> int:
             )
             (corpus / f"n{i:03d}.txt").write_text(body, encoding="utf-8")
         (corpus / "a.txt").unlink()
-        ws.corpus.scan()
+        corpus_of(ws).scan()
         service.TranslationCache(ws.translations_path).clear()
         started = time.perf_counter()
         report = translate_all(ws, "en")
         bulk_s = time.perf_counter() - started
-        docs = [ws.corpus.load(i.id) for i in ws.corpus.infos()]
+        docs = [corpus_of(ws).load(i.id) for i in corpus_of(ws).infos()]
         all_tokens = [
             backend._pkg.tokenizer.encode(" ".join(d.text[s.start : s.end].split()))
             for d in docs

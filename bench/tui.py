@@ -46,6 +46,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "tests" / "tui"))
 import news  # noqa: E402
 
+from reader.core.documents import corpus_of  # noqa: E402
 from reader.core.workspace import Workspace, bundled_corpus  # noqa: E402
 
 READER = Path(sys.executable).parent / "reader"
@@ -138,7 +139,7 @@ async def _launch_headless(ws: Workspace) -> float:
 def measure_launch(corpus: Path, runs: int) -> tuple[list[float], str]:
     data = Path(tempfile.mkdtemp(prefix="reader-bench-catalog-"))
     ws = Workspace.open(corpus, data)
-    count = len(ws.corpus.scan().documents)
+    count = len(corpus_of(ws).scan().documents)
     expect = f"{count} documents"
     if shutil.which("tmux") and READER.exists():
         times, how = launch_tmux(corpus, data, expect, runs), "tmux, spawn to list drawn"
@@ -205,9 +206,9 @@ def measure_open(runs: int) -> tuple[float, list[float], int]:
     folder = Path(tempfile.mkdtemp(prefix="reader-bench-open-"))
     (folder / "long.txt").write_text(news.article_of_paragraphs(50), encoding="utf-8")
     ws = Workspace.open(folder, folder / ".data")
-    ws.corpus.scan()
-    paragraphs = ws.corpus.info("long.txt").paragraphs
-    ws.corpus._loaded.clear()  # the first open reads the file like a fresh session
+    corpus_of(ws).scan()
+    paragraphs = corpus_of(ws).info("long.txt").paragraphs
+    corpus_of(ws)._loaded.clear()  # the first open reads the file like a fresh session
     first, rest = asyncio.run(_open_article(ws, "long.txt", runs))
     shutil.rmtree(folder, ignore_errors=True)
     return first, rest, paragraphs
@@ -264,7 +265,7 @@ def measure_keys(presses: int) -> tuple[list[float], int, bool]:
     folder = Path(tempfile.mkdtemp(prefix="reader-bench-keys-"))
     (folder / "long_fr.txt").write_text(_french(2000), encoding="utf-8")
     ws = Workspace.open(folder, folder / ".data")
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     install_model_file(ws, build(folder / "tiny-fr_en.argosmodel"))
     result = asyncio.run(_keys(ws, "long_fr.txt", presses))
     shutil.rmtree(folder, ignore_errors=True)
@@ -280,7 +281,7 @@ def library_workspace(n: int) -> Workspace:
     folder = news.CACHE / f"corpus-{n}"
     news.write_corpus(folder, n)
     ws = Workspace.open(folder, news.CACHE / f"data-{n}")
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     update_index(ws)
     return ws
 
@@ -304,7 +305,7 @@ async def _library(ws: Workspace, runs: int, what: str) -> list[float]:
         for run in range(runs):
             if what == "back":
                 doc_id = table.rows[run % table.row_count].id
-                doc = ws.corpus.load(doc_id)
+                doc = corpus_of(ws).load(doc_id)
                 app.open_article(doc_id)
                 await pilot.pause()
                 await pilot.pause()
@@ -352,7 +353,7 @@ async def _large(doc, keys: tuple[str, ...]) -> tuple[float, dict[str, float], i
 
     folder = Path(tempfile.mkdtemp(prefix="reader-bench-large-"))
     ws = Workspace.open(folder, folder / ".data")
-    ws.corpus.load = lambda doc_id: doc  # the view is measured, not the reading of the file
+    corpus_of(ws).load = lambda doc_id: doc  # the view is measured, not the reading of the file
     app = ReaderApp(ws, index_on_start=False)
     keys_times: dict[str, float] = {}
     async with app.run_test(size=(120, 40)) as pilot:

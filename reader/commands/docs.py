@@ -13,6 +13,7 @@ from reader.commands._common import (
     workspace,
 )
 from reader.core.display import printable
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 
 
@@ -68,7 +69,7 @@ def _lang(doc) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = workspace(args).corpus.scan()
+    result = corpus_of(workspace(args)).scan()
     if args.json:
         print_json(
             {
@@ -129,7 +130,7 @@ def run_set(args: argparse.Namespace) -> int:
     if not values:
         raise ReaderError("docs set: give at least one of --" + ", --".join(FIELDS))
     ws = workspace(args)
-    doc = correct(ws, ws.corpus.resolve_id(args.doc), values)
+    doc = correct(ws, corpus_of(ws).resolve_id(args.doc), values)
     _report(doc, values)
     return 0
 
@@ -138,6 +139,6 @@ def run_unset(args: argparse.Namespace) -> int:
     from reader.core.documents.corrections import correct
 
     ws = workspace(args)
-    doc = correct(ws, ws.corpus.resolve_id(args.doc), {}, tuple(args.fields))
+    doc = correct(ws, corpus_of(ws).resolve_id(args.doc), {}, tuple(args.fields))
     _report(doc, args.fields)
     return 0

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from reader.commands._common import add_corpus_options, workspace
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.exchange.export import FORMATS
 from reader.core.exchange.records import tag_kinds
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _doc_id(ws, name: str) -> str:
     """The document's id; a removed document still counts when it has (orphaned) tags."""
     try:
-        return ws.corpus.resolve_id(name)
+        return corpus_of(ws).resolve_id(name)
     except ReaderError:
         from reader.core.exchange.records import open_store
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else None
     if out is not None and out.exists() and not args.force:
         raise ReaderError(f"{printable(str(out))} exists; give --force to replace it")
-    ws.corpus.scan()  # so the documents' text and metadata are current
+    corpus_of(ws).scan()  # so the documents' text and metadata are current
     doc_id = _doc_id(ws, args.doc) if args.doc is not None else None
     written = export(
         ws, args.format, out=out, tag=args.tag, doc_id=doc_id, lang=args.lang, force=args.force

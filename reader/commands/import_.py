@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from reader.commands._common import add_corpus_options, workspace
+from reader.core.documents import corpus_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from reader.core.exchange.importer import import_file
 
     ws = workspace(args)
-    ws.corpus.scan()  # match against the documents as they are now
+    corpus_of(ws).scan()  # match against the documents as they are now
     report = import_file(ws, Path(args.file), dry_run=args.dry_run)
     print(printable(report.line()))
     if args.dry_run:

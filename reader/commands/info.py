@@ -7,6 +7,7 @@ import json
 
 from reader.commands._common import add_corpus_options, print_json, workspace
 from reader.core.display import printable
+from reader.core.documents import corpus_of
 from reader.core.workspace import Workspace
 
 
@@ -27,7 +28,7 @@ def gather(ws: Workspace) -> dict:
     from reader.core.tags import open_tag_store
     from reader.core.translation.models import list_models
 
-    scan = ws.corpus.scan()
+    scan = corpus_of(ws).scan()
     langs: dict[str, int] = {}
     for doc in scan.documents:
         langs[doc.lang] = langs.get(doc.lang, 0) + 1

@@ -8,6 +8,7 @@ import sys
 
 from reader.commands._common import add_corpus_options, print_json, workspace
 from reader.core.display import printable
+from reader.core.documents import corpus_of
 from reader.core.documents.model import Document
 
 
@@ -43,7 +44,7 @@ def to_json(doc: Document) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args)
-    doc = ws.corpus.load(ws.corpus.resolve_id(args.doc))
+    doc = corpus_of(ws).load(corpus_of(ws).resolve_id(args.doc))
     if args.json:
         print_json(to_json(doc))
         return 0

@@ -15,6 +15,7 @@ from reader.commands._common import (
     workspace,
 )
 from reader.core.display import printable
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.tags import open_tag_store
 from reader.core.tags.anchoring import STATUSES, find_quote
@@ -193,8 +194,8 @@ def _reconciled(ws: Workspace, store: TagService) -> None:
         _warn(f"note: the tag store is read-only ({why}); positions are as last saved")
         return
     try:
-        ws.corpus.scan()
-        report = store.reconcile(ws.corpus)
+        corpus_of(ws).scan()
+        report = store.reconcile(corpus_of(ws))
     except (StoreFullError, ReadOnlyError) as exc:
         _warn(f"note: tags not re-anchored ({exc}); positions are as last saved")
         return
@@ -259,7 +260,7 @@ def _print_one(verb: str, tag: Tag) -> None:
 # Actions -----------------------------------------------------------------------------------
 def run_add(args: argparse.Namespace) -> int:
     ws = workspace(args)
-    doc = ws.corpus.load(ws.corpus.resolve_id(args.doc))
+    doc = corpus_of(ws).load(corpus_of(ws).resolve_id(args.doc))
     if args.quote is not None:
         occurrence = 1 if args.occurrence is None else args.occurrence
         found = find_quote(doc.text, args.quote, occurrence)
@@ -306,7 +307,7 @@ def run_list(args: argparse.Namespace) -> int:
     doc_id = args.doc
     if doc_id is not None:
         with suppress(ReaderError):  # a document that is gone may still have (orphaned) tags
-            doc_id = ws.corpus.resolve_id(doc_id)
+            doc_id = corpus_of(ws).resolve_id(doc_id)
     with _open(ws, args) as store:
         _reconciled(ws, store)
         found = store.list(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from reader.commands._common import add_corpus_options, print_json, workspace
 from reader.core.display import printable
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_all(ws, args, err)
     if not args.doc_id:
         raise ReaderError("give a DOC_ID to translate (see `reader docs`), or --clear-cache")
-    doc = ws.corpus.load(ws.corpus.resolve_id(args.doc_id))
+    doc = corpus_of(ws).load(corpus_of(ws).resolve_id(args.doc_id))
     out = Console(highlight=False)
     printer = None if args.json else _printer(out)
     try:
@@ -123,7 +124,7 @@ def _run_all(ws, args: argparse.Namespace, err: Console) -> int:
     if report.updated:  # their translations are searchable (mt_<lang>) from now on
         from reader.core.search import refresh_documents
 
-        refresh_documents(ws, [ws.corpus.load(doc_id) for doc_id in report.updated])
+        refresh_documents(ws, [corpus_of(ws).load(doc_id) for doc_id in report.updated])
     for pair, doc_ids in sorted(report.missing.items()):
         source, target = pair.split("->")
         err.print(

@@ -171,10 +171,3 @@ class Workspace:
     @property
     def max_file_bytes(self) -> int:
         return self.settings.max_file_bytes
-
-    # The corpus (kept while callers move to `reader.core.documents.corpus_of(ws)`) ----------
-    @property
-    def corpus(self):  # -> reader.core.documents.corpus.Corpus
-        from reader.core.documents import corpus_of
-
-        return corpus_of(self)

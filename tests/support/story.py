@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reader.core.documents import corpus_of
 from reader.core.tags import open_tag_store
 from reader.core.translation.cache import TranslationCache
 from reader.core.workspace import Workspace
@@ -32,8 +33,8 @@ def make_story(root: Path) -> tuple[Workspace, dict[str, str]]:
     (root / "en.md").write_text(EN, encoding="utf-8")
     (root / "fr.md").write_text(FR, encoding="utf-8")
     ws = Workspace.open(root)
-    ws.corpus.scan()
-    en, fr = ws.corpus.load("en.md"), ws.corpus.load("fr.md")
+    corpus_of(ws).scan()
+    en, fr = corpus_of(ws).load("en.md"), corpus_of(ws).load("fr.md")
     with open_tag_store(ws) as store:
 
         def add(doc, quote, tag, **kw):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from reader.core.documents import corpus_of
 from reader.core.tags import open_tag_store
 from reader.core.tags.model import TAGS
 from reader.core.tags.store import DuplicateTagError
@@ -16,7 +17,7 @@ from reader.core.workspace import Workspace
 
 def main(corpus: str, doc_id: str, count: int) -> None:
     ws = Workspace.open(corpus)
-    doc = ws.corpus.load(doc_id)
+    doc = corpus_of(ws).load(doc_id)
     with open_tag_store(ws) as store:
         for i in range(count):
             start = (i * 7) % (len(doc.text) - 40)

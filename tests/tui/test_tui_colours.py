@@ -9,6 +9,7 @@ from rich.style import Style
 from textual.color import Color
 from tui_helpers import FR, doc_id, open_doc
 
+from reader.core.documents import corpus_of
 from reader.core.workspace import Workspace
 from reader.tui.screens.help import HelpScreen, key_rows
 from reader.tui.widgets.article_view import MIN_CONTRAST, ArticleView
@@ -97,7 +98,7 @@ def _own_first(ids: list[str]) -> None:
 
 
 async def test_help_lists_the_apps_actions_first(make_app, workspace: Workspace) -> None:
-    workspace.corpus.scan()
+    corpus_of(workspace).scan()
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -112,7 +113,7 @@ async def test_help_lists_the_apps_actions_first(make_app, workspace: Workspace)
 
 
 async def test_palette_lists_the_apps_actions_first(make_app, workspace: Workspace) -> None:
-    workspace.corpus.scan()
+    corpus_of(workspace).scan()
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()

@@ -7,6 +7,7 @@ from textual.widgets import Input
 from tui_helpers import EN, FR, doc_id, settle
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 from reader.core.tags import open_tag_store
 from reader.tui.screens.importing import ImportScreen
 from reader.tui.screens.tags import TagsScreen
@@ -15,7 +16,7 @@ from reader.tui.screens.tags import TagsScreen
 async def test_import_from_the_palette_is_one_undo(make_app, workspace, tmp_path, capsys) -> None:
     with open_tag_store(workspace) as store:
         for prefix, kind in ((EN, "claim"), (FR, "rebuttal")):
-            doc = workspace.corpus.load(doc_id(workspace, prefix))
+            doc = corpus_of(workspace).load(doc_id(workspace, prefix))
             sentence = doc.sentences[1]
             store.add(doc, sentence.start, sentence.end, kind, note=f"{kind} note")
     exported = tmp_path / "tags.json"

@@ -13,6 +13,7 @@ import pytest
 from textual.widgets import Static
 from tui_helpers import settle
 
+from reader.core.documents import corpus_of
 from reader.core.workspace import Workspace
 from reader.tui.screens.article import LOAD_IN_WORKER, ArticleScreen
 from reader.tui.screens.library import LibraryScreen
@@ -26,7 +27,7 @@ def _built(view: ArticleView) -> int:
 
 
 async def _open(app, pilot, doc) -> ArticleView:
-    app.workspace.corpus.load = lambda doc_id: doc
+    corpus_of(app.workspace).load = lambda doc_id: doc
     app.open_article(doc.id)
     await pilot.pause()
     await pilot.pause()
@@ -97,17 +98,17 @@ async def test_a_large_file_is_read_in_a_worker(make_app, workspace: Workspace) 
     big.write_text("A big file\n\n" + "\n\n".join([paragraph] * 800), encoding="utf-8")
     assert big.stat().st_size > LOAD_IN_WORKER
     release = threading.Event()
-    load = workspace.corpus.load
+    load = corpus_of(workspace).load
 
     def slow_load(doc_id: str):
         release.wait(10)
         return load(doc_id)
 
-    workspace.corpus.scan()
+    corpus_of(workspace).scan()
     app = make_app(index_on_start=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        workspace.corpus.load = slow_load
+        corpus_of(workspace).load = slow_load
         app.open_article("zz_big.txt")
         await pilot.pause()
         screen = app.screen

@@ -7,6 +7,7 @@ from textual import events
 from textual.widgets import Input, OptionList, Static
 from tui_helpers import DE, doc_id, settle
 
+from reader.core.documents import corpus_of
 from reader.core.workspace import Workspace
 from reader.tui.screens.article import ArticleScreen
 from reader.tui.screens.library import LibraryScreen
@@ -18,7 +19,7 @@ def _titles(table: DocumentTable) -> list[str]:
 
 
 async def test_library_lists_catalog_before_indexing(make_app, workspace: Workspace) -> None:
-    workspace.corpus.scan()
+    corpus_of(workspace).scan()
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -41,15 +42,15 @@ async def test_first_start_indexes_in_a_worker(make_app, workspace: Workspace) -
 
 
 async def test_sort_cycles_columns(make_app, workspace: Workspace) -> None:
-    workspace.corpus.scan()
+    corpus_of(workspace).scan()
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         table = app.screen.query_one("#documents", DocumentTable)
-        by_title = sorted(workspace.corpus.infos(), key=lambda i: i.title.casefold())
+        by_title = sorted(corpus_of(workspace).infos(), key=lambda i: i.title.casefold())
         assert _titles(table) == [i.id for i in by_title]
         await pilot.press("s")  # -> language
-        by_lang = sorted(workspace.corpus.infos(), key=lambda i: i.lang)
+        by_lang = sorted(corpus_of(workspace).infos(), key=lambda i: i.lang)
         assert [table.get_row(k)[1] for k in _titles(table)] == [i.lang for i in by_lang]
         await pilot.press("S")
         assert [table.get_row(k)[1] for k in _titles(table)] == [i.lang for i in by_lang][::-1]
@@ -167,7 +168,7 @@ def _burst(app, keys: str) -> None:
 
 
 async def test_slash_and_a_word_in_one_burst(make_app, workspace: Workspace) -> None:
-    workspace.corpus.scan()
+    corpus_of(workspace).scan()
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -182,7 +183,7 @@ async def test_slash_and_a_word_in_one_burst(make_app, workspace: Workspace) -> 
 
 
 async def test_keys_typed_while_returning_from_an_article(make_app, workspace: Workspace) -> None:
-    workspace.corpus.scan()
+    corpus_of(workspace).scan()
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -197,7 +198,7 @@ async def test_keys_typed_while_returning_from_an_article(make_app, workspace: W
 
 
 async def test_paste_into_the_library_searches(make_app, workspace: Workspace) -> None:
-    workspace.corpus.scan()
+    corpus_of(workspace).scan()
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -208,13 +209,13 @@ async def test_paste_into_the_library_searches(make_app, workspace: Workspace) -
 
 
 async def test_back_to_library_repaints_only_changed_rows(make_app, workspace: Workspace) -> None:
-    workspace.corpus.scan()
+    corpus_of(workspace).scan()
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         library = app.screen
         table = library.query_one("#documents", DocumentTable)
-        doc = workspace.corpus.load(doc_id(workspace, DE))
+        doc = corpus_of(workspace).load(doc_id(workspace, DE))
         app.store.add(doc, doc.sentences[0].start, doc.sentences[0].end, "claim")
         changed: list[list[str]] = []
         original = table.update_counts
@@ -298,7 +299,7 @@ async def test_search_header_while_indexing_and_rerun_after(make_app, workspace:
         searches: list[str] = []
         original = screen._search
         screen._search = lambda query, offset=0: (searches.append(query), original(query, offset))
-        screen.post_message(IndexFinished(workspace.corpus.infos(), None))
+        screen.post_message(IndexFinished(corpus_of(workspace).infos(), None))
         await settle(app, pilot)
         assert searches == ["tesla"]
         assert "indexing" not in str(facets.render())

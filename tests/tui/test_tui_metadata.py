@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input, Static
 from tui_helpers import FR, doc_id, open_doc, settle
 
+from reader.core.documents import corpus_of
 from reader.core.documents.corrections import Corrections
 from reader.tui.screens.article import ArticleScreen
 from reader.tui.screens.metadata import MetadataScreen
@@ -43,7 +44,7 @@ async def test_article_editor_corrects_language_site_and_url(make_app, workspace
         "site": "Corriere",
         "url": "https://corriere.example/x",
     }
-    assert workspace.corpus.info(target).lang == "it"
+    assert corpus_of(workspace).info(target).lang == "it"
 
 
 async def test_bad_value_keeps_the_dialog_open_and_saves_nothing(make_app, workspace) -> None:
@@ -91,4 +92,4 @@ async def test_library_editor_corrects_the_highlighted_document(make_app, worksp
         await settle(app, pilot)
         assert app.screen is library
         assert table.get_row(target)[0].plain == "Corrected title"
-    assert workspace.corpus.info(target).title == "Corrected title"
+    assert corpus_of(workspace).info(target).title == "Corrected title"

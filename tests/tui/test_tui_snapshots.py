@@ -8,6 +8,7 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from tui_helpers import DE, EN, FR, doc_id, settle
 
+from reader.core.documents import corpus_of
 from reader.core.tags import open_tag_store
 from reader.core.workspace import Workspace
 
@@ -18,10 +19,10 @@ def _tag(workspace: Workspace) -> None:
     store = open_tag_store(workspace)
     try:
         for prefix, tag, index in ((EN, "claim", 1), (FR, "rebuttal", 2), (DE, "context", 3)):
-            doc = workspace.corpus.load(doc_id(workspace, prefix))
+            doc = corpus_of(workspace).load(doc_id(workspace, prefix))
             sentence = doc.sentences[index]
             store.add(doc, sentence.start, sentence.end, tag, note=f"{tag} note")
-        doc = workspace.corpus.load(doc_id(workspace, FR))
+        doc = corpus_of(workspace).load(doc_id(workspace, FR))
         store.add(doc, doc.sentences[1].start, doc.sentences[1].end, "claim")
     finally:
         store.close()

@@ -7,6 +7,7 @@ from textual.widgets import DataTable, Input, OptionList, Select, Static
 from tui_helpers import DE, EN, FR, doc_id, open_doc, settle
 
 from reader.core.citation import citation
+from reader.core.documents import corpus_of
 from reader.core.tags import open_tag_store
 from reader.core.tags.story import records_for
 from reader.core.workspace import Workspace
@@ -23,9 +24,9 @@ def _story(workspace: Workspace) -> dict[str, str]:
     """An English claim (verdict false), a French rebuttal linked to it, a German context
     passage sharing the claim's label, and a second, unrated French claim."""
     with open_tag_store(workspace) as store:
-        en = workspace.corpus.load(doc_id(workspace, EN))
-        fr = workspace.corpus.load(doc_id(workspace, FR))
-        de = workspace.corpus.load(doc_id(workspace, DE))
+        en = corpus_of(workspace).load(doc_id(workspace, EN))
+        fr = corpus_of(workspace).load(doc_id(workspace, FR))
+        de = corpus_of(workspace).load(doc_id(workspace, DE))
 
         def add(doc, index, kind, **kw):
             s = doc.sentences[index]
@@ -197,7 +198,7 @@ async def test_refreshes_when_a_teammate_changes_tags(make_app, workspace: Works
         screen = app.screen
         with open_tag_store(workspace, author="ann") as other:
             other.set_verdict(ids["claim2"], "true")
-            de = workspace.corpus.load(doc_id(workspace, DE))
+            de = corpus_of(workspace).load(doc_id(workspace, DE))
             other.add(
                 de, de.sentences[0].start, de.sentences[0].end, "rebuttal", links=[ids["claim2"]]
             )

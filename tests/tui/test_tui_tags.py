@@ -9,6 +9,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Input, Select, TextArea
 from tui_helpers import DE, EN, FR, doc_id, open_doc, settle
 
+from reader.core.documents import corpus_of
 from reader.core.tags import open_tag_store
 from reader.core.workspace import Workspace
 from reader.tui.screens.article import ArticleScreen
@@ -109,7 +110,7 @@ def _tag_three(workspace: Workspace) -> dict[str, object]:
     try:
         made = {}
         for prefix, tag in ((EN, "claim"), (FR, "rebuttal"), (DE, "claim")):
-            doc = workspace.corpus.load(doc_id(workspace, prefix))
+            doc = corpus_of(workspace).load(doc_id(workspace, prefix))
             sentence = doc.sentences[2]
             made[prefix] = store.add(doc, sentence.start, sentence.end, tag)
         return made
@@ -300,7 +301,7 @@ async def test_deleting_a_claim_says_which_links_broke(make_app, workspace: Work
 
 
 async def test_a_damaged_tag_store_keeps_the_app_reading(make_app, workspace: Workspace) -> None:
-    workspace.corpus.scan()
+    corpus_of(workspace).scan()
     workspace.data_dir.mkdir(parents=True, exist_ok=True)
     workspace.annotations_path.write_bytes(b"not a database " * 500)
     app = make_app(index_on_start=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reader.core.documents import corpus_of
 from reader.core.workspace import Workspace
 from reader.tui.app import ReaderApp
 
@@ -13,7 +14,7 @@ EN = "000"  # the English seed
 
 
 def doc_id(workspace: Workspace, prefix: str) -> str:
-    return workspace.corpus.resolve_id(prefix)
+    return corpus_of(workspace).resolve_id(prefix)
 
 
 async def settle(app: ReaderApp, pilot: Any, delay: float = 0.0) -> None:

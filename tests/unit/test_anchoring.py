@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reader.core.documents import corpus_of
 from reader.core.documents.ingest import document_from_text
 from reader.core.tags.anchoring import (
     ANCHORED,
@@ -530,21 +531,21 @@ def test_the_tag_service_marks_a_tag_at_its_old_offsets_anchored(tmp_path) -> No
     root.mkdir()
     (root / "a.txt").write_text(ARTICLE + "\n", encoding="utf-8")
     ws = Workspace.open(root)
-    ws.corpus.scan()
-    doc = ws.corpus.load("a.txt")
+    corpus_of(ws).scan()
+    doc = corpus_of(ws).load("a.txt")
     with open_tag_store(ws) as store:
         start = doc.text.index(QUOTE)
         tag = store.add(doc, start, start + len(QUOTE), "claim")
         (root / "a.txt").write_text("New first line.\n\n" + ARTICLE + "\n", encoding="utf-8")
-        ws.corpus.scan()
-        store.reconcile(ws.corpus)
+        corpus_of(ws).scan()
+        store.reconcile(corpus_of(ws))
         assert store.get(tag.id).status == MOVED
         # The text changes after the passage only: the tag is at its exact (stored) offsets.
         moved = store.get(tag.id)
         changed = "New first line.\n\n" + ARTICLE.replace("Friday", "Monday") + "\n"
         (root / "a.txt").write_text(changed, encoding="utf-8")
-        ws.corpus.scan()
-        store.reconcile(ws.corpus)
+        corpus_of(ws).scan()
+        store.reconcile(corpus_of(ws))
         now = store.get(tag.id)
         assert (now.start, now.end) == (moved.start, moved.end)
         assert now.status == ANCHORED

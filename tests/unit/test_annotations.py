@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.tags import TagService, open_tag_store
 from reader.core.tags.model import JSON_FIELDS, TAGS
@@ -30,7 +31,7 @@ def small(tmp_path: Path) -> Workspace:
     (root / "story.txt").write_text(ARTICLE, encoding="utf-8")
     (root / "autre.txt").write_text(OTHER, encoding="utf-8")
     ws = Workspace.open(root)
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     return ws
 
 
@@ -41,21 +42,21 @@ def store(small: Workspace):
 
 
 def _span(ws: Workspace, doc_id: str, quote: str) -> tuple[int, int]:
-    text = ws.corpus.load(doc_id).text
+    text = corpus_of(ws).load(doc_id).text
     start = text.index(quote)
     return start, start + len(quote)
 
 
 def _tag(ws: Workspace, store: TagService, quote: str, tag: str = "claim", **kw):
     doc_id = "story.txt" if quote in ARTICLE else "autre.txt"
-    doc = ws.corpus.load(doc_id)
+    doc = corpus_of(ws).load(doc_id)
     return store.add(doc, *_span(ws, doc_id, quote), tag, **kw)
 
 
 # The store ---------------------------------------------------------------------------------
 def test_add_stores_every_field_and_survives_reopening(small: Workspace, store) -> None:
     ann = _tag(small, store, CLAIM, note="check the email")
-    doc = small.corpus.load("story.txt")
+    doc = corpus_of(small).load("story.txt")
     assert ann.exact == CLAIM and doc.text[ann.start : ann.end] == CLAIM
     assert ann.prefix == doc.text[ann.start - 32 : ann.start]
     assert ann.suffix == doc.text[ann.end : ann.end + 32]
@@ -85,7 +86,7 @@ def test_store_settings_wal_foreign_keys_and_schema_version(small: Workspace, st
 
 
 def test_bad_input_is_refused_and_nothing_is_stored(small: Workspace, store) -> None:
-    doc = small.corpus.load("story.txt")
+    doc = corpus_of(small).load("story.txt")
     with pytest.raises(ReaderError, match="unknown tag"):
         store.add(doc, 0, 5, "opinion")
     with pytest.raises(ReaderError, match="not inside"):
@@ -248,50 +249,50 @@ def test_migration_backs_up_an_older_store(small: Workspace, monkeypatch) -> Non
 def _rewrite(ws: Workspace, doc_id: str, text: str) -> None:
     path = ws.corpus_root / doc_id
     path.write_text(text, encoding="utf-8")
-    ws.corpus.scan()
+    corpus_of(ws).scan()
 
 
 def test_nothing_changed_is_cheap_and_silent(small: Workspace, store) -> None:
     _tag(small, store, CLAIM)
     events = len(store.events())
-    assert not store.reconcile(small.corpus)
+    assert not store.reconcile(corpus_of(small))
     assert len(store.events()) == events
 
 
 def test_text_inserted_before_moves_the_tag(small: Workspace, store) -> None:
     ann = _tag(small, store, CLAIM)
     _rewrite(small, "story.txt", "Breaking\n\nA new first paragraph.\n\n" + ARTICLE)
-    report = store.reconcile(small.corpus)
+    report = store.reconcile(corpus_of(small))
     assert report.moved == [ann.id] and not report.orphaned and not report.reanchored
     moved = store.get(ann.id)
-    text = small.corpus.load("story.txt").text
+    text = corpus_of(small).load("story.txt").text
     assert moved.status == "moved" and text[moved.start : moved.end] == CLAIM
     assert moved.start > ann.start and moved.doc_sha256 != ann.doc_sha256
     assert [e.kind for e in store.events(ann.id)] == ["add", "reanchor"]
-    assert not store.reconcile(small.corpus)  # done once
+    assert not store.reconcile(corpus_of(small))  # done once
 
 
 def test_one_word_edited_is_re_anchored_by_fuzzy_match(small: Workspace, store) -> None:
     ann = _tag(small, store, CLAIM)
     _rewrite(small, "story.txt", ARTICLE.replace("disputed", "contested"))
-    report = store.reconcile(small.corpus)
+    report = store.reconcile(corpus_of(small))
     assert report.reanchored == [ann.id]
     found = store.get(ann.id)
     assert found.status == "moved"
     assert found.exact == CLAIM.replace("disputed", "contested")
-    assert small.corpus.load("story.txt").text[found.start : found.end] == found.exact
+    assert corpus_of(small).load("story.txt").text[found.start : found.end] == found.exact
 
 
 def test_removed_passage_is_orphaned_and_kept(small: Workspace, store) -> None:
     ann = _tag(small, store, CLAIM, note="keep me")
     _rewrite(small, "story.txt", ARTICLE.replace(" " + CLAIM, ""))
-    assert store.reconcile(small.corpus).orphaned == [ann.id]
+    assert store.reconcile(corpus_of(small)).orphaned == [ann.id]
     orphan = store.get(ann.id)
     assert orphan.status == "orphaned" and orphan.exact == CLAIM and orphan.note == "keep me"
     assert [a.id for a in store.list(status="orphaned")] == [ann.id]
     # The passage comes back: the tag re-anchors.
     _rewrite(small, "story.txt", ARTICLE)
-    assert store.reconcile(small.corpus).orphaned == []
+    assert store.reconcile(corpus_of(small)).orphaned == []
     assert store.get(ann.id).status == "anchored"
 
 
@@ -299,18 +300,18 @@ def test_deleted_file_orphans_its_tags(small: Workspace, store) -> None:
     ann = _tag(small, store, CLAIM)
     other = _tag(small, store, "Tesla affirme avoir remboursé")
     (small.corpus_root / "story.txt").unlink()
-    small.corpus.scan()
-    report = store.reconcile(small.corpus)
+    corpus_of(small).scan()
+    report = store.reconcile(corpus_of(small))
     assert report.orphaned == [ann.id]
     assert store.get(ann.id).status == "orphaned" and store.get(ann.id).exact == CLAIM
     assert store.get(other.id).status == "anchored"
-    assert not store.reconcile(small.corpus)
+    assert not store.reconcile(corpus_of(small))
 
 
 def test_lost_catalog_does_not_orphan_tags(small: Workspace, store) -> None:
     ann = _tag(small, store, CLAIM)
     small.catalog_path.unlink()
-    assert not store.reconcile(small.corpus)
+    assert not store.reconcile(corpus_of(small))
     assert store.get(ann.id).status == "anchored"
 
 
@@ -318,7 +319,7 @@ def test_undo_after_re_anchoring_keeps_the_new_position(small: Workspace, store)
     ann = _tag(small, store, CLAIM)
     store.edit(ann.id, note="n")
     _rewrite(small, "story.txt", "Breaking\n\n" + ARTICLE)
-    store.reconcile(small.corpus)
+    store.reconcile(corpus_of(small))
     moved = store.get(ann.id)
     store.undo()
     after = store.get(ann.id)
@@ -392,7 +393,7 @@ def test_cli_occurrence_picks_the_nth_match(small: Workspace, capsys) -> None:
         capsys, "tags", "add", "story.txt", "--quote", "refund", "--occurrence", "2",
         "--tag", "context", "--json", "--corpus", corpus,
     )  # fmt: skip
-    text = small.corpus.load("story.txt").text
+    text = corpus_of(small).load("story.txt").text
     second = text.index("refund", text.index("refund") + 1)
     assert code == 0 and json.loads(out)["start"] == second
 
@@ -504,7 +505,7 @@ PRAGMA user_version = 1;
 
 def _schema_1_store(ws: Workspace) -> dict[str, tuple]:
     """A store as the previous reader wrote it: two tags, a link, their events."""
-    doc = ws.corpus.load("story.txt")
+    doc = corpus_of(ws).load("story.txt")
     rows = {}
     for tag_id, kind, quote, note in (
         ("11111111-aaaa-4000-8000-000000000001", "claim", CLAIM, "line one\nline two"),
@@ -700,12 +701,12 @@ def test_reanchored_shows_current_positions_and_writes_nothing(small: Workspace,
     _rewrite(small, "story.txt", "Breaking\n\nA new first paragraph.\n\n" + ARTICLE)
     events = len(store.events())
     with open_tag_store(small, readonly=True) as reader_only:
-        current = {t.id: t for t in reader_only.reanchored(small.corpus)}
-        assert reader_only.reconcile(small.corpus).moved == []  # read-only: nothing saved
-    text = small.corpus.load("story.txt").text
+        current = {t.id: t for t in reader_only.reanchored(corpus_of(small))}
+        assert reader_only.reconcile(corpus_of(small)).moved == []  # read-only: nothing saved
+    text = corpus_of(small).load("story.txt").text
     moved = current[ann.id]
     assert moved.status == "moved" and text[moved.start : moved.end] == CLAIM
     assert current[french.id] == french
     assert store.get(ann.id) == ann and len(store.events()) == events  # the store is untouched
-    only = store.reanchored(small.corpus, doc_id="autre.txt")
+    only = store.reanchored(corpus_of(small), doc_id="autre.txt")
     assert [t.id for t in only] == [french.id]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -119,7 +120,7 @@ def test_python_dash_m(tmp_path):
 def test_info_reports_corpus_data_counts_and_models(capsys, workspace, tiny_model):
     from reader.core.tags import open_tag_store
 
-    doc = workspace.corpus.load(workspace.corpus.resolve_id("001"))
+    doc = corpus_of(workspace).load(corpus_of(workspace).resolve_id("001"))
     with open_tag_store(workspace) as store:
         store.add(doc, doc.sentences[0].start, doc.sentences[0].end, "claim")
     code, out, _ = run_cli(capsys, "info", "--corpus", str(workspace.corpus_root), "--json")

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 from reader.core.documents.corrections import BadCorrection, Corrections, validate
 from reader.core.search.api import search
 from reader.core.search.whoosh.index import update_index
@@ -80,7 +81,7 @@ def test_set_takes_effect_in_docs_search_and_survives_rescan(capsys, corpus_dir,
     result = search(ws, "title:corretto lang:it")
     assert [h.id[:3] for h in result.hits] == [FR]
     assert search(ws, "lang:fr").total == 0
-    loaded = ws.corpus.load(ws.corpus.resolve_id(FR))
+    loaded = corpus_of(ws).load(corpus_of(ws).resolve_id(FR))
     assert loaded.lang == "it" and loaded.lang_confidence is None
 
     # a rescan after the file changes keeps the correction

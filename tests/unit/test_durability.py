@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.tags import open_tag_store
 from reader.core.tags.model import TAGS
@@ -56,7 +57,7 @@ def _burst_and_kill(corpus: Path, doc_id: str, kill_after: int) -> list[str]:
 @pytest.mark.parametrize("kill_after", [3, 40])
 def test_sigkill_mid_burst_loses_no_acknowledged_tag(corpus_dir: Path, kill_after: int) -> None:
     ws = Workspace.open(corpus_dir)
-    doc_id = ws.corpus.infos()[0].id
+    doc_id = corpus_of(ws).infos()[0].id
     acknowledged = _burst_and_kill(corpus_dir, doc_id, kill_after)
     assert len(acknowledged) >= kill_after
 
@@ -72,7 +73,7 @@ def test_sigkill_mid_burst_loses_no_acknowledged_tag(corpus_dir: Path, kill_afte
     assert stored == logged  # every stored tag has its event, and no event lacks its tag
     # The store opens and keeps working after the crash.
     with open_tag_store(ws) as store:
-        doc = ws.corpus.load(doc_id)
+        doc = corpus_of(ws).load(doc_id)
         after = store.add(doc, 0, 10, "claim")
         assert store.get(after.id) is not None
         assert all(store.get(ann_id) is not None for ann_id in acknowledged)
@@ -80,7 +81,7 @@ def test_sigkill_mid_burst_loses_no_acknowledged_tag(corpus_dir: Path, kill_afte
 
 # A damaged store: never deleted or rebuilt; a message naming the backup; `tags recover` ------
 def _tag_quotes(ws: Workspace, store, quotes: list[str]) -> list:
-    doc = ws.corpus.load(ws.corpus.infos()[0].id)
+    doc = corpus_of(ws).load(corpus_of(ws).infos()[0].id)
     made = []
     for i, quote_start in enumerate(quotes):
         start = doc.text.index(quote_start)
@@ -89,7 +90,7 @@ def _tag_quotes(ws: Workspace, store, quotes: list[str]) -> list:
 
 
 def _words(ws: Workspace, n: int) -> list[str]:
-    doc = ws.corpus.load(ws.corpus.infos()[0].id)
+    doc = corpus_of(ws).load(corpus_of(ws).infos()[0].id)
     seen: list[str] = []
     for sentence in doc.sentences:
         text = doc.text[sentence.start : sentence.end]
@@ -123,14 +124,14 @@ def test_a_damaged_store_names_its_backup_and_recover_restores_backup_plus_log(
     from reader.core.tags import sqlite as backend
 
     ws = Workspace.open(corpus_dir)
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     first, second, third, fourth = _words(ws, 4)
     with open_tag_store(ws) as store:  # the first open with events backs up (none yet)
         a, b = _tag_quotes(ws, store, [first, second])
     with open_tag_store(ws) as store:  # this open takes the backup: a and b
         backup = backend.latest_backup(ws.annotations_path)
         assert backup is not None and backup.parent.name == "backups"
-        c = store.add(ws.corpus.load(a.doc_id), *_span(ws, a.doc_id, third), "context")
+        c = store.add(corpus_of(ws).load(a.doc_id), *_span(ws, a.doc_id, third), "context")
         store.edit(a.id, note="changed after the backup")
         store.remove(b.id)
         store.set_verdict(c.id, "false")
@@ -157,11 +158,11 @@ def test_a_damaged_store_names_its_backup_and_recover_restores_backup_plus_log(
         assert kinds == ["add", "add", "add", "edit", "remove", "verdict", "recover"]
         store.restore(b.id)  # the log still knows the removed tag
         assert store.get(b.id).exact == second
-        store.add(ws.corpus.load(a.doc_id), *_span(ws, a.doc_id, fourth), "claim")
+        store.add(corpus_of(ws).load(a.doc_id), *_span(ws, a.doc_id, fourth), "claim")
 
 
 def _span(ws: Workspace, doc_id: str, quote: str) -> tuple[int, int]:
-    text = ws.corpus.load(doc_id).text
+    text = corpus_of(ws).load(doc_id).text
     start = text.index(quote)
     return start, start + len(quote)
 
@@ -221,7 +222,7 @@ def test_a_read_only_data_folder_still_lists_and_exports_tags(
 ) -> None:
     point, read_only_view = small_fs
     ws = Workspace.open(corpus_dir, point / "data")
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     words = _words(ws, 3)
     with open_tag_store(ws) as store:
         made = _tag_quotes(ws, store, words)
@@ -236,7 +237,7 @@ def test_a_read_only_data_folder_still_lists_and_exports_tags(
     code, _, err = _cli(capsys, "tags", "edit", made[0].id, "--note", "x", *where)
     assert code == 1 and "read-only" in err and "Traceback" not in err
     with open_tag_store(Workspace.open(corpus_dir, data)) as store:  # what export reads
-        assert store.readonly and len(store.reanchored(ws.corpus)) == 3
+        assert store.readonly and len(store.reanchored(corpus_of(ws))) == 3
 
 
 def test_export_from_a_read_only_data_folder(
@@ -244,7 +245,7 @@ def test_export_from_a_read_only_data_folder(
 ) -> None:
     point, read_only_view = small_fs
     ws = Workspace.open(corpus_dir, point / "data")
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     with open_tag_store(ws) as store:
         _tag_quotes(ws, store, _words(ws, 3))
     data = read_only_view() / "data"
@@ -272,9 +273,9 @@ def _fill(point: Path) -> Path:
 def test_a_disk_that_fills_while_the_store_is_open(corpus_dir: Path, small_fs) -> None:
     point, _ = small_fs
     ws = Workspace.open(corpus_dir, point / "data")
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     words = _words(ws, 12)
-    doc = ws.corpus.load(ws.corpus.infos()[0].id)
+    doc = corpus_of(ws).load(corpus_of(ws).infos()[0].id)
     with open_tag_store(ws) as store:
         made = _tag_quotes(ws, store, words[:3])
         filler = _fill(point)
@@ -302,7 +303,7 @@ def test_a_full_disk_saves_nothing_says_so_and_keeps_every_tag_readable(
     data = point / "data"
     where = ("--corpus", str(corpus_dir), "--data-dir", str(data))
     ws = Workspace.open(corpus_dir, data)
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     words = _words(ws, 6)
     with open_tag_store(ws) as store:
         made = _tag_quotes(ws, store, words[:5])
@@ -330,7 +331,7 @@ def test_recover_refuses_a_sound_store(corpus_dir: Path, capsys) -> None:
     from reader.cli import main
 
     ws = Workspace.open(corpus_dir)
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     with open_tag_store(ws) as store:
         _tag_quotes(ws, store, _words(ws, 1))
     before = ws.annotations_path.read_bytes()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.exchange import formats
 from reader.core.exchange.csv_ import FIELDS as CSV_FIELDS
@@ -55,8 +56,8 @@ def tagged(tmp_path: Path) -> tuple[Workspace, dict[str, str]]:
     (root / "en.txt").write_text(EN, encoding="utf-8")
     (root / "fr.md").write_text(FR, encoding="utf-8")
     ws = Workspace.open(root)
-    ws.corpus.scan()
-    en, fr = ws.corpus.load("en.txt"), ws.corpus.load("fr.md")
+    corpus_of(ws).scan()
+    en, fr = corpus_of(ws).load("en.txt"), corpus_of(ws).load("fr.md")
     with open_store(ws) as store:
 
         def add(doc, quote, tag, **kw):
@@ -133,7 +134,7 @@ def test_json_and_jsonl_have_every_field(tagged) -> None:
     assert rows[ids["rebuttal"]]["links"] == [ids["claim"]]
     assert rows[ids["rebuttal"]]["note"] == NOTE
     emoji = rows[ids["context"]]
-    text = ws.corpus.load("en.txt").text
+    text = corpus_of(ws).load("en.txt").text
     assert text[emoji["start"] : emoji["end"]] == CONTEXT  # code points
 
 
@@ -156,11 +157,11 @@ def test_export_of_a_changed_document_shows_the_new_place_and_writes_nothing(
     ws, ids = tagged
     path = ws.corpus_root / "en.txt"
     path.write_text("A new first paragraph.\n\n" + EN, encoding="utf-8")
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     before = _store_state(ws)
     store_bytes = ws.annotations_path.read_bytes()
     rows = {json.loads(line)["id"]: json.loads(line) for line in _text(ws, "jsonl").splitlines()}
-    text = ws.corpus.load("en.txt").text
+    text = corpus_of(ws).load("en.txt").text
     claim = rows[ids["claim"]]
     assert text[claim["start"] : claim["end"]] == CLAIM and claim["status"] == "moved"
     for fmt in FORMATS:
@@ -192,8 +193,8 @@ def test_csv_neutralises_formulas(tmp_path: Path, start: str) -> None:
     passage = f'{start}HYPERLINK("http://evil.example","click")'
     (root / "a.txt").write_text(f"Intro.\n\n{passage} end.\n", encoding="utf-8")
     ws = Workspace.open(root)
-    ws.corpus.scan()
-    doc = ws.corpus.load("a.txt")
+    corpus_of(ws).scan()
+    doc = corpus_of(ws).load("a.txt")
     exact = passage.strip()
     at = doc.text.index(exact)
     with open_store(ws) as store:
@@ -286,7 +287,7 @@ def test_w3c_positions_only_against_text_they_index(tagged) -> None:
     rebuttal = items[f"urn:uuid:{ids['rebuttal']}"]["target"]
     assert [s["type"] for s in rebuttal["selector"]] == ["TextQuoteSelector"]
     assert rebuttal["source"]["id"] == "https://example.org/fr/remboursement"
-    text = ws.corpus.load("fr.md").text
+    text = corpus_of(ws).load("fr.md").text
     assert text[rebuttal["reader:position"]["start"] : rebuttal["reader:position"]["end"]] == (
         REBUTTAL
     )
@@ -364,7 +365,7 @@ def test_qdpx_notes_in_description_and_as_notes_links_in_description(tagged, tmp
 def test_qdpx_keeps_orphaned_tags_as_notes_with_their_quote(tagged, tmp_path: Path) -> None:
     ws, ids = tagged
     (ws.corpus_root / "fr.md").unlink()
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     _names, root, files = _qdpx(ws, tmp_path / "orphans.qdpx")
     orphan = next(
         n for n in root.iterfind("q:Notes/q:Note", NS) if n.get("name") == "Orphaned rebuttal"
@@ -419,7 +420,7 @@ def test_qdpx_reimported_by_qualcoder_rules_keeps_notes_links_offsets_codes(
     }
     # An orphaned tag comes in as a journal that quotes it.
     (ws.corpus_root / "fr.md").unlink()
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     out = export(ws, "qdpx", out=tmp_path / "q2.qdpx")
     journals = import_qdpx(out.read_bytes()).journals
     assert len(journals) == 1 and REBUTTAL in journals[0]["jentry"]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from reader.core.documents import corpus_of
 from reader.core.documents.ingest import (
     SkipFile,
     check_document_id,
@@ -219,9 +220,9 @@ def test_absolute_and_escaping_ids_are_refused(doc_id):
 
 def test_corpus_load_refuses_absolute_ids(workspace):
     with pytest.raises(ReaderError, match="absolute"):
-        workspace.corpus.load("/etc/hostname")
+        corpus_of(workspace).load("/etc/hostname")
     with pytest.raises(ReaderError, match="leaves the corpus"):
-        workspace.corpus.load("../etc/hostname")
+        corpus_of(workspace).load("../etc/hostname")
     assert check_document_id("sub/a.txt") == "sub/a.txt"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.exchange.export import export
 from reader.core.exchange.importer import import_file, read_file
@@ -70,8 +71,8 @@ def source(tmp_path: Path) -> tuple[Workspace, dict[str, str]]:
     """A workspace with a claim (verdict, labels, note), a rebuttal linked to it with a
     multi-line note, a context tag (emoji) and an orphaned tag."""
     ws = Workspace.open(_corpus(tmp_path / "a"))
-    ws.corpus.scan()
-    en, fr = ws.corpus.load("en.txt"), ws.corpus.load("fr.md")
+    corpus_of(ws).scan()
+    en, fr = corpus_of(ws).load("en.txt"), corpus_of(ws).load("fr.md")
     with open_store(ws) as store:
 
         def add(doc, quote, tag, **kw):
@@ -85,9 +86,9 @@ def source(tmp_path: Path) -> tuple[Workspace, dict[str, str]]:
         ids["context"] = add(en, CONTEXT, "context")
         ids["gone"] = add(en, GONE, "context", note="will be orphaned")
     (ws.corpus_root / "en.txt").write_text(EN.replace(f" {GONE}", ""), encoding="utf-8")
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     with open_store(ws) as store:
-        store.reconcile(ws.corpus)
+        store.reconcile(corpus_of(ws))
     assert _tags(ws)[ids["gone"]]["status"] == "orphaned"
     return ws, ids
 
@@ -96,7 +97,7 @@ def _fresh(ws: Workspace, tmp_path: Path, name: str = "b") -> Workspace:
     target = tmp_path / name
     shutil.copytree(ws.corpus_root, target, ignore=shutil.ignore_patterns(".reader"))
     fresh = Workspace.open(target)
-    fresh.corpus.scan()
+    corpus_of(fresh).scan()
     return fresh
 
 
@@ -184,19 +185,19 @@ def test_documents_match_by_content_then_name_then_quote(source, tmp_path) -> No
     (root / "fr.md").rename(root / "renamed.md")  # same content, new name: by sha256
     edited = (root / "en.txt").read_text(encoding="utf-8").replace("Refund story", "A new title")
     (root / "en.txt").write_text("Update.\n\n" + edited, encoding="utf-8")  # by id
-    fresh.corpus.scan()
+    corpus_of(fresh).scan()
     import_file(fresh, out)
     got = _tags(fresh)
     assert got[ids["rebuttal"]]["doc_id"] == "renamed.md"
     assert got[ids["rebuttal"]]["status"] == "anchored"
     claim = got[ids["claim"]]
-    text = fresh.corpus.load("en.txt").text
+    text = corpus_of(fresh).load("en.txt").text
     assert text[claim["start"] : claim["end"]] == CLAIM and claim["status"] == "moved"
     # By quote: a file whose id, name and content all differ.
     third = _fresh(ws, tmp_path, "c")
     (third.corpus_root / "en.txt").rename(third.corpus_root / "english.txt")
     (third.corpus_root / "english.txt").write_text("Other start.\n\n" + EN, encoding="utf-8")
-    third.corpus.scan()
+    corpus_of(third).scan()
     import_file(third, out)
     assert _tags(third)[ids["claim"]]["doc_id"] == "english.txt"
 
@@ -241,7 +242,7 @@ def test_a_qda_tools_project_is_imported(tmp_path) -> None:
     root.mkdir()
     (root / "interview.txt").write_text(FOREIGN_TEXT.replace("\r\n", "\n"), encoding="utf-8")
     ws = Workspace.open(root)
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     qdpx = _zip(
         tmp_path,
         {
@@ -254,7 +255,7 @@ def test_a_qda_tools_project_is_imported(tmp_path) -> None:
     tags = sorted(_tags(ws).values(), key=lambda t: t["tag"])
     assert [t["tag"] for t in tags] == ["claim", "context"]
     assert tags[1]["labels"] == ["customer-experience"]
-    text = ws.corpus.load("interview.txt").text
+    text = corpus_of(ws).load("interview.txt").text
     for tag in tags:
         assert text[tag["start"] : tag["end"]].startswith("The refund took three weeks")
         assert tag["note"] == "Check with the bank" and tag["author"] == "ana"
@@ -315,7 +316,7 @@ BOMB = """<?xml version="1.0"?>
 )
 def test_hostile_files_are_refused_and_write_nothing(tmp_path, name, make, message) -> None:
     ws = Workspace.open(_corpus(tmp_path / "corpus"))
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     bad = make(tmp_path)
     with pytest.raises(ReaderError, match=message):
         import_file(ws, bad)
@@ -365,7 +366,7 @@ def _zip_deflated(tmp_path: Path, files: dict[str, bytes]) -> Path:
 
 def test_w3c_annotations_from_another_tool_match_by_url_and_quote(tmp_path) -> None:
     ws = Workspace.open(_corpus(tmp_path / "corpus"))
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     page = {
         "@context": "http://www.w3.org/ns/anno.jsonld",
         "type": "AnnotationPage",
@@ -392,7 +393,7 @@ def test_w3c_annotations_from_another_tool_match_by_url_and_quote(tmp_path) -> N
     assert import_file(ws, path).line() == "imported 1, already present 0, orphaned 0, skipped 0"
     (tag,) = _tags(ws).values()
     assert tag["doc_id"] == "fr.md" and tag["tag"] == "rebuttal" and tag["note"] == "see the email"
-    text = ws.corpus.load("fr.md").text
+    text = corpus_of(ws).load("fr.md").text
     assert text[tag["start"] : tag["end"]] == REBUTTAL
     assert import_file(ws, path).line().startswith("imported 0, already present 1")
 
@@ -402,7 +403,7 @@ def test_a_qualcoder_export_with_a_bom_and_capital_sources_folder(tmp_path) -> N
     root.mkdir()
     (root / "interview.txt").write_text(FOREIGN_TEXT.replace("\r\n", "\n"), encoding="utf-8")
     ws = Workspace.open(root)
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     lf = FOREIGN_TEXT.replace("\r\n", "\n")
     start = lf.index("The refund")
     project = (
@@ -424,6 +425,6 @@ def test_a_qualcoder_export_with_a_bom_and_capital_sources_folder(tmp_path) -> N
         },
     )
     assert import_file(ws, qdpx).line() == "imported 2, already present 0, orphaned 0, skipped 0"
-    text = ws.corpus.load("interview.txt").text
+    text = corpus_of(ws).load("interview.txt").text
     for tag in _tags(ws).values():
         assert text[tag["start"] : tag["end"]] == lf[start : start + 38]

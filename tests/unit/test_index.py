@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 from reader.core.search.api import search
 from reader.core.search.whoosh import index as index_module
 from reader.core.search.whoosh import writer as index_writer
@@ -210,8 +211,8 @@ def test_one_pass_analysis_gives_exactly_the_analyzers_terms(workspace: Workspac
     the same terms, frequencies, weights and positions (values); and the highlighter's
     term cache agrees."""
     schema = index_module.build_schema()
-    for info in workspace.corpus.infos():
-        text = f"{workspace.corpus.load(info.id).text} {TRICKY} {TRICKY.lower()}"
+    for info in corpus_of(workspace).infos():
+        text = f"{corpus_of(workspace).load(info.id).text} {TRICKY} {TRICKY.lower()}"
         for name in ("body", "title", f"body_{info.lang}", "body_ru", "lang", "id"):
             field = schema[name]
             split, analyse, _stops = index_writer.word_analysis(field.analyzer)
@@ -333,8 +334,8 @@ def test_fast_writer_writes_what_whoosh_writes(
     from whoosh.writing import SegmentWriter
 
     monkeypatch.setattr(index_writer, "CHUNK_TOKENS", 50)
-    docs = [index_module.document_fields(workspace.corpus.load(i.id))
-            for i in workspace.corpus.infos()] + _extra_documents()  # fmt: skip
+    docs = [index_module.document_fields(corpus_of(workspace).load(i.id))
+            for i in corpus_of(workspace).infos()] + _extra_documents()  # fmt: skip
     fast_writer = index_writer.fast_writer_class()
     fast = _read_back(_build(tmp_path / "fast", fast_writer, docs))
     stock = _read_back(_build(tmp_path / "stock", SegmentWriter, docs))
@@ -359,8 +360,8 @@ def test_array_codec_reads_back_what_w3_reads_back(workspace: Workspace, tmp_pat
     from whoosh.index import create_in
     from whoosh.writing import SegmentWriter
 
-    docs = [index_module.document_fields(workspace.corpus.load(i.id))
-            for i in workspace.corpus.infos()] + _extra_documents()  # fmt: skip
+    docs = [index_module.document_fields(corpus_of(workspace).load(i.id))
+            for i in corpus_of(workspace).infos()] + _extra_documents()  # fmt: skip
     found = []
     for name, codec in (("w3", W3Codec(blocklimit=4)), ("array", _codec())):
         (tmp_path / name).mkdir()
@@ -383,8 +384,8 @@ def test_merged_segments_are_written_like_whoosh(
     from whoosh.writing import SegmentWriter
 
     monkeypatch.setattr(index_writer, "CHUNK_TOKENS", 50)
-    docs = [index_module.document_fields(workspace.corpus.load(i.id))
-            for i in workspace.corpus.infos()] + _extra_documents()[:2]  # fmt: skip
+    docs = [index_module.document_fields(corpus_of(workspace).load(i.id))
+            for i in corpus_of(workspace).infos()] + _extra_documents()[:2]  # fmt: skip
     found = []
     for name, writer_class in [
         ("fast", index_writer.fast_writer_class()),
@@ -618,6 +619,6 @@ def test_an_index_out_of_step_with_the_catalog_catches_up(
     update_index(workspace)
     path = file_of(corpus_dir, "001")
     path.write_text("Un texte\n\nLe tatou.\n", encoding="utf-8")
-    workspace.corpus.load(workspace.corpus.resolve_id("001"))  # the catalog learns it first
+    corpus_of(workspace).load(corpus_of(workspace).resolve_id("001"))  # the catalog learns it first
     stats = update_index(workspace, full_scan=False)
     assert stats.updated == 1 and ids(search(workspace, "tatou")) == ["001"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reader.core.documents import corpus_of
 from reader.core.documents.clean import clean_text, decode
 from reader.core.documents.ingest import (
     SkipFile,
@@ -191,9 +192,9 @@ def test_skipfile_for_missing_file(tmp_path):
 
 
 def test_catalog_scan_is_incremental(workspace: Workspace, corpus_dir: Path):
-    first = workspace.corpus.scan()
+    first = corpus_of(workspace).scan()
     assert len(first.documents) == 4 and len(first.changed) == 4
-    again = workspace.corpus.scan()
+    again = corpus_of(workspace).scan()
     assert again.changed == [] and again.removed == []
     target = corpus_dir / "002_250d525c714f7ba8.txt"
     target.write_text(
@@ -202,18 +203,18 @@ def test_catalog_scan_is_incremental(workspace: Workspace, corpus_dir: Path):
     (corpus_dir / "000_53072d7fb584007f.txt").unlink()
     (corpus_dir / "sub").mkdir()
     (corpus_dir / "sub" / "new.md").write_text("# Nouveau\n\nUn texte en français, assez long.")
-    third = workspace.corpus.scan()
+    third = corpus_of(workspace).scan()
     assert sorted(third.changed) == ["002_250d525c714f7ba8.txt", "sub/new.md"]
     assert third.removed == ["000_53072d7fb584007f.txt"]
-    assert [d.id for d in workspace.corpus.infos()] == [d.id for d in third.documents]
-    assert workspace.corpus.info("sub/new.md").title == "Nouveau"
+    assert [d.id for d in corpus_of(workspace).infos()] == [d.id for d in third.documents]
+    assert corpus_of(workspace).info("sub/new.md").title == "Nouveau"
 
 
 def test_load_and_resolve_id(workspace: Workspace):
-    doc = workspace.corpus.load(workspace.corpus.resolve_id("003"))
+    doc = corpus_of(workspace).load(corpus_of(workspace).resolve_id("003"))
     assert doc.id == "003_4151a8d78787628b.txt" and doc.lang == "de"
     with pytest.raises(Exception, match="no document"):
-        workspace.corpus.resolve_id("999")
+        corpus_of(workspace).resolve_id("999")
 
 
 # Decoding -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from support.story import NOTE, TRANSLATION, make_story
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 from reader.core.exchange import formats
 from reader.core.exchange.export import export
 from reader.core.tags import open_tag_store
@@ -79,7 +80,7 @@ def test_no_empty_sections_and_orphans_last(tagged) -> None:
     assert "### Context" not in text
     assert "Orphaned" not in text and "not linked to a claim" not in text
     (ws.corpus_root / "fr.md").write_text("---\ntitle: Le remboursement\n---\n\nAutre texte.\n")
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     text = _memo(ws)
     assert "### Rebuttals" not in text  # the rebuttal's passage is gone
     orphans = text.index("## Orphaned tags")

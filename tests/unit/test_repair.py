@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.repair import NO_SPACE
 from reader.core.search.whoosh.index import update_index
@@ -48,8 +49,8 @@ def notices(done: subprocess.CompletedProcess) -> list[str]:
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "zeroed page"])
 def test_a_damaged_catalog_is_rebuilt_with_one_notice(corpus_dir: Path, damage: str) -> None:
     ws = Workspace.open(corpus_dir)
-    ws.corpus.scan()
-    ws.corpus._local.db.close()
+    corpus_of(ws).scan()
+    corpus_of(ws)._local.db.close()
     path = ws.catalog_path
     data = path.read_bytes()
     if damage == "garbage":
@@ -63,14 +64,14 @@ def test_a_damaged_catalog_is_rebuilt_with_one_notice(corpus_dir: Path, damage: 
         no_traceback(done)
         assert done.returncode == 0, (command, done.stderr)
     fresh = Workspace.open(corpus_dir)
-    assert len(fresh.corpus.infos()) == 4
+    assert len(corpus_of(fresh).infos()) == 4
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_catalog_damage_found_mid_operation_is_repaired(workspace: Workspace, caplog) -> None:
-    workspace.corpus.scan()
-    corpus = workspace.corpus
+    corpus_of(workspace).scan()
+    corpus = corpus_of(workspace)
     corpus._local.db.close()
     workspace.catalog_path.write_bytes(b"\0" * 8192)
     corpus._local.db = None
@@ -209,7 +210,7 @@ def test_a_full_disk_says_so_and_saves_nothing(tmp_path: Path) -> None:
 
 
 def test_catalog_full_disk_gives_the_message(workspace: Workspace, monkeypatch) -> None:
-    corpus = workspace.corpus
+    corpus = corpus_of(workspace)
     corpus.scan()
     real = corpus._connect
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reader.core.documents import corpus as corpus_module
-from reader.core.documents import ingest, segment
+from reader.core.documents import corpus_of, ingest, segment
 from reader.core.tags import open_tag_store
 from reader.core.tags.anchoring import ANCHORED, ORPHANED
 from reader.core.workspace import Workspace
@@ -83,12 +83,12 @@ def _tag_old_documents(root: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str,
         old.setattr(ingest, "layout_paragraphs", old_layout)
         old.setattr(corpus_module, "INGEST_VERSION", corpus_module.INGEST_VERSION - 1)
         ws = Workspace.open(root)
-        ws.corpus.scan()
+        corpus_of(ws).scan()
         store = open_tag_store(ws)
         made: dict[str, dict] = {}
         try:
-            for info in ws.corpus.infos():
-                doc = ws.corpus.load(info.id)
+            for info in corpus_of(ws).infos():
+                doc = corpus_of(ws).load(info.id)
                 tags = {}
                 for s in doc.sentences:
                     tags[store.add(doc, s.start, s.end, "claim").id] = doc.text[s.start : s.end]
@@ -106,13 +106,13 @@ def test_tags_survive_the_new_segmentation(corpus: Path, monkeypatch: pytest.Mon
     assert len(old_wire.paragraphs) > 50  # one paragraph per wrapped line, as before
 
     ws = Workspace.open(corpus)  # the new reader: the catalog is re-read (new ingest version)
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     store = open_tag_store(ws)
     try:
-        report = store.reconcile(ws.corpus)
+        report = store.reconcile(corpus_of(ws))
         assert report.orphaned == []
         for doc_id, old in made.items():
-            doc = ws.corpus.load(doc_id)
+            doc = corpus_of(ws).load(doc_id)
             tags = {t.id: t for t in store.for_doc(doc_id)}
             assert set(tags) == set(old["tags"])
             for tag_id, old_exact in old["tags"].items():

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 from reader.core.search import api as search_module
 from reader.core.search import match_spans, search, syntax_error, update_index
 from reader.core.workspace import Workspace, bundled_corpus
@@ -125,7 +126,7 @@ def test_syntax_error_falls_back_to_the_plain_words(ws: Workspace) -> None:
 def test_snippets_are_slices_of_the_clean_text_with_highlights(ws: Workspace) -> None:
     result = search(ws, "refunds")
     hit = result.hits[0]
-    doc = ws.corpus.load(hit.id)
+    doc = corpus_of(ws).load(hit.id)
     assert 1 <= len(hit.snippets) <= 3
     marked = []
     for snippet in hit.snippets:
@@ -144,7 +145,7 @@ def test_snippets_are_slices_of_the_clean_text_with_highlights(ws: Workspace) ->
 
 def test_phrase_highlights_cover_the_whole_phrase(ws: Workspace) -> None:
     hit = search(ws, '"24 hours"').hits[0]
-    doc = ws.corpus.load(hit.id)
+    doc = corpus_of(ws).load(hit.id)
     marked = [doc.text[s:e] for sn in hit.snippets for s, e in sn.highlights]
     assert "24 hours" in marked and set(marked) <= {"24 hours", "24-Hour"}
     assert {tuple(h) for sn in hit.snippets for h in sn.highlights} <= set(
@@ -154,7 +155,7 @@ def test_phrase_highlights_cover_the_whole_phrase(ws: Workspace) -> None:
 
 def test_accent_folding_highlights_the_accented_word(ws: Workspace) -> None:
     hit = search(ws, "evolution").hits[0]
-    doc = ws.corpus.load(hit.id)
+    doc = corpus_of(ws).load(hit.id)
     marked = {doc.text[s:e] for sn in hit.snippets for s, e in sn.highlights}
     assert "évolution" in marked
 
@@ -164,7 +165,7 @@ def test_filter_only_query_gets_an_opening_snippet(ws: Workspace) -> None:
     assert len(hit.snippets) == 1
     snippet = hit.snippets[0]
     assert snippet.start == 0 and snippet.highlights == []
-    assert snippet.text == ws.corpus.load(hit.id).text[: snippet.end]
+    assert snippet.text == corpus_of(ws).load(hit.id).text[: snippet.end]
 
 
 def test_json_shape_is_exact(ws: Workspace) -> None:
@@ -182,7 +183,7 @@ def test_json_shape_is_exact(ws: Workspace) -> None:
 
 
 def test_match_spans(ws: Workspace) -> None:
-    doc = ws.corpus.load(search(ws, "refunds").hits[0].id)
+    doc = corpus_of(ws).load(search(ws, "refunds").hits[0].id)
     words = [doc.text[s:e] for s, e in match_spans("refunds", doc)]
     assert {"Refund", "Refunds", "refunds", "refunded"} <= set(words)
     assert all(w.lower().startswith("refund") for w in words)
@@ -199,7 +200,7 @@ def test_match_spans(ws: Workspace) -> None:
 
 
 def test_match_spans_prefix_wildcard_fuzzy(ws: Workspace) -> None:
-    doc = ws.corpus.load(search(ws, "evolution").hits[0].id)
+    doc = corpus_of(ws).load(search(ws, "evolution").hits[0].id)
     assert "remboursement" in {doc.text[s:e] for s, e in match_spans("rembours*", doc)}
     assert "remboursement" in {doc.text[s:e] for s, e in match_spans("remb?ursement", doc)}
     assert "remboursement" in {doc.text[s:e] for s, e in match_spans("remboursemant~", doc)}
@@ -220,7 +221,7 @@ def test_tag_filter_is_resolved_at_query_time(ws: Workspace, monkeypatch) -> Non
 def test_tag_filter_reads_the_annotation_store(workspace: Workspace) -> None:
     from reader.core.tags import open_tag_store
 
-    doc = workspace.corpus.load(workspace.corpus.resolve_id("003"))
+    doc = corpus_of(workspace).load(corpus_of(workspace).resolve_id("003"))
     with open_tag_store(workspace) as store:
         sentence = doc.sentences[0]
         store.add(doc, sentence.start, sentence.end, "claim")
@@ -397,8 +398,8 @@ def test_word_highlights_equal_analysing_every_token(ws: Workspace) -> None:
     from reader.core.search.whoosh.parse import highlight_terms, parse_query
 
     schema = build_schema()
-    for info in ws.corpus.infos():
-        doc = ws.corpus.load(info.id)
+    for info in corpus_of(ws).infos():
+        doc = corpus_of(ws).load(info.id)
         tricky = " U.S.A. x.Refunds 3.14 _x *y a..refund REFUNDS. elan"
         ascii_text = doc.text.encode("ascii", "ignore").decode() + tricky
         accented = doc.text + tricky + " Évolution ÉVOLUTION élan Øre Æon"
@@ -469,7 +470,7 @@ def test_a_lone_minus_or_plus_stays_literal(ws: Workspace) -> None:
 
 
 def test_highlights_skip_excluded_words(ws: Workspace) -> None:
-    doc = ws.corpus.load(search(ws, "altman").hits[0].id)
+    doc = corpus_of(ws).load(search(ws, "altman").hits[0].id)
     marked = {doc.text[a:b].lower() for a, b in match_spans("tesla -altman", doc)}
     assert marked == {"tesla"}
     marked = {doc.text[a:b].lower() for a, b in match_spans("tesla +altman", doc)}

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 from reader.core.workspace import Workspace
 
 WIRE = (
@@ -28,7 +29,7 @@ def test_show_prints_the_clean_text(capsys, corpus_dir):
     (corpus_dir / "wire.txt").write_text(WIRE)
     code, out, err = run_cli(capsys, "show", "wire.txt", "--corpus", str(corpus_dir))
     assert code == 0 and err == ""
-    doc = Workspace.open(corpus_dir).corpus.load("wire.txt")
+    doc = corpus_of(Workspace.open(corpus_dir)).load("wire.txt")
     assert out == doc.text + "\n"
     assert out.count("\n") == 3  # two unwrapped paragraphs, a blank line, the last newline
 
@@ -60,7 +61,7 @@ def test_show_json_offsets_match_the_document(capsys, corpus_dir):
     code, out, _ = run_cli(capsys, "show", "003", "--corpus", str(corpus_dir), "--json")
     assert code == 0
     data = json.loads(out)
-    doc = Workspace.open(corpus_dir).corpus.load(data["id"])
+    doc = corpus_of(Workspace.open(corpus_dir)).load(data["id"])
     assert data["text"] == doc.text
     assert [(p["start"], p["end"]) for p in data["paragraphs"]] == [
         (p.start, p.end) for p in doc.paragraphs

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 from support.story import TRANSLATION, make_story
 
+from reader.core.documents import corpus_of
 from reader.core.exchange.records import Record
 from reader.core.tags.story import (
     LINKED,
@@ -184,7 +185,7 @@ def test_search_label_filter_is_current_without_reindex(workspace) -> None:
         return sorted(h.id[:3] for h in search(workspace, query, limit=10).hits)
 
     assert found("label:tesla-refund") == []
-    doc = workspace.corpus.load(workspace.corpus.resolve_id("003"))
+    doc = corpus_of(workspace).load(corpus_of(workspace).resolve_id("003"))
     with open_tag_store(workspace) as store:
         sentence = doc.sentences[0]
         tag = store.add(doc, sentence.start, sentence.end, "claim")

@@ -17,6 +17,7 @@ import pytest
 
 from reader.cli import main
 from reader.commands import _common
+from reader.core.documents import corpus_of
 from reader.core.workspace import Workspace, bundled_corpus
 
 OSC_TITLE = "\x1b]0;pwned\x07"
@@ -49,8 +50,8 @@ def _tag_the_hostile_document(root: Path) -> str:
     from reader.core.tags import open_tag_store
 
     ws = Workspace.open(root)
-    doc_id = next(i.id for i in ws.corpus.infos() if i.id.startswith("evil"))
-    doc = ws.corpus.load(doc_id)
+    doc_id = next(i.id for i in corpus_of(ws).infos() if i.id.startswith("evil"))
+    doc = corpus_of(ws).load(doc_id)
     with open_tag_store(ws) as store:
         sentence = doc.sentences[-1]
         store.add(doc, sentence.start, sentence.end, "claim", note=f"see {HOSTILE} here")

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from reader.cli import main
+from reader.core.documents import corpus_of
 from reader.core.translation import service
 from reader.core.translation.models import ModelInfo
 from reader.core.translation.service import (
@@ -48,7 +49,7 @@ def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def french_ids(ws: Workspace) -> list[str]:
-    return [i.id for i in ws.corpus.infos() if i.lang == "fr"]
+    return [i.id for i in corpus_of(ws).infos() if i.lang == "fr"]
 
 
 def test_translates_every_document_into_the_cache(
@@ -57,14 +58,14 @@ def test_translates_every_document_into_the_cache(
     ws = french_corpus
     seen: list[tuple[int, int]] = []
     report = translate_all(ws, "en", progress=lambda d, t: seen.append((d, t)))
-    total = sum(i.sentences for i in ws.corpus.infos() if i.lang == "fr")
-    assert (report.documents, report.sentences) == (len(ws.corpus.infos()) - 1, total)
+    total = sum(i.sentences for i in corpus_of(ws).infos() if i.lang == "fr")
+    assert (report.documents, report.sentences) == (len(corpus_of(ws).infos()) - 1, total)
     assert report.translated <= total and sum(batches) == report.translated
     assert seen[-1] == (total, total)
     assert len(batches) < len(french_ids(ws))  # batched across documents, not one call each
     assert set(report.missing) == {"de->en", "it->en"}
     for doc_id in french_ids(ws):
-        result = cached_translation(ws, ws.corpus.load(doc_id), "en")
+        result = cached_translation(ws, corpus_of(ws).load(doc_id), "en")
         assert all(s.translation is not None for s in result.sentences)
     again = translate_all(ws, "en")
     assert again.translated == 0 and sum(batches) == report.translated  # all from the cache
@@ -82,8 +83,8 @@ def test_interrupted_run_resumes_without_redoing_work(
     assert not rest.cancelled
     assert first.translated + rest.translated == sum(batches)
     unique = {
-        ws.corpus.load(i).text[s.start : s.end] for i in french_ids(ws)
-        for s in ws.corpus.load(i).sentences
+        corpus_of(ws).load(i).text[s.start : s.end] for i in french_ids(ws)
+        for s in corpus_of(ws).load(i).sentences
     }  # fmt: skip
     assert sum(batches) <= len(unique) + 4  # nothing translated twice but one chunk at most
 
@@ -94,7 +95,7 @@ def test_changed_document_is_refreshed(french_corpus: Workspace, tiny_model: Mod
     before = sum(batches)
     path = ws.corpus_root / "fr_0.txt"
     path.write_text(path.read_text(encoding="utf-8") + "\nLe chat mange.\n", encoding="utf-8")
-    ws.corpus.scan()
+    corpus_of(ws).scan()
     report = translate_all(ws, "en")
     assert report.translated == 1 and sum(batches) == before + 1
 
@@ -110,7 +111,7 @@ def test_cli_all_json_and_missing_pairs(capsys, french_corpus: Workspace, tiny_m
 
 
 def test_paragraph_under_the_cursor_goes_first(workspace: Workspace, tiny_model: ModelInfo):
-    doc = workspace.corpus.load(french_ids(workspace)[0])
+    doc = corpus_of(workspace).load(french_ids(workspace)[0])
     order: list[int] = []
     result = translate_document(
         workspace, doc, "en", first=2, on_paragraph=lambda p, d, t: order.append(p.index)

@@ -69,3 +69,31 @@ def test_tags_db_from_the_command_line(corpus_dir: Path, monkeypatch: pytest.Mon
     assert flagged.tags_db == "postgresql://flag@h/db"
     flagged.set_setting("author", "Ann")  # reloading keeps the command line's choice
     assert flagged.tags_db == "postgresql://flag@h/db" and flagged.author == "Ann"
+
+
+def _imports(path: Path) -> set[str]:
+    """Every `reader.*` module a file imports, at the top or inside functions."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("reader"):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("reader"))
+    return found
+
+
+def test_workspace_holds_paths_and_settings_only_and_no_import_cycle():
+    """workspace and settings import nothing but each other and errors (lazy imports count
+    too): documents, search and tags may import the workspace, never the other way round, so
+    no cycle through workspace, corpus and ingest can exist."""
+    import reader
+
+    core = Path(reader.__file__).parent / "core"
+    allowed = ("reader.core.errors", "reader.core.settings")
+    for name in ("workspace", "settings"):
+        for module in _imports(core / f"{name}.py"):
+            assert module == "reader.core" or module.startswith(allowed), (name, module)
+    assert not hasattr(Workspace, "corpus")

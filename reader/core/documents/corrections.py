@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reader.core.display import printable
+from reader.core.documents import corpus_of
 from reader.core.documents.model import Document
 from reader.core.documents.webmeta import web_url
 from reader.core.errors import ReaderError
@@ -171,6 +172,6 @@ def correct(
     search index (so search, translation and exports see the new values)."""
     from reader.core.search import refresh_documents
 
-    doc = ws.corpus.correct(doc_id, set_, unset)
+    doc = corpus_of(ws).correct(doc_id, set_, unset)
     refresh_documents(ws, [doc])
     return doc

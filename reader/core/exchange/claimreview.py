@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from reader.core.documents import corpus_of
 from reader.core.exchange.formats import ExportContext, Format
 from reader.core.tags.model import CLAIM, DEFAULT_VERDICT, ORPHANED
 from reader.core.tags.story import build, outlet, verdict_name
@@ -90,7 +91,7 @@ def claim_reviews(records: list[Record], ctx: ExportContext) -> list[dict[str, A
         ann = record.ann
         if ann.verdict == DEFAULT_VERDICT or ann.verdict not in RATING_VALUES:
             continue
-        info = ctx.ws.corpus.info(record.doc_id)
+        info = corpus_of(ctx.ws).info(record.doc_id)
         author = getattr(info, "author", None) if info else None
         work = _appearance(record, author)
         claim: dict[str, Any] = {"@type": "Claim"}

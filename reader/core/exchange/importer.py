@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.tags.anchoring import (
     ANCHORED,
@@ -604,7 +605,7 @@ class DocumentMatcher:
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
-        self.infos: list[DocumentInfo] = ws.corpus.infos()
+        self.infos: list[DocumentInfo] = corpus_of(ws).infos()
         self.by_sha: dict[str, list[DocumentInfo]] = {}
         self.by_name: dict[str, list[DocumentInfo]] = {}
         self.by_title: dict[str, list[DocumentInfo]] = {}
@@ -622,7 +623,7 @@ class DocumentMatcher:
     def load(self, doc_id: str) -> Document | None:
         if doc_id not in self._docs:
             try:
-                self._docs[doc_id] = self.ws.corpus.load(doc_id)
+                self._docs[doc_id] = corpus_of(self.ws).load(doc_id)
             except ReaderError:
                 self._docs[doc_id] = None
         return self._docs[doc_id]

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from reader import __version__
+from reader.core.documents import corpus_of
 from reader.core.documents.model import Document, DocumentInfo
 from reader.core.errors import ReaderError
 from reader.core.tags.anchoring import ANCHORED, MOVED, ORPHANED, make_selector, reanchor
@@ -156,9 +157,9 @@ def collect(
     records = []
     for ann in annotations:
         if ann.doc_id not in docs:
-            infos[ann.doc_id] = ws.corpus.info(ann.doc_id)
+            infos[ann.doc_id] = corpus_of(ws).info(ann.doc_id)
             try:
-                docs[ann.doc_id] = ws.corpus.load(ann.doc_id) if infos[ann.doc_id] else None
+                docs[ann.doc_id] = corpus_of(ws).load(ann.doc_id) if infos[ann.doc_id] else None
             except ReaderError:
                 docs[ann.doc_id] = None
         doc, info = docs[ann.doc_id], infos[ann.doc_id]

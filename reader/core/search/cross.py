@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from reader.core.documents import corpus_of
+
 if TYPE_CHECKING:
     from reader.core.workspace import Workspace
 
@@ -253,7 +255,7 @@ def _through_translation(ws: Workspace, hit: Any, query: str, source: str) -> tu
     from reader.core.search.whoosh import engine
     from reader.core.translation.service import cached_translation
 
-    doc = ws.corpus.load(hit.id)
+    doc = corpus_of(ws).load(hit.id)
     marker = engine.highlighter(query, source)
     first = None
     for sentence in cached_translation(ws, doc, source).sentences:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.tags.model import CLAIM, CONTEXT, ORPHANED, REBUTTAL
 
@@ -228,13 +229,13 @@ def records_for(
     out: list[Record] = []
     for tag in tags:
         if tag.doc_id not in docs:
-            infos[tag.doc_id] = info = ws.corpus.info(tag.doc_id)
+            infos[tag.doc_id] = info = corpus_of(ws).info(tag.doc_id)
             known = kept.get(tag.doc_id)
             if info is not None and known is not None and known.sha256 == info.sha256:
                 docs[tag.doc_id] = known
             else:
                 try:
-                    docs[tag.doc_id] = ws.corpus.load(tag.doc_id) if info else None
+                    docs[tag.doc_id] = corpus_of(ws).load(tag.doc_id) if info else None
                 except ReaderError:
                     docs[tag.doc_id] = None
                 if docs[tag.doc_id] is not None:

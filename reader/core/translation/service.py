@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from reader.core.documents import corpus_of
 from reader.core.documents.model import Document, Paragraph, Sentence
 from reader.core.errors import ReaderError
 from reader.core.translation.cache import TranslationCache, sentence_key
@@ -472,7 +473,7 @@ def translate_all(
     report = BulkReport()
     models = installed_models(ws)
     todo: dict[str, tuple[Route, list[str]]] = {}
-    for info in ws.corpus.infos():
+    for info in corpus_of(ws).infos():
         if info.lang == to or info.lang in UNKNOWN_LANGS:
             continue
         report.documents += 1
@@ -509,7 +510,7 @@ def _translate_todo(
             for position, doc_id in enumerate(doc_ids, start=1):
                 if stop():
                     return
-                doc = ws.corpus.load(doc_id)
+                doc = corpus_of(ws).load(doc_id)
                 inputs = [_model_input(doc.text[s.start : s.end]) for s in doc.sentences]
                 found = _from_cache(cache, route, to, inputs)
                 fresh = [text for text, hit in zip(inputs, found, strict=True) if hit is None]

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from reader.core.display import printable
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.tags.model import CLAIM, KINDS
 from reader.core.tags.store import DuplicateTagError, StoreUnavailableError
@@ -117,7 +118,7 @@ class ArticleScreen(Screen):
             self._load_worker()
             return
         try:
-            doc = self.app.workspace.corpus.load(self.doc_id)
+            doc = corpus_of(self.app.workspace).load(self.doc_id)
         except ReaderError as exc:
             self._load_failed(str(exc))
             return
@@ -126,7 +127,7 @@ class ArticleScreen(Screen):
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load_worker(self) -> None:
         try:
-            doc = self.app.workspace.corpus.load(self.doc_id)
+            doc = corpus_of(self.app.workspace).load(self.doc_id)
         except ReaderError as exc:
             self.app.call_from_thread(self._load_failed, str(exc))
             return
@@ -341,7 +342,7 @@ class ArticleScreen(Screen):
         if not claims:
             self.app.notify("No claims to link to yet", severity="warning")
             return
-        titles = {info.id: info.title for info in self.app.workspace.corpus.infos()}
+        titles = {info.id: info.title for info in corpus_of(self.app.workspace).infos()}
 
         def done(target: str | None) -> None:
             if target is None:

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from reader.core.display import printable
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.tui.messages import IndexFinished, IndexProgress, SearchFinished, TagsChanged
 from reader.tui.widgets.document_table import COLUMNS, DocumentTable
@@ -157,7 +158,7 @@ class LibraryScreen(Screen):
         # The catalog lists the corpus without reading files; a first run has no catalog yet,
         # then rows appear as the worker's scan reads the files.
         first_run = not ws.catalog_path.exists() and self.app.index_on_start
-        infos = [] if first_run else ws.corpus.infos()
+        infos = [] if first_run else corpus_of(ws).infos()
         self._fill_table(infos)
         self.query_one("#hits").display = False
         self.query_one("#index-status").display = False
@@ -199,7 +200,7 @@ class LibraryScreen(Screen):
                 last_rows[0] = now
                 # the documents the scan has read so far, from the catalog (this thread's
                 # connection sees its own writes): new rows appear while indexing
-                infos = [i for i in ws.corpus._catalog_infos() if i.id not in known]
+                infos = [i for i in corpus_of(ws)._catalog_infos() if i.id not in known]
                 known.update(i.id for i in infos)
             self.post_message(IndexProgress(done, total, infos))
 
@@ -218,18 +219,18 @@ class LibraryScreen(Screen):
         if worker.is_cancelled:
             return
         try:  # re-anchor the tags of documents that changed (cheap when none did)
-            report = self.app.store.reconcile(ws.corpus)
+            report = self.app.store.reconcile(corpus_of(ws))
         except ReaderError as exc:
             notice, severity = str(exc), "error"
             report = None
         if report is not None and report.orphaned and notice is None:
             notice = f"{len(report.orphaned)} tag(s) lost their passage (orphaned); see F3"
             severity = "warning"
-        skipped = ws.corpus.last_scan.skipped if ws.corpus.last_scan else []
+        skipped = corpus_of(ws).last_scan.skipped if corpus_of(ws).last_scan else []
         if skipped and notice is None:
             notice = f"{len(skipped)} file(s) skipped; see `reader docs --skipped`"
             severity = "warning"
-        self.post_message(IndexFinished(ws.corpus.infos(), notice, severity))
+        self.post_message(IndexFinished(corpus_of(ws).infos(), notice, severity))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "index":

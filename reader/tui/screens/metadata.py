@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from reader.core.display import printable
+from reader.core.documents import corpus_of
 from reader.core.documents.corrections import FIELDS, correct
 from reader.core.documents.model import Document
 from reader.core.errors import ReaderError
@@ -50,7 +51,7 @@ class MetadataScreen(ModalScreen[Document | None]):
         self.doc_id = doc_id
 
     def compose(self) -> ComposeResult:
-        corpus = self.app.workspace.corpus
+        corpus = corpus_of(self.app.workspace)
         info = corpus.info(self.doc_id)
         corrected = corpus.corrections.get(self.doc_id)
         with Vertical(classes="dialog", id="metadata-dialog"):
@@ -84,7 +85,7 @@ class MetadataScreen(ModalScreen[Document | None]):
     def action_save(self) -> None:
         values = self._values()
         changed = {f: v for f, v in values.items() if v and v != self.initial[f]}
-        corrected = self.app.workspace.corpus.corrections.get(self.doc_id)
+        corrected = corpus_of(self.app.workspace).corrections.get(self.doc_id)
         unset = tuple(f for f, v in values.items() if not v and f in corrected)
         if not changed and not unset:
             self.dismiss(None)

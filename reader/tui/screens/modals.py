@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.exchange.formats import names as format_names
 from reader.core.tags.model import KIND_NAMES
@@ -151,7 +152,7 @@ class ExportScreen(ModalScreen[Path | None]):
         self._auto_path = ""
 
     def compose(self) -> ComposeResult:
-        infos = self.workspace.corpus.infos()
+        infos = corpus_of(self.workspace).infos()
         langs = sorted({i.lang for i in infos})
         with Vertical(classes="dialog"):
             yield Label("Export tags", classes="dialog-title")

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from reader.core.display import printable
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.tags.model import DEFAULT_VERDICT, KINDS, VERDICTS, kind
 from reader.core.tags.story import (
@@ -68,7 +69,7 @@ class StoryMapScreen(Screen):
         self._docs: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
-        infos = self.app.workspace.corpus.infos()
+        infos = corpus_of(self.app.workspace).infos()
         langs = sorted({i.lang for i in infos if i.lang})
         yield Static(id="story-title", classes="title-bar")
         with Horizontal(id="story-filters"):

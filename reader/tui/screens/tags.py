@@ -12,6 +12,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Select, Static
 
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.tags.model import KIND_NAMES, KINDS, VERDICTS
 from reader.core.tags.store import StoreUnavailableError
@@ -57,7 +58,7 @@ class TagsScreen(Screen):
         self._widths = {"doc": 20, "note": 15}
 
     def compose(self) -> ComposeResult:
-        infos = self.app.workspace.corpus.infos()
+        infos = corpus_of(self.app.workspace).infos()
         self.langs = {i.id: i.lang for i in infos}
         self.titles = {i.id: i.title for i in infos}
         yield Static(id="tags-title", classes="title-bar")

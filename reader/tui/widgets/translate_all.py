@@ -20,6 +20,7 @@ from textual.widgets import Label, ProgressBar
 from textual.worker import get_current_worker
 
 from reader.core.display import printable
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 
 UPDATE_EVERY = 0.1  # seconds between progress messages from the worker
@@ -118,7 +119,7 @@ class TranslateAll(Horizontal):
             from reader.core.search import IndexLocked, refresh_documents
 
             try:
-                refresh_documents(ws, [ws.corpus.load(doc_id) for doc_id in report.updated])
+                refresh_documents(ws, [corpus_of(ws).load(doc_id) for doc_id in report.updated])
             except (IndexLocked, ReaderError) as exc:
                 notice = f"{notice}; not searchable yet: {printable(str(exc))}"
                 severity = "warning"

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
+from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.search.whoosh.writer import TOKEN as TOKEN  # the tokens of the text fields
 from reader.core.search.whoosh.writer import (
@@ -700,7 +701,7 @@ class _Update:
             if cancelled and cancelled():
                 break
             try:
-                self.write(ws.corpus.load(doc_id))
+                self.write(corpus_of(ws).load(doc_id))
             except ReaderError:  # vanished or unreadable since the scan
                 if doc_id in indexed:
                     self.delete(doc_id)
@@ -771,8 +772,8 @@ def update_index(
 
     def scan_fn(**kwargs: Any) -> Any:
         if full_scan:
-            return ws.corpus.scan(**kwargs)
-        return ws.corpus.refresh(**kwargs)
+            return corpus_of(ws).scan(**kwargs)
+        return corpus_of(ws).refresh(**kwargs)
 
     return _update(ws, scan_fn, rebuild=rebuild, progress=progress, cancelled=cancelled,
                    procs=procs, trust=not full_scan)  # fmt: skip
@@ -786,7 +787,7 @@ def update_paths(ws: Workspace, paths: Iterable[str | os.PathLike[str]]) -> Inde
     wanted = list(paths)
 
     def scan_fn(progress: Any = None, cancelled: Any = None, on_document: Any = None) -> Any:
-        return ws.corpus.refresh_paths(wanted, on_document=on_document)
+        return corpus_of(ws).refresh_paths(wanted, on_document=on_document)
 
     return _update(ws, scan_fn, procs=1, trust=True)
 
@@ -887,7 +888,7 @@ def _update_in(
         scan = _run_synced(ws, scan_fn, stats, progress, cancelled, budget)
         if scan is None:  # the index turned out unreadable: rebuilt from the catalog
             return _update_in(ws, scan_fn, stats, started, True, progress, cancelled, procs, False)
-        stats.total = ws.corpus.count()
+        stats.total = corpus_of(ws).count()
     else:
         assert ix is not None
         with _write_lock(ix):
@@ -981,7 +982,7 @@ def _start_synced(ws: Workspace, stats: IndexStats, budget: int) -> _Update:
 
 def _catalog_key(ws: Workspace, version: str | None = None) -> str:
     """Which catalog state the index is in step with (`Corpus.version`)."""
-    return version if version is not None else ws.corpus.version()
+    return version if version is not None else corpus_of(ws).version()
 
 
 def refresh_documents(ws: Workspace, docs: list[Document]) -> int:
