@@ -160,6 +160,12 @@ def committed() -> list[tuple[str, bytes, dict]]:
         ).encode("cp1252"),
         {"document": {"lang": "de", "contains": ["„Grüße“ – Die"]}},
     )
+    for charset in ("base64", "rot13", "idna", "utf-7", "undefined"):  # crashed the scan
+        add(
+            f"meta-charset-{charset}.html",
+            _html(_paragraphs("Café +ADw-script+AD4- " + ENGLISH), f'<meta charset="{charset}">'),
+            {"document": {"lang": "en", "contains": ["Café +ADw-script+AD4-"]}},
+        )
     add(
         "meta-latin1-but-utf8.html",
         _html(_paragraphs(GERMAN), '<meta charset="iso-8859-1">'),

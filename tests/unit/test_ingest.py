@@ -314,3 +314,9 @@ def test_mojibake_and_c1_characters_are_repaired():
     # entities (the HTML reader's business) and paragraph separators.
     assert clean_text("“quoted” ＡＢＣ &amp; a\u2029b") == "“quoted” ＡＢＣ &amp; a\n\nb"
     assert clean_text(RUSSIAN) == RUSSIAN
+
+
+@pytest.mark.parametrize("charset", ["base64", "rot13", "zlib", "hex", "idna", "utf-7", "bogus"])
+def test_declared_charsets_that_are_no_charsets_are_ignored(charset):
+    page = f'<meta charset="{charset}"><p>Café +ADw-x</p>'.encode()
+    assert "Café +ADw-x" in decode(page)  # once a LookupError that stopped the scan

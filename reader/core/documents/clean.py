@@ -81,7 +81,17 @@ _META_CHARSET = re.compile(
 )
 _XML_DECLARATION = re.compile(rb"""\A<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
 # The WHATWG rule: pages that say Latin-1 or ASCII are read as windows-1252.
-_WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
+_WHATWG_ALIASES = {
+    "latin_1": "cp1252",
+    "ascii": "cp1252",
+    "iso8859_1": "cp1252",
+    "utf_8_sig": "utf-8",
+}
+# Python codecs that are no charset a page can be written in.
+_NOT_CHARSETS = frozenset(
+    {"idna", "punycode", "undefined", "unicode_escape", "raw_unicode_escape", "utf_7"}
+    | {"charmap", "mbcs", "oem"}
+)
 
 # ANSI/VT escape sequences (7-bit forms): OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC strings,
 # CSI, and two-character escapes. The 8-bit C1 forms never get this far as controls: ftfy
@@ -203,14 +213,18 @@ def is_binary(data: bytes) -> bool:
 
 # Decoding ------------------------------------------------------------------------------------
 def _codec(name: bytes | str) -> str | None:
-    """The Python codec for a declared charset name, or None when it is unknown."""
+    """The Python codec for a declared charset name, or None when it is unknown or not a
+    charset at all (a page may name "base64", "rot13" or "utf-7": those are ignored)."""
     if isinstance(name, bytes):
         name = name.decode("ascii", "replace")
     try:
-        codec = codecs.lookup(name.strip().lower()).name
+        info = codecs.lookup(name.strip().lower())
     except LookupError:
         return None
-    return _WHATWG_ALIASES.get(codec.replace("-", "_"), codec)
+    codec = info.name.replace("-", "_")
+    if not getattr(info, "_is_text_encoding", True) or codec in _NOT_CHARSETS:
+        return None
+    return _WHATWG_ALIASES.get(codec, info.name)
 
 
 def declared_encoding(data: bytes) -> str | None:
@@ -270,7 +284,10 @@ def decode(data: bytes) -> str:
         # (a page saved as UTF-8 that kept its old declaration); otherwise it is honoured.
         if text is not None and not text.isascii():
             return text
-        return data.decode(declared, errors="replace")
+        try:
+            return data.decode(declared, errors="replace")
+        except (LookupError, UnicodeError):  # a codec that cannot decode with replacement
+            pass
     if text is not None:
         return text
     if declared == "utf-8":

@@ -262,7 +262,7 @@ def front_matter(text: str) -> tuple[dict[str, str | dt.date], int, str | None]:
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or "not valid YAML"
         return {}, match.end(), f"front matter ignored: {problem}"
-    except ValueError as exc:  # a value the constructor rejects ("date: 2024-13-45")
+    except ValueError as exc:  # a value the constructor rejects (an int of 5,000 digits)
         problem = str(exc)
         return {}, match.end(), f"front matter ignored: {problem}"
     if not isinstance(loaded, dict):
