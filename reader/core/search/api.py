@@ -23,7 +23,7 @@ hits only, with offsets in code points of `Document.text`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reader.core.errors import ReaderError
 from reader.core.search import query as query_language
@@ -89,6 +89,19 @@ class Hit:
         if self.cross:
             out["via"] = self.via
         return out
+
+    @classmethod
+    def of(cls, found: Any, snippets: list[Snippet], **how: Any) -> Hit:
+        """A hit from the engine's ranked document (`how`: `via` and `cross`)."""
+        return cls(
+            id=found.id,
+            title=found.title,
+            lang=found.lang,
+            date=found.date,
+            score=found.score,
+            snippets=snippets,
+            **how,
+        )
 
 
 @dataclass
@@ -226,16 +239,7 @@ def _ranked(
     result.facets = {"lang": ranked.facets}
     for found in ranked.found:
         spans = ranked.highlighter.spans(found.text, found.lang)
-        result.hits.append(
-            Hit(
-                id=found.id,
-                title=found.title,
-                lang=found.lang,
-                date=found.date,
-                score=found.score,
-                snippets=make_snippets(found.text, spans),
-            )
-        )
+        result.hits.append(Hit.of(found, make_snippets(found.text, spans)))
     return result
 
 

@@ -233,18 +233,9 @@ def ranked(
         else:
             via, snippets = _through_translation(ws, hit, query, source)
             spans = []
-        result.hits.append(
-            Hit(
-                id=hit.id,
-                title=hit.title,
-                lang=hit.lang,
-                date=hit.date,
-                score=hit.score,
-                snippets=snippets if snippets is not None else make_snippets(hit.text, spans),
-                via=via,
-                cross=True,
-            )
-        )
+        if snippets is None:
+            snippets = make_snippets(hit.text, spans)
+        result.hits.append(Hit.of(hit, snippets, via=via, cross=True))
     return result, versions.missing
 
 

@@ -107,17 +107,7 @@ def run(
         page = ctx.top(ranking.Match(mask_all, combined), offset + limit)[offset:]
         out, best_of, original = [], [], []
         for docnum, score in page:
-            stored = searcher.stored_fields(docnum)
-            out.append(
-                Found(
-                    id=stored["id"],
-                    title=stored.get("title", ""),
-                    lang=stored.get("lang", ""),
-                    date=stored.get("date"),
-                    score=score,
-                    text=stored.get("text", ""),
-                )
-            )
+            out.append(Found.stored(searcher, docnum, score))
             best_of.append(int(best[docnum]))
             original.append(bool(masks[0][docnum]))
         return CrossRanked(

@@ -99,6 +99,19 @@ class Found:
     score: float
     text: str
 
+    @classmethod
+    def stored(cls, searcher: Any, docnum: int, score: float) -> Found:
+        """The hit `docnum` from the index's stored fields."""
+        fields = searcher.stored_fields(docnum)
+        return cls(
+            id=fields["id"],
+            title=fields.get("title", ""),
+            lang=fields.get("lang", ""),
+            date=fields.get("date"),
+            score=score,
+            text=fields.get("text", ""),
+        )
+
 
 @dataclass
 class Ranked:
@@ -135,19 +148,7 @@ def run(
             q = resolve_tags(q, tag_docs())
         found = ranking.evaluate(ctx, q)
         page = ctx.top(found, offset + limit)[offset:]
-        out = []
-        for docnum, score in page:
-            stored = searcher.stored_fields(docnum)
-            out.append(
-                Found(
-                    id=stored["id"],
-                    title=stored.get("title", ""),
-                    lang=stored.get("lang", ""),
-                    date=stored.get("date"),
-                    score=score,
-                    text=stored.get("text", ""),
-                )
-            )
+        out = [Found.stored(searcher, docnum, score) for docnum, score in page]
         return Ranked(
             total=int(found.mask.sum()),
             facets=ctx.facets(found.mask),
