@@ -13,7 +13,7 @@ from support.tiny_argos import build
 from textual.widgets import Input
 from tui_helpers import FR, doc_id, settle
 
-from reader.core.search import cross
+from reader.core.search import cross, update_index
 from reader.core.translation.models import install_model_file
 from reader.core.translation.service import ArgosTranslator
 from reader.core.workspace import Workspace
@@ -89,6 +89,7 @@ async def test_toggle_labels_hits_reached_through_a_translated_query(
     make_app, workspace: Workspace, models
 ) -> None:
     install_model_file(workspace, models["en_fr"])
+    update_index(workspace)  # (searches racing to build a missing index duplicate documents)
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
@@ -127,6 +128,7 @@ async def test_toggle_labels_hits_reached_through_a_translated_query(
 
 
 async def test_the_missing_model_hint_shows_once(make_app, workspace: Workspace) -> None:
+    update_index(workspace)
     app = make_app(index_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         seen = notes(app)
@@ -227,3 +229,17 @@ def _render(prompt: CrossHit, width: int) -> list[str]:
     console = Console(width=width, record=True, color_system=None)
     console.print(prompt)
     return console.export_text().splitlines()
+
+
+async def test_the_command_palette_has_both_actions(make_app, workspace: Workspace) -> None:
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("ctrl+p", *"cross-language search")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen and screen.cross
+        assert "cross-language: on" in str(screen.query_one("#search", Input).border_subtitle)
+        commands = [command.title for command in app.get_system_commands(screen)]
+        assert "Cross-language search" in commands and "Translate the corpus" in commands

@@ -106,7 +106,7 @@ class LibraryScreen(Screen):
         Binding(
             "ctrl+t",
             "toggle_cross",
-            "Cross-language",
+            "Cross-language search",
             id="library.cross",
             show=False,
             tooltip="Search every language: translated queries and translated documents",
@@ -114,7 +114,7 @@ class LibraryScreen(Screen):
         Binding(
             "A",
             "translate_all",
-            "Translate all",
+            "Translate the corpus",
             id="library.translate_all",
             show=False,
             tooltip="Translate the corpus into the cache and index it (again: cancel)",

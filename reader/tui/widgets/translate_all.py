@@ -69,6 +69,7 @@ class TranslateAll(Horizontal):
         super().__init__(**kw)
         self.key = key  # named in the label: the same key cancels
         self.running = False
+        self.last_report: Any = None  # the BulkReport of the last run
 
     def compose(self) -> ComposeResult:
         yield Label("Translating the corpus", id="translate-all-label")
@@ -138,6 +139,7 @@ class TranslateAll(Horizontal):
 
     def on_translate_all_finished(self, message: Finished) -> None:
         self.running = False
+        self.last_report = message.report
         self.remove_class("-running")
         # bubbles on to the screen, which re-runs its search and notifies
 
