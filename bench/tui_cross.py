@@ -34,6 +34,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "tests"))
 
+from reader.core.documents import corpus_of  # noqa: E402
 from reader.core.workspace import Workspace  # noqa: E402
 
 TARGET_KEY = 0.050
@@ -160,7 +161,7 @@ def main() -> None:
             os.environ["ARGOS_PACKAGES_DIR"] = str(package.parent)
             model = "real-size stand-in (bench/standin.py)"
         ws = Workspace.open(corpus, folder / "data")
-        ws.corpus.scan()
+        corpus_of(ws).scan()
         if not args.standin:
             from support.tiny_argos import build
 
