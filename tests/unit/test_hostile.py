@@ -30,7 +30,7 @@ from reader.core.errors import ReaderError
 
 HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
 sys.path.insert(0, str(HOSTILE))
-import build  # noqa: E402  (tests/hostile/build.py)
+import hostile_files as build  # noqa: E402  (tests/hostile/hostile_files.py)
 
 MANIFEST = json.loads((HOSTILE / "manifest.json").read_text(encoding="utf-8"))
 TIMEOUT = 120  # seconds for the whole folder: today it takes a few

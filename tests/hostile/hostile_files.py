@@ -1,7 +1,7 @@
 """The hostile-file folder: files that once hung, crashed or garbled ingestion, and what each
 must give.
 
-    python tests/hostile/build.py      # rewrite tests/hostile/files/ and manifest.json
+    python tests/hostile/hostile_files.py      # rewrite tests/hostile/files/ and manifest.json
 
 Most files are committed under `files/`. What git cannot hold or should not (named pipes,
 sockets, symlinks out of the corpus, a 1 MB page nested 100,000 deep, names with control
