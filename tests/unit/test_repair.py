@@ -242,3 +242,17 @@ def test_the_data_folder_removed_mid_index_gives_one_line(corpus_dir: Path, tmp_
         update_index(ws, progress=progress, procs=1)
     message = str(raised.value)
     assert "\n" not in message and str(data) in message
+
+
+def test_a_damaged_index_found_by_a_quick_update_is_rebuilt(corpus_dir: Path) -> None:
+    ws = Workspace.open(corpus_dir)
+    update_index(ws)
+    for path in ws.index_dir.glob("*.trm"):  # present but damaged: only reading finds it
+        path.write_bytes(path.read_bytes()[:60])
+    (corpus_dir / "added.txt").write_text("Added\n\nA wombat.\n", encoding="utf-8")
+    stats = update_index(ws, full_scan=False)
+    assert stats.rebuilt and stats.notice and "rebuilt" in stats.notice
+    assert stats.total == 5
+    done = run_cli("search", "wombat", "--corpus", str(corpus_dir))
+    no_traceback(done)
+    assert done.returncode == 0 and "1 document" in done.stdout and not notices(done)

@@ -26,7 +26,6 @@ filter is never stale (see `reader.core.search.api`).
 
 from __future__ import annotations
 
-import errno
 import itertools
 import json
 import os
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
+from reader.core.repair import is_full
 from reader.core.search.whoosh.writer import TOKEN as TOKEN  # the tokens of the text fields
 from reader.core.search.whoosh.writer import (
     fast_writer_class,
@@ -804,7 +804,7 @@ def _update(
 ) -> IndexStats:
     """An update with `scan_fn`; `trust`: believe the state file when it says the index is in
     step with the catalog (else the index's documents are read and compared)."""
-    from reader.core.repair import NO_SPACE, is_full
+    from reader.core.repair import NO_SPACE
 
     started = time.perf_counter()
     stats = IndexStats()
@@ -918,44 +918,62 @@ def _run_synced(
     docs: list[Document] = []
     pending: dict[str, Any] = {}
 
+    def on_index(action: Callable[[], None]) -> None:
+        """Run an index operation; remember the index as broken when it fails as a damaged
+        index fails (a full disk or a removed data folder is raised as it is)."""
+        if "broken" in pending:
+            return
+        try:
+            action()
+        except index_errors() as exc:
+            if is_full(exc) or (isinstance(exc, OSError) and not ws.data_dir.is_dir()):
+                raise
+            pending["broken"] = exc
+
+    def start() -> None:
+        pending["update"] = _start_synced(ws, stats, budget)
+
     def keep(doc: Document) -> None:  # index them after the scan, if there are any
-        update = pending.get("update")
-        if update is not None:
+        if "update" in pending:
+            on_index(lambda: pending["update"].write(doc))
+            return
+        docs.append(doc)
+        if len(docs) >= 64:  # many changes: open the index now, keep memory flat
+            on_index(start)
+            for held in docs:
+                if "update" in pending:
+                    on_index(lambda held=held: pending["update"].write(held))
+            docs.clear()
+
+    def finish(scan: Any) -> None:
+        if "update" not in pending:
+            start()
+        update = pending["update"]
+        for doc in docs:
             update.write(doc)
-        else:
-            docs.append(doc)
-            if len(docs) >= 64:  # many changes: open the index now, keep memory flat
-                pending["update"] = _start_synced(ws, stats, budget)
-                for held in docs:
-                    pending["update"].write(held)
-                docs.clear()
+        for doc_id in scan.removed:
+            update.delete(doc_id)
+        update.commit()
 
     try:
         scan = scan_fn(progress=progress, cancelled=cancelled, on_document=keep)
         if not (docs or scan.removed or pending):
             return scan
-        update = pending.get("update") or _start_synced(ws, stats, budget)
-        pending["update"] = update
-        for doc in docs:
-            update.write(doc)
-        for doc_id in scan.removed:
-            update.delete(doc_id)
-        stats.added += len(scan.added)
-        stats.updated += len(scan.changed) - len(scan.added)
-        stats.removed += len(scan.removed)
-        update.commit()
-        return scan
-    except index_errors() as exc:
-        if isinstance(exc, OSError) and (exc.errno in (errno.ENOSPC, errno.EDQUOT)):
-            raise
-        if isinstance(exc, OSError) and not ws.data_dir.is_dir():
-            raise
+        on_index(lambda: finish(scan))
+        broken = pending.get("broken")
+        if broken is None:
+            stats.added += len(scan.added)
+            stats.updated += len(scan.changed) - len(scan.added)
+            stats.removed += len(scan.removed)
+            return scan
         update = pending.get("update")
         if update is not None:
             update.cancel()
         forget_index(ws)
         _write_state(ws, catalog=None)  # what the catalog just read must go in too
-        stats.notice = f"the search index was unreadable ({type(exc).__name__}: {exc}); rebuilt it"
+        stats.notice = (
+            f"the search index was unreadable ({type(broken).__name__}: {broken}); rebuilt it"
+        )
         return None
     finally:
         update = pending.get("update")
