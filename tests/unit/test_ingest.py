@@ -253,18 +253,20 @@ CHINESE = (
 )
 
 
-@pytest.mark.parametrize(
-    "encoding",
-    [
-        *("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"),
-        *("utf-16-le-ru", "utf-16-le-zh", "utf-16-be-zh"),
-    ],
-)
-def test_utf16_and_utf32_without_bom(encoding):
+WIDE = [
+    *((encoding, GERMAN) for encoding in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")),
+    ("utf-16-le", RUSSIAN),
+    ("utf-16-le", CHINESE),
+    ("utf-16-be", CHINESE),
+    ("utf-32-le", GERMAN + " 😀🎉"),  # code points above U+FFFF
+]
+
+
+@pytest.mark.parametrize(("encoding", "text"), WIDE)
+def test_utf16_and_utf32_without_bom(encoding, text):
     from reader.core.documents.clean import binary_reason
 
-    text = {"ru": RUSSIAN, "zh": CHINESE}.get(encoding[-2:], GERMAN)
-    data = text.encode(encoding.removesuffix("-ru").removesuffix("-zh"))
+    data = text.encode(encoding)
     assert binary_reason(data) is None
     assert decode(data) == text
 

@@ -139,18 +139,11 @@ def _wide_encoding(sample: bytes) -> str | None:
     if n < 4:
         return None
     cut4 = sample[: n - n % 4]
-    columns4 = [cut4[i::4] for i in range(4)]
-    if (
-        cut4
-        and columns4[2].count(0) == len(columns4[2])
-        and columns4[3].count(0) == len(columns4[3])
-    ):
+    # UTF-32: every code point is below 0x110000, so one byte of four is always zero and
+    # the next at most 0x10.
+    if cut4 and not cut4[3::4].strip(b"\x00") and max(cut4[2::4]) <= 0x10:
         candidates = ["utf-32-le"]
-    elif (
-        cut4
-        and columns4[0].count(0) == len(columns4[0])
-        and columns4[1].count(0) == len(columns4[1])
-    ):
+    elif cut4 and not cut4[0::4].strip(b"\x00") and max(cut4[1::4]) <= 0x10:
         candidates = ["utf-32-be"]
     else:
         cut2 = sample[: n - n % 2]
