@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reader.core.documents import corpus_of
@@ -136,11 +138,13 @@ def translate_query(
     *,
     given: str | None = None,
     translate: Callable[[Workspace, str, str, list[str]], list[str] | None] | None = None,
+    cache: OpenCache | None = None,
 ) -> Translated:
     """`query` translated into each of `langs` (other than its own) that a model reaches.
 
     `translate(ws, from, to, texts)` defaults to the installed models through the
-    translation cache; it returns None when no route exists.
+    translation cache (`cache`, else one opened here when a translation is not memoised);
+    it returns None when no route exists.
     """
     source = query_language(ws, query, given)
     result = Translated(source)
@@ -148,25 +152,80 @@ def translate_query(
     wanted = list(dict.fromkeys(texts(parts)))
     if not wanted:
         return result
-    translate = translate or translate_texts
-    for lang in langs:
-        if lang == source or not lang or lang == "und":
-            continue
-        done = translate(ws, source, lang, wanted)
-        if done is None:
-            result.missing.append((source, lang))
-            continue
-        result.queries[lang] = assemble(parts, dict(zip(wanted, done, strict=True)))
+    opened = cache or OpenCache(ws)
+    try:
+        for lang in langs:
+            if lang == source or not lang or lang == "und":
+                continue
+            if translate is None:
+                done = translate_texts(ws, source, lang, wanted, cache=opened)
+            else:
+                done = translate(ws, source, lang, wanted)
+            if done is None:
+                result.missing.append((source, lang))
+                continue
+            result.queries[lang] = assemble(parts, dict(zip(wanted, done, strict=True)))
+    finally:
+        if cache is None:
+            opened.close()
     return result
 
 
-def translate_texts(ws: Workspace, source: str, target: str, items: list[str]) -> list[str] | None:
+class OpenCache:
+    """The translation cache, opened on first use (opening reads the whole file's row
+    count: once per search, not once per language or per hit) and closed by `close()`."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._cache: Any = None
+
+    def __call__(self) -> Any:
+        if self._cache is None:
+            from reader.core.translation.cache import TranslationCache
+
+            self._cache = TranslationCache(self.ws.translations_path)
+        return self._cache
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+
+_models_seen: dict[tuple, list] = {}  # package folders and their mtimes -> installed models
+
+
+def _installed(ws: Workspace) -> list:
+    """The installed models, read again only when a package folder changed (installing or
+    removing a package adds or removes a folder in it): a query does not re-read every
+    package's metadata.json for each target language."""
+    from reader.core.translation.models import installed_models, package_dirs
+
+    seen = []
+    for folder in package_dirs(ws):
+        try:
+            seen.append((str(folder), folder.stat().st_mtime_ns))
+        except OSError:
+            seen.append((str(folder), None))
+    key = tuple(seen)
+    with _memo_lock:
+        found = _models_seen.get(key)
+    if found is None:
+        found = installed_models(ws)
+        with _memo_lock:
+            _models_seen.clear()
+            _models_seen[key] = found
+    return found
+
+
+def translate_texts(
+    ws: Workspace, source: str, target: str, items: list[str], *, cache: OpenCache | None = None
+) -> list[str] | None:
     """Texts translated from `source` into `target` by the installed models (cache first,
     memoised per process), or None when no model route exists."""
-    from reader.core.translation.models import installed_models
     from reader.core.translation.service import find_route
 
-    route = find_route(installed_models(ws), source, target)
+    route = find_route(_installed(ws), source, target)
     if route is None:
         return None
     key = "|".join(leg.key for leg in route.legs)  # model ids and versions
@@ -174,11 +233,14 @@ def translate_texts(ws: Workspace, source: str, target: str, items: list[str]) -
         known = {t: _memo.get((key, source, target, t)) for t in items}
     todo = [t for t, v in known.items() if v is None]
     if todo:
-        from reader.core.translation.cache import TranslationCache
         from reader.core.translation.service import translate_inputs
 
-        with TranslationCache(ws.translations_path) as cache:
-            outputs, _cached = translate_inputs(ws, cache, route, todo)
+        opened = cache or OpenCache(ws)
+        try:
+            outputs, _cached = translate_inputs(ws, opened(), route, todo)
+        finally:
+            if cache is None:
+                opened.close()
         with _memo_lock:
             for text, out in zip(todo, outputs, strict=True):
                 _memo[(key, source, target, text)] = known[text] = out
@@ -189,6 +251,7 @@ def forget_memo() -> None:
     """Drop memoised query translations (tests; after models change)."""
     with _memo_lock:
         _memo.clear()
+        _models_seen.clear()
 
 
 # Searching -------------------------------------------------------------------------------
@@ -205,12 +268,31 @@ def ranked(
     no model reached. The query as typed searches every document; its translation into a
     language searches that language's documents with that language's analysis; the query
     as typed also searches the machine translations into its own language (`mt_<lang>`)."""
-    from reader.core.search.api import Hit, SearchResult
-    from reader.core.search.highlight import make_snippets
-    from reader.core.search.whoosh import crossrank, engine
+    from reader.core.search.whoosh import crossrank
 
     langs = crossrank.languages(ws)
-    versions = translate_query(ws, query, langs, given=from_lang)
+    opened = OpenCache(ws)  # one connection for the query's translations and the vias
+    try:
+        return _ranked(ws, query, langs, limit, offset, from_lang, tag_docs, opened)
+    finally:
+        opened.close()
+
+
+def _ranked(
+    ws: Workspace,
+    query: str,
+    langs: list[str],
+    limit: int,
+    offset: int,
+    from_lang: str | None,
+    tag_docs: Callable[[], dict[str, list[str]]],
+    opened: OpenCache,
+) -> tuple[Any, list[tuple[str, str]]]:
+    from reader.core.search.api import Hit, SearchResult
+    from reader.core.search.highlight import make_snippets
+    from reader.core.search.whoosh import crossrank
+
+    versions = translate_query(ws, query, langs, given=from_lang, cache=opened)
     source = versions.source
     subs = [crossrank.Sub(query)]
     subs += [crossrank.Sub(text, lang=lang) for lang, text in sorted(versions.queries.items())]
@@ -226,12 +308,23 @@ def ranked(
         sub = subs[best]
         via, snippets = None, None
         if original:
-            spans = engine.highlighter(query, hit.lang).spans(hit.text, hit.lang)
+            spans = _marker(query, hit.lang).spans(hit.text, hit.lang)
         elif sub.mt is None:
             via = {"lang": sub.lang, "text": sub.query, "field": "query"}
-            spans = engine.highlighter(sub.query, hit.lang).spans(hit.text, hit.lang)
+            spans = _marker(sub.query, hit.lang).spans(hit.text, hit.lang)
         else:
-            via, snippets = _through_translation(ws, hit, query, source)
+            key = (str(ws.index_dir), found.generation, hit.id, query, source)
+            with _memo_lock:
+                known = _vias.get(key)
+                if known is not None:
+                    _vias.move_to_end(key)
+            if known is None:
+                known = _through_translation(ws, hit, query, source, opened())
+                with _memo_lock:
+                    _vias[key] = known
+                    while len(_vias) > VIAS_KEEP:
+                        _vias.popitem(last=False)
+            via, snippets = dict(known[0]), [replace(s) for s in known[1]]
             spans = []
         if snippets is None:
             snippets = make_snippets(hit.text, spans)
@@ -239,24 +332,45 @@ def ranked(
     return result, versions.missing
 
 
-def _through_translation(ws: Workspace, hit: Any, query: str, source: str) -> tuple[dict, list]:
-    """`via` for a hit found in its machine translation: the translated sentence that
-    matched, and a snippet of the original sentence it translates."""
-    from reader.core.search.highlight import Snippet
+VIAS_KEEP = 512  # hits found through a translation whose `via` is remembered, by
+# (index folder, index generation, document, query, language): a new generation (a changed
+# document, a refreshed `mt_<lang>`) misses
+_vias: OrderedDict[tuple, tuple[dict, list]] = OrderedDict()
+
+
+@lru_cache(maxsize=512)
+def _marker(query: str, lang: str | None) -> Any:
+    """The highlighter of `query` for a document in `lang` (parsed once per process)."""
     from reader.core.search.whoosh import engine
-    from reader.core.translation.service import cached_translation
+
+    return engine.highlighter(query, lang)
+
+
+def _through_translation(
+    ws: Workspace, hit: Any, query: str, source: str, cache: Any
+) -> tuple[dict, list]:
+    """`via` for a hit found in its machine translation: the translated sentence that
+    matched, and a snippet of the original sentence it translates. The translation is the
+    one the index holds (`machine_text`: the newest cached translation by any model)."""
+    from reader.core.search.highlight import Snippet
+    from reader.core.translation.cache import sentence_key
 
     doc = corpus_of(ws).load(hit.id)
-    marker = engine.highlighter(query, source)
+    marker = _marker(query, source)
+    # keyed as the translation service keys a sentence: its words on one line
+    keys = [sentence_key(" ".join(doc.text[s.start : s.end].split())) for s in doc.sentences]
+    found = cache.get_any(source, keys)
     first = None
-    for sentence in cached_translation(ws, doc, source).sentences:
-        if not sentence.translation:
+    for sentence, key in zip(doc.sentences, keys, strict=True):
+        translation = found.get(key)
+        if not translation:
             continue
-        first = first or sentence
-        if marker.spans(sentence.translation, source):
-            first = sentence
+        first = first or (sentence, translation)
+        if marker.spans(translation, source):
+            first = (sentence, translation)
             break
     if first is None:
         return {"lang": source, "text": "", "field": "translation"}, []
-    snippet = Snippet(doc.text[first.start : first.end], first.start, first.end, [])
-    return {"lang": source, "text": first.translation, "field": "translation"}, [snippet]
+    sentence, translation = first
+    snippet = Snippet(doc.text[sentence.start : sentence.end], sentence.start, sentence.end, [])
+    return {"lang": source, "text": translation, "field": "translation"}, [snippet]

@@ -11,6 +11,8 @@ normalised score, and it says which sub-query gave it.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,6 +54,7 @@ class CrossRanked:
     best: list[int]
     original: list[bool]
     error: str | None
+    generation: int = -1  # of the index searched
 
 
 def _words_only(q):
@@ -63,6 +66,29 @@ def _words_only(q):
     if q.is_leaf():
         return q
     return q.apply(_words_only).normalize()
+
+
+PARSED_KEEP = 256  # parsed sub-queries kept: retyping a query does not parse it again
+_parsed_memo: OrderedDict[tuple, tuple[Any, str | None]] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def _parsed(query: str, fields: list[str], schema: Any) -> tuple[Any, str | None]:
+    """`parse_query` of `query` over `fields`, phrases made searchable (memoised: a Whoosh
+    query is only read by the ranking, never changed)."""
+    key = (query, tuple(fields), tuple(schema.names()))
+    with _parsed_lock:
+        found = _parsed_memo.get(key)
+        if found is not None:
+            _parsed_memo.move_to_end(key)
+            return found
+    q, problem = parse_query(query, fields, schema)
+    found = (_words_only(without_stemmed_phrases(q)), problem)
+    with _parsed_lock:
+        _parsed_memo[key] = found
+        while len(_parsed_memo) > PARSED_KEEP:
+            _parsed_memo.popitem(last=False)
+    return found
 
 
 def run(
@@ -86,9 +112,8 @@ def run(
             else:
                 langs = present if sub.lang is None else [sub.lang] if sub.lang in present else []
                 fields = ["title", "body", *(f"body_{lang}" for lang in langs)]
-            q, problem = parse_query(sub.query, fields, searcher.schema)
+            q, problem = _parsed(sub.query, fields, searcher.schema)
             error = error or (problem if i == 0 else None)
-            q = _words_only(without_stemmed_phrases(q))
             if uses_field(q, "tag"):
                 q = resolve_tags(q, tag_docs())
             found = ranking.evaluate(ctx, q)
@@ -117,6 +142,7 @@ def run(
             best=best_of,
             original=original,
             error=error,
+            generation=searcher.reader().generation(),
         )
 
 
