@@ -140,6 +140,12 @@ def fill_mt_en(ws) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
+def english(ws) -> list[str]:
+    """The texts of the English documents among the first 3,000 (where queries come from)."""
+    corpus = corpus_of(ws)
+    return [corpus.load(i.id).text for i in corpus.infos()[:3000] if i.lang == "en"]
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
@@ -237,8 +243,7 @@ def build_all(work: Path, args: argparse.Namespace):
     stats = update_index(ws)
     size_plain = search_bench.folder_mb(ws.index_dir)
     print(f"index without mt_en: {stats.seconds:.1f} s, {size_plain:.1f} MB")
-    texts = [corpus_of(ws).load(i.id).text for i in corpus_of(ws).infos()[:3000] if i.lang == "en"]
-    queries = search_bench.make_queries(texts, args.queries, args.seed)
+    queries = search_bench.make_queries(english(ws), args.queries, args.seed)
     plain_w, plain_p95, _ = search_bench.timings(search_bench.whoosh_search(ws), queries)
     print(f"plain search, no mt_en: median {plain_w:.2f} ms  p95 {plain_p95:.2f} ms")
 
@@ -295,8 +300,7 @@ def main() -> int:
     if args.reuse and ready.exists():
         ws = Workspace.open(work / "corpus", data)
         print(f"reusing the corpus and the index with mt_en of the last run in {work}")
-        texts = [corpus_of(ws).load(i.id).text for i in corpus_of(ws).infos()[:3000] if i.lang == "en"]
-        queries = search_bench.make_queries(texts, args.queries, args.seed)
+        queries = search_bench.make_queries(english(ws), args.queries, args.seed)
     else:
         ws, queries = build_all(work, args)
         ready.write_text("ok")
