@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from reader.commands._common import add_corpus_options, print_json
+from reader.commands._common import add_corpus_options, print_json, warn_settings
 from reader.core.workspace import Workspace
 
 
@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from reader.core.display import printable
     from reader.core.search import update_index
 
-    ws = Workspace.open(args.path or args.corpus, args.data_dir)
+    ws = Workspace.open(args.path or args.corpus, args.data_dir, tags_db=args.tags_db)
+    warn_settings(ws)
     console = Console(stderr=True)
     with Progress(
         "[progress.description]{task.description}",
