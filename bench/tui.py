@@ -51,6 +51,7 @@ from reader.core.workspace import Workspace, bundled_corpus  # noqa: E402
 
 READER = Path(sys.executable).parent / "reader"
 TARGETS = {
+    "watch": 2.0,
     "launch_bundled": 1.0,
     "launch_large": 1.5,
     "open": 0.100,
@@ -399,6 +400,40 @@ def measure_large() -> list[tuple[str, float, dict[str, float], int]]:
         opened, keys, built = asyncio.run(_large(doc, ("j", "G", "pageup", "g", "pagedown")))
         out.append((name, opened, keys, built))
     return out
+
+
+# 6. The folder watcher -------------------------------------------------------------------
+async def _watch(ws: Workspace, runs: int) -> list[float]:
+    from reader.tui.app import ReaderApp
+    from reader.tui.widgets.document_table import DocumentTable
+
+    app = ReaderApp(ws, index_on_start=False, watch=True)
+    times = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)  # the watcher starts
+        table = app.screen.query_one("#documents", DocumentTable)
+        for run in range(runs):
+            name = f"zz_watch_{run}.txt"
+            start = time.perf_counter()
+            (ws.corpus_root / name).write_text(
+                f"Watched story {run}\n\nA new file in the folder.\n", encoding="utf-8"
+            )
+            while name not in table.ids:
+                if time.perf_counter() - start > 30:
+                    raise RuntimeError("the watcher never indexed the new file")
+                await asyncio.sleep(0.01)
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def measure_watch(n: int, runs: int = 3) -> list[float]:
+    """Seconds from a new file written in the corpus to its row in the library (indexed)."""
+    ws = library_workspace(n)
+    try:
+        return asyncio.run(_watch(ws, runs))
+    finally:
+        for path in ws.corpus_root.glob("zz_watch_*.txt"):
+            path.unlink()
 
 
 def main() -> None:

@@ -5,20 +5,70 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import suppress
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from reader.core.display import printable
+from reader.core.errors import ReaderError
 from reader.core.workspace import Workspace
-from reader.tui.messages import TagsChanged, TagServerState
+from reader.tui.messages import CorpusChanged, TagsChanged, TagServerState
 
 if TYPE_CHECKING:
     from reader.core.tags import TagService
     from reader.core.tags.postgres import TagListener
+
+
+WATCH_DEBOUNCE = 300  # ms of quiet after a change before the watcher indexes it
+
+
+def _corpus_file(root: Path, data_dir: Path, change: Any, path: str) -> bool:
+    """Whether a changed path can be a document: inside the corpus, not in the data folder,
+    not hidden (editors' swap files), a known format or a folder."""
+    from reader.core.documents.ingest import FORMATS
+
+    here = Path(path)
+    if here == data_dir or data_dir in here.parents:
+        return False
+    try:
+        parts = here.relative_to(root).parts
+    except ValueError:
+        return False
+    if any(part.startswith(".") for part in parts):
+        return False
+    return not here.suffix or here.suffix.lower() in FORMATS
+
+
+def _index_changes(ws: Workspace, paths: list[str]) -> CorpusChanged:
+    """Index these changed paths (worker thread); what changed, as a message for the UI."""
+    from reader.core.search import IndexLocked, update_paths
+
+    root = ws.corpus_root
+    names = [printable(str(Path(p).relative_to(root))) for p in paths]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    try:
+        stats = update_paths(ws, paths)
+    except IndexLocked as exc:
+        return CorpusChanged([], [], [], printable(str(exc)), "warning")
+    except ReaderError as exc:
+        return CorpusChanged([], [], [], printable(str(exc)), "error")
+    scan = ws.corpus.last_scan
+    ids = list(scan.changed) if scan else []
+    removed = list(scan.removed) if scan else []
+    infos = [info for info in (ws.corpus.info(i) for i in ids) if info is not None]
+    changed = stats.added + stats.updated + stats.removed
+    notice = None
+    if changed:
+        notice = f"Indexed {changed} changed file{'s' if changed != 1 else ''}: {shown}"
+    elif stats.notice:
+        notice = printable(stats.notice)
+    return CorpusChanged(ids, removed, infos, notice)
 
 
 class ReaderApp(App[int]):
@@ -33,10 +83,13 @@ class ReaderApp(App[int]):
         Binding("e", "export", "Export", id="app.export", tooltip="Export the tags to a file"),
     ]
 
-    def __init__(self, workspace: Workspace, *, index_on_start: bool = True) -> None:
+    def __init__(
+        self, workspace: Workspace, *, index_on_start: bool = True, watch: bool = True
+    ) -> None:
         super().__init__()
         self.workspace = workspace
         self.index_on_start = index_on_start
+        self.watch_folder = watch
         self.show_translation = False
         self._store: TagService | None = None
         self._listener: TagListener | None = None
@@ -176,6 +229,41 @@ class ReaderApp(App[int]):
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
         self.theme_changed_signal.subscribe(self, self._save_theme)
+        if self.watch_folder:
+            self._watch_worker()
+
+    # The folder watcher ---------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _watch_worker(self) -> None:
+        """Index files added, edited or removed in the corpus folder as they change (within
+        WATCH_DEBOUNCE of the last change), until the app exits."""
+        from watchfiles import watch
+
+        ws = self.workspace
+        stop = get_current_worker().cancelled_event
+        root = ws.corpus_root
+        for changes in watch(
+            root,
+            watch_filter=partial(_corpus_file, root, ws.data_dir),
+            stop_event=stop,
+            debounce=WATCH_DEBOUNCE,
+            step=50,
+            rust_timeout=500,
+            yield_on_timeout=False,
+            raise_interrupt=False,
+        ):
+            if stop.is_set():
+                return
+            self.post_message(_index_changes(ws, sorted({path for _, path in changes})))
+
+    def on_corpus_changed(self, message: CorpusChanged) -> None:
+        from reader.tui.screens.library import LibraryScreen
+
+        if message.notice:
+            self.notify(message.notice, severity=message.severity, timeout=4)  # type: ignore[arg-type]
+        library = self.screen_stack[0] if self.screen_stack else None
+        if isinstance(library, LibraryScreen):
+            library.corpus_changed(message)
 
     def _save_theme(self, theme: Any) -> None:
         if self.workspace.setting("theme") != theme.name:
@@ -193,6 +281,7 @@ class ReaderApp(App[int]):
             )
 
     def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "watch")  # the watcher's stop event
         if self._listener is not None:
             self._listener.stop()
         if self._store is not None:

@@ -98,3 +98,22 @@ class TagServerState(Message):
     def __init__(self, connected: bool) -> None:
         super().__init__()
         self.connected = connected
+
+
+class CorpusChanged(Message):
+    """The folder watcher indexed changed files: `ids` updated or added, `removed` gone."""
+
+    def __init__(
+        self,
+        ids: list[str],
+        removed: list[str],
+        infos: list[Any],
+        notice: str | None,
+        severity: str = "information",
+    ) -> None:
+        super().__init__()
+        self.ids = ids
+        self.removed = removed
+        self.infos = infos  # the catalog entries of `ids`
+        self.notice = notice
+        self.severity = severity

@@ -12,9 +12,11 @@ from reader.tui.app import ReaderApp
 
 @pytest.fixture
 def make_app(workspace: Workspace):
-    """Build a ReaderApp on the test workspace (index on start unless told otherwise)."""
+    """Build a ReaderApp on the test workspace (index on start unless told otherwise; no
+    folder watcher unless `watch=True`)."""
 
     def make(**options: Any) -> ReaderApp:
+        options.setdefault("watch", False)  # the folder watcher only where a test asks
         app = ReaderApp(workspace, **options)
         app.animation_level = "none"
         return app

@@ -143,7 +143,7 @@ from reader.core.workspace import Workspace
 from reader.tui.app import ReaderApp
 
 async def main():
-    app = ReaderApp(Workspace.open(sys.argv[1]))
+    app = ReaderApp(Workspace.open(sys.argv[1]), watch=False)
     async with app.run_test(size=(80, 24)) as pilot:
         for _ in range(2):  # the index worker starts after the first refresh
             await app.workers.wait_for_complete()
@@ -316,3 +316,44 @@ async def test_did_you_mean_is_shown(make_app, workspace: Workspace) -> None:
         assert result.did_you_mean
         facets = str(app.screen.query_one("#facets", Static).render())
         assert f"did you mean {result.did_you_mean}?" in facets
+
+
+async def _until(pilot, ready, what: str, timeout: float = 15.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.05)
+
+
+async def test_watcher_indexes_new_and_edited_files(make_app, workspace: Workspace) -> None:
+    from reader.core.search import search
+
+    notices: list[str] = []
+    app = make_app(watch=True)
+    original = app.notify
+    app.notify = lambda message, **kw: (notices.append(message), original(message, **kw))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#documents", DocumentTable)
+        assert table.row_count == 4
+        new = workspace.corpus_root / "zz_new.txt"
+        new.write_text("Walrus sightings\n\nA walrus was seen near the harbour.\n", "utf-8")
+        await _until(pilot, lambda: table.row_count == 5, "the new file's row")
+        assert search(workspace, "walrus", limit=5).total == 1
+        assert any("zz_new.txt" in notice for notice in notices)
+        new.write_text("Narwhal sightings\n\nA narwhal was seen near the harbour.\n", "utf-8")
+
+        def retitled() -> bool:
+            return "zz_new.txt" in table.ids and "Narwhal" in table.get_row("zz_new.txt")[0].plain
+
+        await _until(pilot, retitled, "the edited file's title")
+        assert search(workspace, "narwhal", limit=5).total == 1
+        new.unlink()
+        await _until(pilot, lambda: table.row_count == 4, "the removed file's row to go")
+        (workspace.data_dir / "ignored.txt").write_text("not a document\n", "utf-8")
+        await pilot.pause(0.8)
+        assert table.row_count == 4
+    watchers = [w for w in app.workers if w.group == "watch"]
+    assert all(w.is_finished for w in watchers)

@@ -17,13 +17,20 @@ def doc_id(workspace: Workspace, prefix: str) -> str:
     return corpus_of(workspace).resolve_id(prefix)
 
 
+async def _finish(app: ReaderApp) -> None:
+    """Wait for every worker but the folder watcher (it runs until the app exits)."""
+    workers = [w for w in app.workers if w.group != "watch"]
+    if workers:  # (an empty list would mean every worker)
+        await app.workers.wait_for_complete(workers)
+
+
 async def settle(app: ReaderApp, pilot: Any, delay: float = 0.0) -> None:
     """Let timers fire, then wait for every worker and the messages they posted."""
     if delay:
         await pilot.pause(delay)
-    await app.workers.wait_for_complete()
+    await _finish(app)
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    await _finish(app)
     await pilot.pause()
 
 

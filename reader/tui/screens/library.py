@@ -19,7 +19,13 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from reader.core.display import printable
 from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
-from reader.tui.messages import IndexFinished, IndexProgress, SearchFinished, TagsChanged
+from reader.tui.messages import (
+    CorpusChanged,
+    IndexFinished,
+    IndexProgress,
+    SearchFinished,
+    TagsChanged,
+)
 from reader.tui.widgets.document_table import COLUMNS, DocumentTable
 from reader.tui.widgets.hit_list import HitList
 from reader.tui.widgets.translate_all import TranslateAll
@@ -175,6 +181,15 @@ class LibraryScreen(Screen):
         """A teammate's change (team mode): the counts follow."""
         if self.is_current:
             self.on_screen_resume()
+
+    def corpus_changed(self, message: CorpusChanged) -> None:
+        """The folder watcher indexed changed files: their rows, the count, the hits."""
+        table = self.query_one("#documents", DocumentTable)
+        changed = table.add_documents(message.infos) + table.remove_documents(message.removed)
+        if changed or message.infos:
+            self._update_title()
+        if (message.ids or message.removed) and self.query_text:
+            self._search(self.query_text)
 
     def action_reindex(self) -> None:
         self.query_one("#index-status").display = True

@@ -176,6 +176,18 @@ class DocumentTable(ScrollView, can_focus=True):
         self._sort(keep=here)
         return added
 
+    def remove_documents(self, ids: Iterable[str]) -> int:
+        """Drop these documents; returns how many were shown."""
+        gone = {doc_id for doc_id in ids if doc_id in self._index}
+        if gone:
+            here = self.cursor_id
+            row = self.cursor_row
+            self.rows = [info for info in self.rows if info.id not in gone]
+            self._sort(keep=here if here not in gone else None)
+            if here in gone:
+                self.cursor_row = max(0, min(row, len(self.rows) - 1))
+        return len(gone)
+
     def sort(self, column: str, reverse: bool = False) -> None:
         self.sort_column, self.sort_reverse = column, reverse
         self._sort(keep=self.cursor_id)
