@@ -77,7 +77,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run_store(name: str, url: str | None, args: argparse.Namespace, base: Path) -> dict:
     per_doc = -(-args.tags // args.docs)
-    corpus = make_corpus(base / f"corpus-{name}", args.docs, args.writers * per_doc + 1)
+    corpus = make_corpus(base / f"corpus-{name}", args.docs, max(args.writers * per_doc + 1, 25))
     data = base / f"data-{name}"
     ws = Workspace.open(corpus, data, tags_db=url)
     corpus_of(ws).scan()
