@@ -29,7 +29,7 @@ from reader.tui.messages import (
 from reader.tui.widgets.document_table import COLUMNS, DocumentTable
 from reader.tui.widgets.hit_list import HitList
 from reader.tui.widgets.translate_all import TranslateAll
-from reader.tui.widgets.via import cross_prompt
+from reader.tui.widgets.via import cross_prompt, translated_queries
 
 if TYPE_CHECKING:
     from reader.core.documents.model import DocumentInfo
@@ -500,10 +500,7 @@ class LibraryScreen(Screen):
                 at = snippet.highlights[0][0]
                 break
             at = snippet.start
-        query = self.query_text
-        if hit.via and hit.via.get("field") == "query":
-            query = hit.via["text"]  # the words that matched, in the document's language
-        self.app.open_article(hit.id, query=query, at=at)
+        self.app.open_article(hit.id, query=self._article_query(hit), at=at)
 
     # Cross-language search (issue 11) ---------------------------------------------------------
     def action_toggle_cross(self) -> None:
@@ -524,6 +521,19 @@ class LibraryScreen(Screen):
         result = self._last_result.result if self._last_result is not None else None
         queries = getattr(result, "queries", None)
         return cross_prompt(hit, head, self.query_text, queries)
+
+    def _article_query(self, hit: Any) -> str:
+        """The words to highlight in a hit's article: for a cross-language hit, the query
+        in the document's language when there is one."""
+        via = hit.via or {}
+        if via.get("field") == "query":
+            return str(via["text"])
+        if via.get("field") == "translation":
+            result = self._last_result.result if self._last_result is not None else None
+            return translated_queries(getattr(result, "queries", None)).get(
+                hit.lang, self.query_text
+            )
+        return self.query_text
 
     def _missing_models_hint(self, result: Any) -> None:
         """The CLI's line naming the language pairs no model reaches: once a session."""
