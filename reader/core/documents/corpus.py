@@ -142,10 +142,10 @@ def _parent(doc_id: str) -> str:
     return doc_id.rpartition("/")[0]
 
 
-def _like_prefix(folder: str) -> str:
-    """A LIKE pattern (escape \\) for the paths under `folder`."""
-    escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "/%"
+def _under(folder: str) -> tuple[str, str]:
+    """The bounds of the ids (paths) under `folder`: `folder/` <= id < `folder0` ("0" comes
+    right after "/"), a range the primary key answers, case-sensitive unlike LIKE."""
+    return folder + "/", folder + "0"
 
 
 def _skip_dir(entry: os.DirEntry, skip: str | None) -> bool:
@@ -475,19 +475,14 @@ class Corpus:
             skipped += found[1]
             folders.update(found[2])
 
-        def in_scope(doc_id: str) -> bool:
-            return any(not rel or doc_id.startswith(rel + "/") for rel in tops)
-
-        result = self._apply(files, skipped, in_scope, progress, cancelled, on_document, "folders")
+        scope = (set[str](), tops)
+        result = self._apply(files, skipped, scope, progress, cancelled, on_document, "folders")
         if tops and not (cancelled and cancelled()):
             with self._db() as db:
                 for rel in tops:
                     if rel:
                         db.execute("DELETE FROM folders WHERE path=?", (rel,))
-                        db.execute(
-                            "DELETE FROM folders WHERE path LIKE ? ESCAPE '\\'",
-                            (_like_prefix(rel),),
-                        )
+                        db.execute("DELETE FROM folders WHERE path >= ? AND path < ?", _under(rel))
                     else:
                         db.execute("DELETE FROM folders")
                 db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?)", folders.items())
@@ -508,7 +503,7 @@ class Corpus:
         files: list[Candidate] = []
         skipped: list[Skipped] = []
         ids: set[str] = set()
-        prefixes: list[str] = []
+        prefixes: list[str] = []  # folders
         for given in paths:
             path = os.path.abspath(os.fspath(given))
             if not path.startswith(root + os.sep) or path == data or path.startswith(data + os.sep):
@@ -517,7 +512,7 @@ class Corpus:
             if any(part.startswith(".") for part in rel.split("/")):
                 continue
             if os.path.isdir(path):
-                prefixes.append(rel + "/")
+                prefixes.append(rel)
                 found = _walk_folder(self.root, rel, self.workspace.data_dir, self._follow_outside)
                 files += found[0]
                 skipped += found[1]
@@ -545,41 +540,33 @@ class Corpus:
                 continue
             files.append(_ingest().Candidate(rel, path, info))
 
-        def in_scope(doc_id: str) -> bool:
-            return doc_id in ids or any(doc_id.startswith(p) for p in prefixes)
-
-        return self._apply(files, skipped, in_scope, None, None, on_document, "paths")
+        return self._apply(files, skipped, (ids, prefixes), None, None, on_document, "paths")
 
     def _apply(
         self,
         files: list[Candidate],
         skipped: list[Skipped],
-        in_scope: Callable[[str], bool] | None,
+        scope: tuple[set[str], list[str]] | None,
         progress: Callable[[int, int], None] | None,
         cancelled: Callable[[], bool] | None,
         on_document: Callable[[Document], None] | None,
         kind: str,
     ) -> ScanResult:
         """Compare `files` with the catalog: read the new and changed ones, drop the known
-        documents `in_scope` (None: all) that are not among them."""
+        documents in `scope` that are not among them. `scope`: (ids, folders) of the
+        documents looked at (every document under a folder; "" is the root), None for all."""
+        columns = "SELECT id, mtime_ns, size, sha256 FROM documents"
         with self._db() as db:
-            if in_scope is None:
-                rows = db.execute("SELECT id, mtime_ns, size, sha256 FROM documents").fetchall()
-                known = {row[0]: row[1:] for row in rows}
+            if scope is None or "" in scope[1]:
+                rows = db.execute(columns).fetchall()
             else:
-                known = {}
-                for file in files:
-                    row = db.execute(
-                        "SELECT mtime_ns, size, sha256 FROM documents WHERE id=?", (file.id,)
-                    ).fetchone()
-                    if row:
-                        known[file.id] = row
-                scoped = [r[0] for r in db.execute("SELECT id FROM documents") if in_scope(r[0])]
-                for doc_id in scoped:
-                    if doc_id not in known:
-                        known[doc_id] = db.execute(
-                            "SELECT mtime_ns, size, sha256 FROM documents WHERE id=?", (doc_id,)
-                        ).fetchone()
+                ids, folders = scope
+                rows = []
+                for rel in folders:
+                    rows += db.execute(f"{columns} WHERE id >= ? AND id < ?", _under(rel))
+                for doc_id in {*ids, *(f.id for f in files)}:
+                    rows += db.execute(f"{columns} WHERE id=?", (doc_id,))
+            known = {row[0]: row[1:] for row in rows}
             stored = False
             seen: set[str] = set()
             changed: list[str] = []
