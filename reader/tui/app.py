@@ -47,6 +47,7 @@ def _corpus_file(root: Path, data_dir: Path, change: Any, path: str) -> bool:
 
 def _index_changes(ws: Workspace, paths: list[str]) -> CorpusChanged:
     """Index these changed paths (worker thread); what changed, as a message for the UI."""
+    from reader.core.documents import corpus_of
     from reader.core.search import IndexLocked, update_paths
 
     root = ws.corpus_root
@@ -58,10 +59,11 @@ def _index_changes(ws: Workspace, paths: list[str]) -> CorpusChanged:
         return CorpusChanged([], [], [], printable(str(exc)), "warning")
     except ReaderError as exc:
         return CorpusChanged([], [], [], printable(str(exc)), "error")
-    scan = ws.corpus.last_scan
+    corpus = corpus_of(ws)
+    scan = corpus.last_scan
     ids = list(scan.changed) if scan else []
     removed = list(scan.removed) if scan else []
-    infos = [info for info in (ws.corpus.info(i) for i in ids) if info is not None]
+    infos = [info for info in (corpus.info(i) for i in ids) if info is not None]
     changed = stats.added + stats.updated + stats.removed
     notice = None
     if changed:
