@@ -213,7 +213,9 @@ class ReaderApp(App[int]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Notifications carry data (file names, quotes): no markup unless asked for."""
+        """Notifications carry data (file names, quotes, errors): no markup unless asked for,
+        and control characters escaped (an already escaped message stays as it is)."""
+        message, title = printable(message, keep="\n\t"), printable(title)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def get_default_screen(self) -> Screen:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import events
+from textual.app import App
 from textual.widgets import Input, OptionList, Static
 from tui_helpers import DE, doc_id, settle
 
@@ -357,3 +358,48 @@ async def test_watcher_indexes_new_and_edited_files(make_app, workspace: Workspa
         assert table.row_count == 4
     watchers = [w for w in app.workers if w.group == "watch"]
     assert all(w.is_finished for w in watchers)
+
+
+async def test_control_characters_never_reach_the_screen(make_app, corpus_dir) -> None:
+    """OSC 0 (window title), OSC 52 (clipboard), CSI and bidi controls in a file name and a
+    title are shown escaped in the list, the hits, the article header and notifications."""
+    name = "zz_\x1b]0;pwned\x07\u202e.txt"
+    (corpus_dir / name).write_text(
+        "Walrus \x1b]52;c;SGVsbG8=\x07 \x1b[31mred\u2066\n\nA walrus story about the harbour.\n",
+        encoding="utf-8",
+    )
+    ws = Workspace.open(corpus_dir)
+    app = make_app()
+    app.workspace = ws
+    notices: list[str] = []
+    original = App.notify
+
+    def spy(self, message, **kw):
+        notices.append(message)
+        return original(self, message, **kw)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        App.notify = spy
+        try:
+            await settle(app, pilot)
+            table = app.screen.query_one("#documents", DocumentTable)
+            doc = next(info for info in table.rows if info.id.startswith("zz_"))
+            shown = [str(cell) for cell in table.get_row(doc.id)]
+            lines = [table.render_line(y).text for y in range(table.size.height)]
+            await pilot.press("slash", *"walrus")
+            await settle(app, pilot, delay=0.2)
+            hits = app.screen.query_one("#hits", OptionList)
+            prompt = hits.get_option_at_index(0).prompt
+            app.open_article(doc.id)
+            await pilot.pause()
+            await pilot.pause()
+            header = str(app.screen.query_one("#article-header", Static).render())
+            meta = str(app.screen.query_one("#article-meta", Static).render())
+            app.notify(f"opened {doc.id}")
+        finally:
+            App.notify = original
+        for text in [*shown, *lines, str(prompt), header, meta, *notices]:
+            assert not any(c in text for c in "\x1b\x07\u202e\u2066"), repr(text)
+        assert "\\u2066" in shown[0]  # ingest drops the escapes; the bidi control is shown
+        assert "\\x1b" in meta and "\\u202e" in meta  # the id, escaped
+        assert any("\\x1b" in n for n in notices)
