@@ -279,3 +279,22 @@ def test_story_map_snapshot_80x24(snap_compare, make_app, workspace: Workspace) 
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SMALL, run_before=ready)
+
+
+async def test_wide_terminal_puts_the_detail_beside_and_lines_fit(
+    make_app, workspace: Workspace
+) -> None:
+    _story(workspace)
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        screen = app.screen
+        body = screen.query_one("#story-body")
+        assert body.has_class("-wide")
+        box = screen.query_one("#story-detail-box")
+        options = screen.query_one(OptionList)
+        assert box.region.x >= options.region.right - 1
+        for index in range(options.option_count):
+            prompt = options.get_option_at_index(index).prompt
+            assert len(str(prompt)) <= options.region.width

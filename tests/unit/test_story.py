@@ -104,9 +104,22 @@ def test_linked_rebuttals_and_context_either_way_labels_group_unlinked_passages(
         ("x-label", SAME_LABEL),
     }
     assert [p.record.ann.id for p in second.rebuttals] == ["r2"]  # under both claims
+    assert "x-label" not in [p.record.ann.id for p in second.context]
     assert [p.record.ann.id for p in second.context] == ["x-linked-c2"]
     assert [r.ann.id for r in story.loose] == ["r-loose"]
     assert [r.ann.id for r in story.orphaned] == ["c-gone", "r-gone"]
+
+
+def test_a_label_passage_goes_under_the_first_claim_with_that_label_only() -> None:
+    records = [
+        rec(FakeTag("c-late", "claim", labels=("a",)), date="2025-05-01"),
+        rec(FakeTag("c-early", "claim", labels=("b", "a")), date="2025-01-01"),
+        rec(FakeTag("c-other", "claim", labels=("z",)), date="2025-02-01"),
+        rec(FakeTag("x", "context", labels=("a",))),
+    ]
+    story = build(records)
+    placed = {g.claim.ann.id: [p.record.ann.id for p in g.context] for g in story.claims}
+    assert placed == {"c-early": ["x"], "c-other": [], "c-late": []}
 
 
 def _sample():

@@ -6,8 +6,10 @@ Grouping (what goes under a claim):
 - a rebuttal or context passage **linked** to the claim (either way round: the rebuttal's link
   to the claim, or a link from the claim to it);
 - a rebuttal or context passage linked to **no** claim that **shares a label** with the claim
-  (relation "label"): labels group passages beyond the links;
-- the same passage may sit under several claims (a rebuttal answering two claims).
+  (relation "label"): labels group passages beyond the links. Such a passage goes under the
+  first claim (in the order below) that carries one of its labels, once, not under every
+  claim of a big label;
+- a linked passage sits under each claim it is linked to (a rebuttal answering two claims).
 Rebuttals come before context; each by its document's date, then when it was tagged.
 Passages tied to no claim are `loose`; orphaned tags (their passage is gone) are never placed
 under a claim and are listed in `orphaned`, with their old quotes.
@@ -147,19 +149,24 @@ def build(records: Iterable[Record]) -> Story:
     for claim in claims:
         tied[claim.ann.id].update(claim.ann.links)
     linked_somewhere = {rid for ids in tied.values() for rid in ids}
+    # Unlinked passages with labels: under the first claim carrying one of their labels.
+    first_with: dict[str, str] = {}
+    rank = {c.ann.id: i for i, c in enumerate(claims)}
+    for claim in claims:
+        for label in claim.ann.labels or ():
+            first_with.setdefault(label, claim.ann.id)
+    by_label: dict[str, list[Record]] = {}
+    for record in others:
+        if record.ann.id in linked_somewhere:
+            continue
+        homes = [first_with[x] for x in record.ann.labels or () if x in first_with]
+        if homes:
+            home = min(homes, key=rank.__getitem__)
+            by_label.setdefault(home, []).append(record)
     placed: set[str] = set()
     for claim in claims:
-        labels = set(claim.ann.labels or ())
-        under: list[Passage] = []
-        for record in others:
-            if record.ann.id in tied[claim.ann.id]:
-                under.append(Passage(record, LINKED))
-            elif (
-                labels
-                and record.ann.id not in linked_somewhere
-                and labels.intersection(record.ann.labels or ())
-            ):
-                under.append(Passage(record, SAME_LABEL))
+        under = [Passage(r, LINKED) for r in others if r.ann.id in tied[claim.ann.id]]
+        under += [Passage(r, SAME_LABEL) for r in by_label.get(claim.ann.id, ())]
         under.sort(key=lambda p: _order(p.record))
         placed.update(p.record.ann.id for p in under)
         story.claims.append(

@@ -67,6 +67,8 @@ class StoryMapScreen(Screen):
         self.items: list[tuple[Record, Record | None, str]] = []  # record, its claim, relation
         self.records: list[Record] = []
         self._docs: dict[str, Any] = {}
+        self._shown: StoryFilter | None = None  # the filter the list shows
+        self._just_mounted = False
 
     def compose(self) -> ComposeResult:
         infos = corpus_of(self.app.workspace).infos()
@@ -107,6 +109,7 @@ class StoryMapScreen(Screen):
     def on_mount(self) -> None:
         self._layout(self.app.size.width)
         self.reload()
+        self._just_mounted = True  # the first ScreenResume follows: no second read
         self.query_one(OptionList).focus()
 
     def on_resize(self, event: Resize) -> None:
@@ -116,6 +119,9 @@ class StoryMapScreen(Screen):
         self.query_one("#story-body").set_class(width >= WIDE, "-wide")
 
     def on_screen_resume(self) -> None:
+        if self._just_mounted:
+            self._just_mounted = False
+            return
         self.reload()
 
     def on_tags_changed(self, message: TagsChanged) -> None:
@@ -160,8 +166,11 @@ class StoryMapScreen(Screen):
         """Fill the list from the records, keeping the highlighted item where it can."""
         options = self.query_one(OptionList)
         previous = self.selected()
-        story = apply(build(self.records), self.current_filter())
-        width = max(20, options.size.width or self.app.size.width) - 4
+        self._shown = self.current_filter()
+        story = apply(build(self.records), self._shown)
+        full = self.app.size.width
+        width = options.size.width or (full * 3 // 5 if full >= WIDE else full)
+        width = max(20, width - 4)
         self.items = []
         prompts: list[Option] = []
 
@@ -281,12 +290,10 @@ class StoryMapScreen(Screen):
         self._detail()
 
     @on(Select.Changed)
-    def _filter_changed(self) -> None:
-        self.show()
-
     @on(Input.Changed, "#story-text")
-    def _text_changed(self) -> None:
-        self.show()
+    def _filter_changed(self) -> None:
+        if self.current_filter() != self._shown:  # not the selects' own start-up messages
+            self.show()
 
     @on(Input.Submitted, "#story-text")
     def _text_submitted(self) -> None:
