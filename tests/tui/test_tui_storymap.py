@@ -10,6 +10,7 @@ from reader.core.citation import citation
 from reader.core.documents import corpus_of
 from reader.core.tags import open_tag_store
 from reader.core.tags.story import records_for
+from reader.core.translation.cache import TranslationCache
 from reader.core.workspace import Workspace
 from reader.tui.messages import TagsChanged
 from reader.tui.screens.article import ArticleScreen
@@ -298,3 +299,25 @@ async def test_wide_terminal_puts_the_detail_beside_and_lines_fit(
         for index in range(options.option_count):
             prompt = options.get_option_at_index(index).prompt
             assert len(str(prompt)) <= options.region.width
+
+
+async def test_detail_shows_the_cached_translation(make_app, workspace: Workspace) -> None:
+    ids = _story(workspace)
+    fr = corpus_of(workspace).load(doc_id(workspace, FR))
+    sentence = fr.sentences[2]
+    with TranslationCache(workspace.translations_path) as cache:
+        source = " ".join(fr.text[sentence.start : sentence.end].split())
+        cache.put_many("test-model 1.0", "en", [(source, "In a series of tweets, Altman.")])
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        screen = app.screen
+        options = screen.query_one(OptionList)
+        options.highlighted = options.get_option_index(
+            f"i{shown_ids(screen).index(ids['rebuttal'])}"
+        )
+        await pilot.pause()
+        assert "en: In a series of tweets, Altman." in detail(screen)
+        await pilot.press("y")
+        assert app.clipboard.endswith("\n(en) In a series of tweets, Altman.")

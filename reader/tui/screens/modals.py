@@ -65,6 +65,8 @@ def _claim_prompt(ann: Any, titles: dict[str, str], linked: bool) -> Text:
     prompt.append("● " if linked else "  ", style="bold")
     prompt.append(" ".join(str(ann.exact).split())[:90])
     prompt.append(f"\n    {titles.get(ann.doc_id, ann.doc_id)}", style="dim")
+    if getattr(ann, "verdict", "not-rated") != "not-rated":
+        prompt.append(f" · {ann.verdict}", style="bold")
     if ann.note:
         prompt.append(f" · {ann.note.splitlines()[0][:40]}", style="italic")
     return prompt
