@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 from support.tiny_argos import build
 from textual.widgets import Input
 from tui_helpers import FR, doc_id, settle
@@ -243,3 +244,21 @@ async def test_the_command_palette_has_both_actions(make_app, workspace: Workspa
         assert "cross-language: on" in str(screen.query_one("#search", Input).border_subtitle)
         commands = [command.title for command in app.get_system_commands(screen)]
         assert "Cross-language search" in commands and "Translate the corpus" in commands
+
+
+def test_via_labels_and_sentences_are_escaped() -> None:
+    from reader.core.search import Hit, Snippet
+    from reader.tui.widgets.via import cross_prompt, via_label
+
+    hostile = "rem\x1b]0;owned\x07bours\u202eement\x9b2J"
+    hit = Hit("a.txt", "T", "fr", None, 1.0, [], via={"lang": "fr", "text": hostile,
+              "field": "query"}, cross=True)  # fmt: skip
+    label = via_label(hit).plain
+    assert label.startswith("via fr: rem") and not any(c in label for c in "\x1b\x07\u202e\x9b")
+    snippet = Snippet("Le \x1b[31mjournal\x07.", 0, 19, [])
+    via = {"lang": "en", "text": "The \x1b[2Jnewspaper.", "field": "translation"}
+    hit = Hit("a.txt", "T", "fr", None, 1.0, [snippet], via=via, cross=True)
+    prompt = cross_prompt(hit, Text("T"), "newspaper", None)
+    wide, narrow = _render(prompt, 120), _render(prompt, 60)
+    for line in (*wide, *narrow, prompt.plain):
+        assert not any(c in line for c in "\x1b\x07\u202e\x9b")
