@@ -622,3 +622,31 @@ def test_an_index_out_of_step_with_the_catalog_catches_up(
     corpus_of(workspace).load(corpus_of(workspace).resolve_id("001"))  # the catalog learns it first
     stats = update_index(workspace, full_scan=False)
     assert stats.updated == 1 and ids(search(workspace, "tatou")) == ["001"]
+
+
+def test_threads_building_the_first_index_do_not_duplicate_documents(corpus_dir):
+    """Several searches in one process (the app's workers at first launch) find no index:
+    one builds it, the others wait for it; every document is in it once."""
+    import threading
+
+    from reader.core.search import search
+    from reader.core.workspace import Workspace
+
+    ws = Workspace.open(corpus_dir)
+    results, errors = [], []
+
+    def run() -> None:
+        try:
+            results.append(search(ws, "Tesla", limit=50))
+        except Exception as exc:  # collected and asserted below, never hidden
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and len(results) == 4
+    for result in results:
+        ids = [hit.id for hit in result.hits]
+        assert len(ids) == len(set(ids)) == result.total == 4

@@ -779,6 +779,20 @@ def update_index(
                    procs=procs, trust=not full_scan)  # fmt: skip
 
 
+_writer_locks: dict[str, threading.Lock] = {}
+
+
+@contextmanager
+def _in_process_writer(ws: Workspace) -> Iterator[None]:
+    """One writer per index in this process: the index's file lock keeps other processes
+    out, but not this process's other threads (the app's indexer and a search building
+    the index at first launch would each write the whole corpus: duplicated documents)."""
+    with _cache_lock:
+        lock = _writer_locks.setdefault(str(ws.index_dir), threading.Lock())
+    with lock:
+        yield
+
+
 def update_paths(ws: Workspace, paths: Iterable[str | os.PathLike[str]]) -> IndexStats:
     """Index the changes of these files or folders only (for a folder watcher): a file that
     exists is read if its mtime or size changed and indexed if its text did; a missing one
@@ -816,7 +830,10 @@ def _update(
             return stats
         raise ReaderError(f"no search index yet, and the data folder {ws.data_dir} is read-only")
     try:
-        return _update_in(ws, scan_fn, stats, started, rebuild, progress, cancelled, procs, trust)
+        with _in_process_writer(ws):
+            return _update_in(
+                ws, scan_fn, stats, started, rebuild, progress, cancelled, procs, trust
+            )
     except OSError as exc:
         if is_full(exc):
             raise ReaderError(NO_SPACE) from exc
@@ -1011,7 +1028,7 @@ def refresh_documents(ws: Workspace, docs: list[Document]) -> int:
     if not docs or not index_exists(ws):
         return 0
     ix = open_index(ws)
-    with _write_lock(ix):
+    with _in_process_writer(ws), _write_lock(ix):
         update = _Update(ix, {doc.id: "" for doc in docs}, IndexStats(), 1)
         update.translated = machine_translations(ws)
         try:
