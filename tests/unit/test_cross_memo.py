@@ -98,3 +98,15 @@ def test_one_cache_connection_per_search(workspace: Workspace, models, monkeypat
     opened.clear()
     search(workspace, "Hello refund", cross=True)  # memoised: the cache is not even opened
     assert opened == []
+
+
+def test_best_of_is_argmax_and_max_with_ties_to_the_first():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    scores = [rng.integers(0, 4, 500).astype(float) / 3 for _ in range(5)]  # many ties
+    best, combined = crossrank._best_of(scores)
+    stacked = np.vstack(scores)
+    assert (best == stacked.argmax(axis=0)).all() and (combined == stacked.max(axis=0)).all()
+    one, top = crossrank._best_of(scores[:1])
+    assert not one.any() and (top == scores[0]).all() and top is not scores[0]

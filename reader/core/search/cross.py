@@ -153,12 +153,13 @@ def translate_query(
     if not wanted:
         return result
     opened = cache or OpenCache(ws)
+    models = _installed(ws) if translate is None else None  # read once for every language
     try:
         for lang in langs:
             if lang == source or not lang or lang == "und":
                 continue
             if translate is None:
-                done = translate_texts(ws, source, lang, wanted, cache=opened)
+                done = translate_texts(ws, source, lang, wanted, cache=opened, models=models)
             else:
                 done = translate(ws, source, lang, wanted)
             if done is None:
@@ -219,13 +220,20 @@ def _installed(ws: Workspace) -> list:
 
 
 def translate_texts(
-    ws: Workspace, source: str, target: str, items: list[str], *, cache: OpenCache | None = None
+    ws: Workspace,
+    source: str,
+    target: str,
+    items: list[str],
+    *,
+    cache: OpenCache | None = None,
+    models: list | None = None,
 ) -> list[str] | None:
-    """Texts translated from `source` into `target` by the installed models (cache first,
-    memoised per process), or None when no model route exists."""
+    """Texts translated from `source` into `target` by the installed models (`models`, else
+    those installed now; cache first, memoised per process), or None when no model route
+    exists."""
     from reader.core.translation.service import find_route
 
-    route = find_route(_installed(ws), source, target)
+    route = find_route(_installed(ws) if models is None else models, source, target)
     if route is None:
         return None
     key = "|".join(leg.key for leg in route.legs)  # model ids and versions
@@ -332,13 +340,13 @@ def _ranked(
     return result, versions.missing
 
 
-VIAS_KEEP = 512  # hits found through a translation whose `via` is remembered, by
+VIAS_KEEP = 2048  # hits found through a translation whose `via` is remembered, by
 # (index folder, index generation, document, query, language): a new generation (a changed
 # document, a refreshed `mt_<lang>`) misses
 _vias: OrderedDict[tuple, tuple[dict, list]] = OrderedDict()
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)
 def _marker(query: str, lang: str | None) -> Any:
     """The highlighter of `query` for a document in `lang` (parsed once per process)."""
     from reader.core.search.whoosh import engine

@@ -68,7 +68,7 @@ def _words_only(q):
     return q.apply(_words_only).normalize()
 
 
-PARSED_KEEP = 256  # parsed sub-queries kept: retyping a query does not parse it again
+PARSED_KEEP = 4096  # parsed sub-queries kept: retyping a query does not parse it again
 _parsed_memo: OrderedDict[tuple, tuple[Any, str | None]] = OrderedDict()
 _parsed_lock = threading.Lock()
 
@@ -126,9 +126,7 @@ def run(
             masks.append(mask)
             scores.append(_normalised(ctx, mask, found.score))
         mask_all = np.logical_or.reduce(masks)
-        stacked = np.vstack(scores)
-        best = stacked.argmax(axis=0)
-        combined = stacked.max(axis=0)
+        best, combined = _best_of(scores)
         page = ctx.top(ranking.Match(mask_all, combined), offset + limit)[offset:]
         out, best_of, original = [], [], []
         for docnum, score in page:
@@ -152,6 +150,19 @@ def languages(ws: Workspace) -> list[str]:
 
     with searching(ws) as searcher:
         return sorted(ranking.context(searcher).langs)
+
+
+def _best_of(scores: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per document, which of `scores` is highest (the first on a tie) and that score: what
+    `np.vstack(scores).argmax(axis=0)` and `.max(axis=0)` give, without their strided passes
+    (those cost about 1 ms each at 20,000 documents and five sub-queries)."""
+    combined = scores[0].copy()
+    best = np.zeros(len(combined), np.intp)
+    for i, score in enumerate(scores[1:], start=1):
+        better = score > combined
+        combined[better] = score[better]
+        best[better] = i
+    return best, combined
 
 
 def _normalised(ctx: Any, mask: np.ndarray, score: np.ndarray) -> np.ndarray:
