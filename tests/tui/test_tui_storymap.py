@@ -62,6 +62,8 @@ async def test_f4_and_palette_open_the_map_claims_oldest_first(
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("f4")
         await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
         screen = app.screen
         assert isinstance(screen, StoryMapScreen)
         dates = {r.ann.id: r.date for r, _, _ in screen.items}
@@ -90,6 +92,8 @@ async def test_detail_pane_and_filters(make_app, workspace: Workspace) -> None:
     app = make_app(index_on_start=False)
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("f4")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
         options = screen.query_one(OptionList)
@@ -139,6 +143,8 @@ async def test_enter_jumps_to_the_passage(make_app, workspace: Workspace) -> Non
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("f4")
         await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
         screen = app.screen
         options = screen.query_one(OptionList)
         options.highlighted = options.get_option_index(
@@ -158,6 +164,8 @@ async def test_verdict_labels_and_citation_keys_on_the_map(make_app, workspace: 
     app = make_app(index_on_start=False)
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("f4")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
         options = screen.query_one(OptionList)
@@ -195,6 +203,8 @@ async def test_refreshes_when_a_teammate_changes_tags(make_app, workspace: Works
     app = make_app(index_on_start=False)
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("f4")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
         with open_tag_store(workspace, author="ann") as other:
@@ -276,6 +286,8 @@ def test_story_map_snapshot_80x24(snap_compare, make_app, workspace: Workspace) 
     async def ready(pilot) -> None:
         await pilot.press("f4")
         await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
         await pilot.press("down")
         await pilot.pause()
 
@@ -289,6 +301,8 @@ async def test_wide_terminal_puts_the_detail_beside_and_lines_fit(
     app = make_app(index_on_start=False)
     async with app.run_test(size=(140, 30)) as pilot:
         await pilot.press("f4")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
         body = screen.query_one("#story-body")
@@ -311,6 +325,8 @@ async def test_detail_shows_the_cached_translation(make_app, workspace: Workspac
     app = make_app(index_on_start=False)
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("f4")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
         options = screen.query_one(OptionList)

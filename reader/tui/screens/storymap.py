@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -19,6 +19,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from reader.core.display import printable
 from reader.core.documents import corpus_of
@@ -144,13 +145,23 @@ class StoryMapScreen(Screen):
         )
 
     def reload(self) -> None:
-        """Read the tags, build the map (core) and show the part the filters keep."""
+        """Read the tags, then build the map's records in a worker (documents and cached
+        translations are read from disk) and show the part the filters keep."""
         try:
             tags = self.app.store.list()
         except ReaderError as exc:
             self.app.notify(printable(str(exc)), severity="error")
             tags = []
-        self.records = records_for(self.app.workspace, tags, cache=self._docs)
+        self._load_records(tags)
+
+    @work(thread=True, exclusive=True, group="story", exit_on_error=False)
+    def _load_records(self, tags: list[Any]) -> None:
+        records = records_for(self.app.workspace, tags, cache=self._docs)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._records_ready, records)
+
+    def _records_ready(self, records: list[Record]) -> None:
+        self.records = records
         self._refresh_labels()
         self.show()
 
