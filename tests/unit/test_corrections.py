@@ -9,8 +9,8 @@ import pytest
 from reader.cli import main
 from reader.core.documents import corpus_of
 from reader.core.documents.corrections import BadCorrection, Corrections, validate
+from reader.core.search import update_index
 from reader.core.search.api import search
-from reader.core.search.whoosh.index import update_index
 from reader.core.workspace import Workspace
 
 FR = "001"

@@ -15,10 +15,11 @@ import pytest
 
 from reader.cli import main
 from reader.core.documents import corpus_of
+from reader.core.search import update_index
 from reader.core.search.api import search
 from reader.core.search.whoosh import index as index_module
 from reader.core.search.whoosh import writer as index_writer
-from reader.core.search.whoosh.index import IndexLocked, IndexStats, update_index
+from reader.core.search.whoosh.index import IndexLocked, IndexStats
 from reader.core.workspace import Workspace
 
 
@@ -129,7 +130,7 @@ _HOLDER = textwrap.dedent(
     """
     import sys, time
     from reader.core.workspace import Workspace
-    from reader.core.search.whoosh.index import update_index
+    from reader.core.search import update_index
 
     def progress(done, total):
         if done == 1:  # hold the writer lock a while, once
@@ -655,3 +656,24 @@ def test_threads_building_the_first_index_do_not_duplicate_documents(corpus_dir)
         sorted(hit.id for hit in after.hits) == sorted({hit.id for hit in after.hits})
         and after.total == 4
     )
+
+
+def test_the_engine_reports_a_rebuild_and_the_api_decides(corpus_dir):
+    """The engine never rebuilds on its own: no index, or a damaged one, is RebuildNeeded;
+    the search API builds or rebuilds, with a notice for the damaged one."""
+    from reader.core.search.whoosh import index as engine_index
+    from reader.core.search.whoosh.index import RebuildNeeded
+    from reader.core.workspace import Workspace
+
+    ws = Workspace.open(corpus_dir)
+    with pytest.raises(RebuildNeeded) as first:
+        engine_index.update_index(ws)
+    assert first.value.notice is None
+    assert update_index(ws).notice is None and update_index(ws).rebuilt is False
+    for col in ws.index_dir.glob("*.col"):
+        col.unlink()
+    engine_index.forget_index(ws)
+    with pytest.raises(RebuildNeeded, match="damaged or unreadable"):
+        engine_index.update_index(ws)
+    stats = update_index(ws)
+    assert stats.rebuilt and "rebuilt it" in stats.notice

@@ -19,7 +19,7 @@ from reader.cli import main
 from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.repair import NO_SPACE
-from reader.core.search.whoosh.index import update_index
+from reader.core.search import update_index
 from reader.core.translation.cache import TranslationCache, sentence_key
 from reader.core.workspace import Workspace
 

@@ -1,9 +1,10 @@
 """Search, engine-neutral: ranked hits with highlighted snippets, language facets, paging,
 "did you mean" for a query that finds nothing.
 
-This module is the one owner of the index's life cycle as searching sees it: build the index
-if there is none, update it first (`update_first=True`, what the CLI does), and rebuild it
-when it turns out damaged. An error while ranking leads to a rebuild only when the engine's
+This module is the one owner of the index's life cycle: build the index if there is none,
+update it first (`update_first=True`, what the CLI does), and rebuild it when it is damaged,
+unreadable or of an older format (`update_index`, `update_paths`: the engine only reports
+`RebuildNeeded`). An error while ranking leads to a rebuild only when the engine's
 `check_index` finds the index files damaged; any other error is raised as it is, never
 hidden by a rebuild.
 
@@ -22,6 +23,8 @@ hits only, with offsets in code points of `Document.text`.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +35,10 @@ from reader.core.search.whoosh import engine
 from reader.core.search.whoosh.engine import (
     IndexLocked,
     IndexStats,
+    RebuildNeeded,
     forget_index,
     index_exists,
     refresh_documents,
-    update_index,
-    update_paths,
 )
 
 if TYPE_CHECKING:
@@ -178,6 +180,42 @@ def search(
             result = retry
     result.notice = result.notice or notice  # a rebuild's notice first
     return result
+
+
+def update_index(
+    ws: Workspace,
+    *,
+    rebuild: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    procs: int | None = None,
+    full_scan: bool = True,
+) -> IndexStats:
+    """Bring the index up to date with the corpus folder (the engine's `update_index`, which
+    reads only what changed), building it when there is none and rebuilding it, with a
+    `notice`, when it is damaged, unreadable or of an older format. Raises IndexLocked when
+    another process writes the index, ReaderError on a full disk or a read-only folder."""
+    options = {"progress": progress, "cancelled": cancelled, "procs": procs}
+    try:
+        return engine.update_index(ws, rebuild=rebuild, full_scan=full_scan, **options)
+    except RebuildNeeded as why:
+        return _rebuilt(ws, why, options)
+
+
+def update_paths(ws: Workspace, paths: Iterable[str | os.PathLike[str]]) -> IndexStats:
+    """Index the changes of these files or folders only (a folder watcher's events); like
+    `update_index`, a missing or damaged index is built or rebuilt from the whole corpus."""
+    try:
+        return engine.update_paths(ws, paths)
+    except RebuildNeeded as why:
+        return _rebuilt(ws, why, {})
+
+
+def _rebuilt(ws: Workspace, why: RebuildNeeded, options: dict) -> IndexStats:
+    forget_index(ws)
+    stats = engine.update_index(ws, rebuild=True, **options)
+    stats.notice = why.notice
+    return stats
 
 
 def _build(ws: Workspace) -> str:

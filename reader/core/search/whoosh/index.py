@@ -84,6 +84,16 @@ class IndexLocked(ReaderError):
     """Another process holds the index's writer lock."""
 
 
+class RebuildNeeded(ReaderError):
+    """The index cannot be updated in place: there is none, or it is damaged, unreadable or
+    of an older format. `notice` says why (None for a first build). Whether and when to
+    rebuild is the search API's decision (`reader.core.search.api.update_index`)."""
+
+    def __init__(self, notice: str | None) -> None:
+        super().__init__(notice or "there is no search index yet")
+        self.notice = notice
+
+
 @dataclass
 class IndexStats:
     """What an index update did."""
@@ -760,9 +770,10 @@ def update_index(
     whose state file says it is in step with the catalog (`Corpus.version`) needs nothing
     else, and nothing new means no index reading at all; otherwise the index's documents
     are compared with the catalog's: the missing ones are indexed, the lost ones removed.
-    A missing index, a schema version change, `rebuild=True` or an unreadable index gives a
-    full rebuild (the last one with `notice` set). `progress(done, total)` is called per
-    document indexed; when `cancelled()` turns true the work done so far is committed.
+    `rebuild=True` builds it anew; a missing index, a schema version change or an
+    unreadable index raise RebuildNeeded (the search API decides: `api.update_index`).
+    `progress(done, total)` is called per document indexed; when `cancelled()` turns true
+    the work done so far is committed.
     Segments are written whenever the postings in memory reach `memory_budget(ws)`.
     `procs` > 1 writes in that many worker processes while this one reads and parses the
     files; by default a full build of MULTIPROC_MIN+ documents uses WORKERS of them.
@@ -867,7 +878,9 @@ def _update_in(
             missing = damage = f"unreadable: {type(exc).__name__}: {exc}"
         if missing is not None:
             forget_index(ws)
-            stats.notice = f"the search index was damaged or unreadable ({damage}); rebuilt it"
+            raise RebuildNeeded(
+                f"the search index was damaged or unreadable ({damage}); rebuilt it"
+            )
         else:
             synced = (
                 trust
@@ -881,12 +894,15 @@ def _update_in(
                     indexed = _indexed(searcher.reader())
             except index_errors() as exc:  # any failure to read it means it must be rebuilt
                 forget_index(ws)
-                ix, indexed = None, {}
-                stats.notice = (
+                raise RebuildNeeded(
                     f"the search index was unreadable ({type(exc).__name__}: {exc}); rebuilt it"
-                )
-    elif version is not None and version != SCHEMA_VERSION and not rebuild:
-        stats.notice = f"the search index format changed (v{version} -> v{SCHEMA_VERSION}); rebuilt"
+                ) from exc
+    elif not rebuild:
+        raise RebuildNeeded(
+            None
+            if version is None
+            else f"the search index format changed (v{version} -> v{SCHEMA_VERSION}); rebuilt"
+        )
     if ix is None and not synced:
         if _holds_lock(ws):
             raise IndexLocked(
@@ -903,8 +919,6 @@ def _update_in(
     budget = memory_budget(ws)
     if synced:
         scan = _run_synced(ws, scan_fn, stats, progress, cancelled, budget)
-        if scan is None:  # the index turned out unreadable: rebuilt from the catalog
-            return _update_in(ws, scan_fn, stats, started, True, progress, cancelled, procs, False)
         stats.total = corpus_of(ws).count()
     else:
         assert ix is not None
@@ -930,8 +944,8 @@ def _run_synced(
     budget: int,
 ) -> Any:
     """The update of an index in step with the catalog: only what the scan finds changed.
-    The index is opened only when there is something to write. None when it is unreadable
-    (the caller rebuilds it, with a notice)."""
+    The index is opened only when there is something to write. Raises RebuildNeeded when
+    it turns out unreadable."""
     docs: list[Document] = []
     pending: dict[str, Any] = {}
 
@@ -988,10 +1002,9 @@ def _run_synced(
             update.cancel()
         forget_index(ws)
         _write_state(ws, catalog=None)  # what the catalog just read must go in too
-        stats.notice = (
+        raise RebuildNeeded(
             f"the search index was unreadable ({type(broken).__name__}: {broken}); rebuilt it"
         )
-        return None
     finally:
         update = pending.get("update")
         if update is not None and update.lock is not None:
