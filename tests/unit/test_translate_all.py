@@ -134,3 +134,19 @@ def test_thread_plan(monkeypatch):
     assert thread_plan(settings) == (4, 4)
     monkeypatch.setenv("ARGOS_INTRA_THREADS", "3")
     assert thread_plan(SimpleNamespace(inter_threads=1, intra_threads=3)) == (1, 3)
+
+
+def test_reading_pane_batches_after_the_first_paragraph(
+    workspace: Workspace, tiny_model: ModelInfo, batches: list[int]
+):
+    """The paragraph under the cursor alone (shown soonest), then several paragraphs per
+    model call, and still one on_paragraph per paragraph."""
+    paragraph = "Le chat {0} dort. Les journaux {0} publient. La ville {0} est belle. Le monde {0}."
+    paragraphs = [paragraph.format(i) for i in range(7)]  # no sentence twice: none cached
+    (workspace.corpus_root / "pane.txt").write_text("\n\n".join(paragraphs), "utf-8")
+    doc = corpus_of(workspace).load("pane.txt")
+    assert [len(p.sentences) for p in doc.paragraphs] == [4] * 7
+    seen: list[int] = []
+    translate_document(workspace, doc, "en", on_paragraph=lambda p, d, t: seen.append(d))
+    assert batches == [4, 16, 8]
+    assert seen == list(range(1, 8))
