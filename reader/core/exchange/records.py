@@ -16,31 +16,13 @@ from reader.core.documents import corpus_of
 from reader.core.documents.model import Document, DocumentInfo
 from reader.core.errors import ReaderError
 from reader.core.tags.anchoring import ANCHORED, MOVED, ORPHANED, make_selector, reanchor
+from reader.core.tags.model import JSON_FIELDS
 
 if TYPE_CHECKING:
     from reader.core.workspace import Workspace
 
 GENERATOR = f"source-reader {__version__}"
 GENERATOR_URL = "https://pypi.org/project/source-reader/"
-TAG_FIELDS: tuple[str, ...] = (
-    "id",
-    "doc_id",
-    "tag",
-    "start",
-    "end",
-    "exact",
-    "prefix",
-    "suffix",
-    "note",
-    "links",
-    "author",
-    "created",
-    "updated",
-    "status",
-    "doc_sha256",
-    "verdict",
-    "labels",
-)
 
 
 def now() -> str:
@@ -64,7 +46,7 @@ def open_store(ws: Workspace) -> Any:
 
 def tag_json(ann: Any) -> dict[str, Any]:
     """A tag's fields as plain JSON values (verdict None and labels [] when the model has none)."""
-    data = {name: getattr(ann, name, None) for name in TAG_FIELDS}
+    data = {name: getattr(ann, name, None) for name in JSON_FIELDS}
     data["links"] = list(ann.links)
     data["labels"] = list(getattr(ann, "labels", None) or ())
     return data

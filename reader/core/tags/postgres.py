@@ -36,6 +36,7 @@ from reader.core.tags.store import (
     ReadOnlyError,
     StoreUnavailableError,
     Write,
+    tag_from_row,
 )
 
 if TYPE_CHECKING:
@@ -186,30 +187,7 @@ def _first_line(exc: BaseException, url: str = "") -> str:
 
 
 def _tag(row: Sequence[Any], links: tuple[str, ...]) -> Tag:
-    (tag_id, doc_id, lang, kind, start, end, exact, prefix, suffix, note, author) = row[:11]
-    created, updated, status, doc_sha, checked, verdict, labels, version = row[11:]
-    return Tag(
-        id=tag_id,
-        doc_id=doc_id,
-        tag=kind,
-        start=start,
-        end=end,
-        exact=exact,
-        prefix=prefix,
-        suffix=suffix,
-        note=note,
-        links=links,
-        author=author,
-        created=created,
-        updated=updated,
-        status=status,
-        doc_sha256=doc_sha,
-        verdict=verdict,
-        labels=tuple(labels or ()),
-        version=version,
-        lang=lang,
-        checked_sha256=checked,
-    )
+    return tag_from_row(row, links, tuple(row[17] or ()))
 
 
 class PostgresTagStore:

@@ -34,6 +34,7 @@ from reader.core.tags.store import (
     ReadOnlyError,
     StoreFullError,
     Write,
+    tag_from_row,
 )
 
 SCHEMA_VERSION = 2
@@ -206,30 +207,7 @@ def damaged_message(path: Path, detail: str) -> str:
 
 
 def _row_tag(row: Sequence[Any], links: tuple[str, ...]) -> Tag:
-    (tag_id, doc_id, lang, kind, start, end, exact, prefix, suffix, note, author) = row[:11]
-    created, updated, status, doc_sha, checked, verdict, labels, version = row[11:]
-    return Tag(
-        id=tag_id,
-        doc_id=doc_id,
-        tag=kind,
-        start=start,
-        end=end,
-        exact=exact,
-        prefix=prefix,
-        suffix=suffix,
-        note=note,
-        links=links,
-        author=author,
-        created=created,
-        updated=updated,
-        status=status,
-        doc_sha256=doc_sha,
-        verdict=verdict,
-        labels=tuple(json.loads(labels)) if labels != "[]" else (),
-        version=version,
-        lang=lang,
-        checked_sha256=checked,
-    )
+    return tag_from_row(row, links, tuple(json.loads(row[17])) if row[17] != "[]" else ())
 
 
 def _row_event(row: Sequence[Any]) -> Event:

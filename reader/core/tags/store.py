@@ -183,3 +183,32 @@ class UnavailableStore:
 
     def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> None:
         raise self.error
+
+
+def tag_from_row(row: Sequence[Any], links: tuple[str, ...], labels: tuple[str, ...]) -> Tag:
+    """A tag from a store's row (the column order both stores select), its links and its
+    labels (decoded by the store: JSON text in SQLite, an array in PostgreSQL)."""
+    (tag_id, doc_id, lang, kind, start, end, exact, prefix, suffix, note, author) = row[:11]
+    created, updated, status, doc_sha, checked, verdict, _labels, version = row[11:]
+    return Tag(
+        id=tag_id,
+        doc_id=doc_id,
+        tag=kind,
+        start=start,
+        end=end,
+        exact=exact,
+        prefix=prefix,
+        suffix=suffix,
+        note=note,
+        links=links,
+        author=author,
+        created=created,
+        updated=updated,
+        status=status,
+        doc_sha256=doc_sha,
+        verdict=verdict,
+        labels=labels,
+        version=version,
+        lang=lang,
+        checked_sha256=checked,
+    )
