@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     ):
         console.print(Text.assemble((f"{key:<16}", "bold"), printable(value)), soft_wrap=True)
     sources = info["settings"]["sources"]
+    width = max(map(len, info["settings"]["values"]), default=0) + 2
     for name, value in info["settings"]["values"].items():
         if value in (None, {}):
             shown = "—"
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         console.print(
             Text.assemble(
-                (f"  {name:<15}", "dim"), printable(shown), (f"  ({sources[name]})", "dim")
+                (f"  {name:<{width}}", "dim"), printable(shown), (f"  ({sources[name]})", "dim")
             ),
             soft_wrap=True,
         )

@@ -24,6 +24,8 @@ from reader.core.errors import ReaderError
 APP_NAME = "source-reader"
 SETTINGS_FILE = "settings.json"
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+DEFAULT_INDEX_MEMORY_MB = 160  # postings held in memory before a segment is written out
+DEFAULT_RESCAN_SECONDS = 60.0  # how long after a full scan folder times are trusted
 USER, CORPUS, DEFAULT = "user", "corpus", "default"
 ENV, COMMAND_LINE = "environment", "command line"
 ENVIRONMENT: dict[str, str] = {"tags_db": "READER_TAGS_DB", "author": "READER_AUTHOR"}
@@ -120,9 +122,9 @@ SPECS: dict[str, Spec] = {
     "follow_symlinks_outside": Spec(
         _bool, True, "read symlinked files and folders whose target lies outside the corpus"
     ),
-    "index_memory_mb": Spec(_positive_int, False, "memory for indexing, in MB (default 160)"),
+    "index_memory_mb": Spec(_positive_int, False, "memory for indexing, in MB"),
     "rescan_seconds": Spec(
-        _seconds, False, "how long after a full scan a search trusts folder times (60)"
+        _seconds, False, "how long after a full scan a search trusts folder times"
     ),
 }
 
@@ -143,8 +145,8 @@ class Settings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     argos_index: str | None = None
     follow_symlinks_outside: bool = False
-    index_memory_mb: int | None = None
-    rescan_seconds: float | None = None
+    index_memory_mb: int = DEFAULT_INDEX_MEMORY_MB
+    rescan_seconds: float = DEFAULT_RESCAN_SECONDS
     # Where they came from ---------------------------------------------------------------
     user_file: Path | None = field(default=None, compare=False)
     corpus_file: Path | None = field(default=None, compare=False)

@@ -10,7 +10,15 @@ import pytest
 from reader.cli import main
 from reader.core import settings
 from reader.core.errors import ReaderError
-from reader.core.settings import load, redact_url, save, user_settings_path
+from reader.core.settings import (
+    DEFAULT_INDEX_MEMORY_MB,
+    DEFAULT_RESCAN_SECONDS,
+    SPECS,
+    load,
+    redact_url,
+    save,
+    user_settings_path,
+)
 from reader.core.workspace import Workspace
 
 
@@ -183,3 +191,24 @@ def test_info_never_shows_the_password(
     out = capsys.readouterr().out
     assert "user settings" in out and str(user_settings_path()) in out
     assert "Bob" in out and "(environment)" in out
+
+
+def test_info_lists_every_setting_with_its_effective_value_in_one_column(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
+):
+    assert main(["info", "--corpus", str(workspace.corpus_root)]) == 0
+    rows = {
+        line.split()[0]: line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("  ") and line.split()[0] in SPECS
+    }
+    assert set(rows) == set(SPECS)
+    # every value starts in the same column, past the longest name
+    value_columns = {
+        line.index(line.split()[1], 2 + len(line.split()[0])) for line in rows.values()
+    }
+    assert len(value_columns) == 1
+    assert value_columns.pop() > 2 + max(map(len, SPECS))
+    # defaults that apply are shown, not a dash
+    assert rows["index_memory_mb"].split()[1] == str(DEFAULT_INDEX_MEMORY_MB)
+    assert float(rows["rescan_seconds"].split()[1]) == DEFAULT_RESCAN_SECONDS

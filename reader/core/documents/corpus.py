@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from reader.core.documents.model import Document, DocumentInfo, Skipped
 from reader.core.errors import ReaderError
 from reader.core.repair import NO_SPACE, is_damaged, is_full, is_read_only, remove_database
+from reader.core.settings import DEFAULT_RESCAN_SECONDS
 from reader.core.workspace import DATA_DIR_NAME
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ _COMMIT_EVERY = 1.0  # seconds between catalog commits during a scan
 # alone (files added, removed or renamed), unless the `rescan_seconds` setting says
 # otherwise. An edit in place changes no folder's mtime: within the window only `reader
 # index`, the app's folder watcher (`refresh_paths`) or opening the document notices it.
-RESCAN_SECONDS = 60.0
+RESCAN_SECONDS = DEFAULT_RESCAN_SECONDS
 
 
 @dataclass
