@@ -204,7 +204,7 @@ def test_two_concurrent_authors(url: str):
 
         def work(store: PostgresTagStore, author: str) -> None:
             for i in range(25):
-                add(store, make_tag(start=i * 10, author=author), author=author)
+                add(store, make_tag(f"{author}.txt", start=i * 10, author=author), author=author)
 
         threads = [
             threading.Thread(target=work, args=(ann, "ann")),

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from reader.core.errors import ReaderError
@@ -36,6 +36,8 @@ from reader.core.tags.store import (
     ReadOnlyError,
     StoreUnavailableError,
     Write,
+    duplicate_error,
+    stored_state,
     tag_from_row,
 )
 
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
 
 CHANNEL = "reader_tags"
 CONNECT_TIMEOUT = 4  # seconds per address libpq tries (localhost may be two): within 10 s
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # MIGRATIONS[n] takes the schema from version n to n + 1. Never edit a released step.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -129,14 +131,40 @@ MIGRATIONS: tuple[str, ...] = (
     GRANT SELECT ON reader.meta TO PUBLIC;
     GRANT USAGE ON SEQUENCE reader.events_seq_seq TO PUBLIC;
     """,
+    # 3: the same kind twice on the same passage is refused by the database itself (an
+    # exclusion constraint, like a unique index, over the tags that are not orphaned), so two
+    # clients adding it at once cannot both succeed. Checked at commit (deferred), so a batch
+    # may move tags through each other's passages (re-anchoring after text was inserted).
+    # Pairs saved before (when the rule was the clients' alone) are kept as they are: `twin`
+    # sets each later one of a pair apart (its own id; '' for every other tag).
+    """
+    ALTER TABLE reader.tags ADD COLUMN twin TEXT NOT NULL DEFAULT '';
+    UPDATE reader.tags t SET twin = t.id
+    FROM (
+        SELECT corpus, id, row_number() OVER (
+            PARTITION BY corpus, doc_id, start, "end", tag
+            ORDER BY created COLLATE "C", id COLLATE "C"
+        ) AS n
+        FROM reader.tags WHERE status <> 'orphaned'
+    ) d
+    WHERE d.corpus = t.corpus AND d.id = t.id AND d.n > 1;
+    ALTER TABLE reader.tags ADD CONSTRAINT tags_passage EXCLUDE USING btree (
+        corpus WITH =, doc_id WITH =, start WITH =, "end" WITH =, tag WITH =, twin WITH =
+    ) WHERE (status <> 'orphaned') DEFERRABLE INITIALLY DEFERRED;
+    """,
 )
 _CONFLICT = "RDR01"  # the SQLSTATE of reader.expect_one
+_PASSAGE_RULE = "tags_passage"  # the constraint of the duplicate rule
 _MIGRATION_LOCK = 0x7265616465  # pg_advisory_xact_lock key ("reade")
 _TAG_COLUMNS = (
     'id, doc_id, lang, tag, start, "end", exact, prefix, suffix, note, author, created, '
     "updated, status, doc_sha256, checked_sha256, verdict, labels, version"
 )
 _EVENT_COLUMNS = "seq, at, session, author, kind, annotation, description, before, after"
+_INSERT_EVENT = (
+    "INSERT INTO reader.events (corpus, at, session, author, kind, annotation, description, "
+    "before, after) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
 _ORDER = 'ORDER BY doc_id COLLATE "C", start, "end", created COLLATE "C", id COLLATE "C"'
 
 
@@ -188,6 +216,15 @@ def _first_line(exc: BaseException, url: str = "") -> str:
 
 def _tag(row: Sequence[Any], links: tuple[str, ...]) -> Tag:
     return tag_from_row(row, links, tuple(row[17] or ()))
+
+
+def _held(write: Write, cursor: psycopg.Cursor | None) -> tuple[str, ...]:
+    """The write's link targets that the store kept, in the tag's order."""
+    if cursor is None:
+        return ()
+    kept = {row[0] for row in cursor.fetchall()}
+    assert write.after is not None
+    return tuple(t for t in dict.fromkeys(write.after.links) if t in kept)
 
 
 class PostgresTagStore:
@@ -435,70 +472,102 @@ class PostgresTagStore:
         return [Event(*row) for row in rows]
 
     # Writing ----------------------------------------------------------------------------------
-    def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> None:
-        """Apply every write and append every event in one transaction, then NOTIFY."""
+    def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> list[Tag | None]:
+        """Apply every write and append every event in one transaction, then NOTIFY; the
+        tags as stored. One round trip: everything is sent at once (a pipeline) and checked
+        by the server (version, duplicate rule), which refuses the whole transaction."""
         if self.readonly:
             raise ReadOnlyError(
                 f"the tag store {self.location} is open read-only: tags can be listed and "
                 "exported, not changed"
             )
-        from psycopg.types.json import Jsonb
-
+        psycopg = _psycopg()
+        payload = self._payload(writes, events)
         with self._guard("save the change") as conn:
+            committed = None
             try:
-                # Sent at once and checked by the server: one round trip, BEGIN to COMMIT.
-                with conn.pipeline(), conn.transaction():
+                with conn.pipeline():
+                    conn.execute("BEGIN")
                     for write in writes:
                         self._apply(conn, write)
                     # Links after every row exists, so links within a batch hold.
-                    for write in writes:
-                        if write.after is not None:
-                            self._apply_links(conn, write)
-                    if events:
-                        conn.cursor().executemany(
-                            "INSERT INTO reader.events (corpus, at, session, author, kind, "
-                            "annotation, description, before, after) "
-                            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                            [
-                                (
-                                    self.corpus,
-                                    e.at,
-                                    e.session,
-                                    e.author,
-                                    e.kind,
-                                    e.annotation,
-                                    e.description,
-                                    Jsonb(e.before) if e.before is not None else None,
-                                    Jsonb(e.after) if e.after is not None else None,
-                                )
-                                for e in events
-                            ],
-                        )
-            except _psycopg().Error as exc:
-                if getattr(exc, "sqlstate", None) != _CONFLICT:
+                    held = [
+                        (write, self._apply_links(conn, write))
+                        for write in writes
+                        if write.after is not None
+                    ]
+                    for e in events:
+                        conn.execute(_INSERT_EVENT, self._event_row(e))
+                    committed = conn.execute("COMMIT")
+                    self._notify(conn, payload)
+            except psycopg.OperationalError:
+                raise  # the connection is gone: _guard says so
+            except psycopg.Error as exc:
+                self._rollback(conn)
+                if committed is not None and committed.statusmessage == "COMMIT":
+                    pass  # only the notification failed: the change is saved
+                elif getattr(exc, "sqlstate", None) == _CONFLICT:
+                    tag_id = exc.diag.message_detail or ""
+                    moved = next((w for w in writes if w.tag_id == tag_id), writes[0])
+                    raise self._conflict(conn, moved) from None
+                elif (
+                    isinstance(exc, psycopg.errors.ExclusionViolation)
+                    and exc.diag.constraint_name == _PASSAGE_RULE
+                ):
+                    raise self._duplicate(conn, writes) from None
+                else:
                     raise
-                tag_id = exc.diag.message_detail or ""
-                moved = next((w for w in writes if w.tag_id == tag_id), writes[0])
-                raise self._conflict(conn, moved) from None
-            self._notify(conn, self._payload(writes, events))
+        links = {write.tag_id: _held(write, cursor) for write, cursor in held}
+        return [
+            self._stored(write, links.get(write.tag_id, ())) if write.after else None
+            for write in writes
+        ]
+
+    def _stored(self, write: Write, links: Sequence[str]) -> Tag | None:
+        stored = stored_state(write, links)
+        if stored is not None and not stored.checked_sha256:
+            stored = replace(stored, checked_sha256=stored.doc_sha256)
+        return stored
+
+    def _event_row(self, e: NewEvent) -> tuple:
+        from psycopg.types.json import Jsonb
+
+        return (
+            self.corpus,
+            e.at,
+            e.session,
+            e.author,
+            e.kind,
+            e.annotation,
+            e.description,
+            Jsonb(e.before) if e.before is not None else None,
+            Jsonb(e.after) if e.after is not None else None,
+        )
+
+    @staticmethod
+    def _rollback(conn: psycopg.Connection) -> None:
+        """End a transaction the pipeline left failed (a refused write)."""
+        from psycopg.pq import TransactionStatus
+
+        if conn.info.transaction_status in (TransactionStatus.INERROR, TransactionStatus.INTRANS):
+            conn.execute("ROLLBACK")
 
     def _notify(self, conn: psycopg.Connection, payload: str) -> None:
-        """Tell listeners, in a transaction of its own after the change committed.
+        """Tell listeners, in a transaction of its own after the change's (same round trip).
 
         A NOTIFY holds a database-wide lock until its transaction has committed, so inside the
         write it would queue every writer behind each other's disk flush (about 200 writes a
         second on one disk, whatever the number of writers). On its own, with an asynchronous
         commit (a notification is never durable anyway), it holds the lock for microseconds.
-        The change is saved whatever happens here: a failure only costs the live update.
+        It is queued behind the change's COMMIT in the same pipeline, so it costs no extra
+        round trip; if the change is refused, the pipeline skips it.
         """
-        psycopg = _psycopg()
-        try:
-            with conn.pipeline(), conn.transaction():
-                conn.execute("SET LOCAL synchronous_commit = off")
-                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
-        except psycopg.Error:
-            with suppress(psycopg.Error):
-                conn.close()  # reconnect on the next call; the change itself was committed
+        conn.execute("BEGIN")
+        conn.execute(
+            "SELECT set_config('synchronous_commit', 'off', true), pg_notify(%s, %s)",
+            (CHANNEL, payload),
+        )
+        conn.execute("COMMIT")
 
     def _payload(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> str:
         ids = [w.tag_id for w in writes]
@@ -594,7 +663,9 @@ class PostgresTagStore:
             (*params, after.id),
         )
 
-    def _apply_links(self, conn: psycopg.Connection, write: Write) -> None:
+    def _apply_links(self, conn: psycopg.Connection, write: Write) -> psycopg.Cursor | None:
+        """Queue the tag's outgoing links (and links to it from `linked_from`); the cursor of
+        the targets that held (None: no links)."""
         after = write.after
         assert after is not None
         targets = [t for t in dict.fromkeys(after.links) if t != after.id]
@@ -603,13 +674,14 @@ class PostgresTagStore:
                 "DELETE FROM reader.links WHERE corpus = %s AND source = %s",
                 (self.corpus, after.id),
             )
+        held = None
         if targets:
-            conn.execute(
+            held = conn.execute(
                 "INSERT INTO reader.links (corpus, source, target, position) "
                 "SELECT %s, %s, u.target, u.position - 1 "
                 "FROM unnest(%s::text[]) WITH ORDINALITY AS u(target, position) "
                 "WHERE EXISTS (SELECT 1 FROM reader.tags t "
-                "WHERE t.corpus = %s AND t.id = u.target)",
+                "WHERE t.corpus = %s AND t.id = u.target) RETURNING target",
                 (self.corpus, after.id, targets, self.corpus),
             )
         for source in write.linked_from:
@@ -623,6 +695,27 @@ class PostgresTagStore:
                 "ON CONFLICT DO NOTHING",
                 (self.corpus, source, after.id, self.corpus, source, self.corpus, source),
             )
+        return held
+
+    def _duplicate(self, conn: psycopg.Connection, writes: Sequence[Write]) -> ReaderError:
+        """The refusal of a write that put a second tag of a kind on a passage (the database's
+        constraint said so): which tag is already there."""
+        for write in writes:
+            after = write.after
+            if after is None or after.status == "orphaned":
+                continue
+            row = conn.execute(
+                f"SELECT {_TAG_COLUMNS} FROM reader.tags WHERE corpus = %s AND doc_id = %s "
+                'AND start = %s AND "end" = %s AND tag = %s AND id <> %s '
+                "AND status <> 'orphaned' LIMIT 1",
+                (self.corpus, after.doc_id, after.start, after.end, after.tag, after.id),
+            ).fetchone()
+            if row is not None:
+                return duplicate_error(_tag(row, ()))
+        return ConflictError(
+            "someone else tagged the same passage meanwhile: nothing was saved; "
+            "the list is refreshed, try again"
+        )
 
     # Live updates ---------------------------------------------------------------------------
     def listener(self, on_change: Callable[[TagChange], None]) -> TagListener:

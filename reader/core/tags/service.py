@@ -37,6 +37,7 @@ from reader.core.tags.store import (
     ReadOnlyError,
     TagStore,
     Write,
+    duplicate_error,
 )
 
 if TYPE_CHECKING:
@@ -171,13 +172,12 @@ class TagService:
     def _check_duplicate(
         self, doc_id: str, start: int, end: int, kind_name: str, ignore: str = ""
     ) -> None:
+        """DuplicateTagError if a tag of this kind (other than `ignore`) is on exactly this
+        passage. Orphaned tags are on no passage. The store enforces the same rule inside each
+        commit (two clients at once); checking first gives the error before any other work."""
         for other in self.store.list(doc_id=doc_id, tag=kind_name, span=(start, end)):
-            if other.id != ignore:
-                raise DuplicateTagError(
-                    f"already tagged as {kind_name}: this passage of {doc_id} is tag "
-                    f"{other.id[:8]}",
-                    other,
-                )
+            if other.id != ignore and other.status != ORPHANED:
+                raise duplicate_error(other)
 
     def is_duplicate(self, doc_id: str, start: int, end: int, kind_name: str) -> Tag | None:
         """The tag of this kind already on exactly this passage, or None."""
@@ -217,8 +217,9 @@ class TagService:
         data["linked_from"] = list(linked_from)
         return data
 
-    def _commit_step(self, kind_name: str, step: _Step, *, source: str = "") -> None:
-        """Write a step's after-states (checked against their before-versions) and log it."""
+    def _commit_step(self, kind_name: str, step: _Step, *, source: str = "") -> list[Tag | None]:
+        """Write a step's after-states (checked against their before-versions) and log it;
+        the after-states as stored (their new versions)."""
         writes = [Write(i, b, a, lf) for i, b, a, lf in step.states]
         if step.batch:
             befores = [self._snap(b) for _, b, _, _ in step.states if b is not None]
@@ -237,21 +238,19 @@ class TagService:
                 )
                 for i, b, a, lf in step.states
             ]
-        self.store.commit(writes, events)
+        return self.store.commit(writes, events)
 
-    def _do(self, kind_name: str, step: _Step, *, source: str = "") -> None:
+    def _do(self, kind_name: str, step: _Step, *, source: str = "") -> list[Tag | None]:
+        """Commit a step, remember it for undo; the after-states as stored."""
         with self._lock:
             self._writable()
-            self._commit_step(kind_name, step, source=source)
-            self._undo.append(self._stored(step))
+            stored = self._commit_step(kind_name, step, source=source)
+            states = tuple(
+                (i, b, after, lf) for (i, b, _, lf), after in zip(step.states, stored, strict=True)
+            )
+            self._undo.append(replace(step, states=states))
             self._redo.clear()
-
-    def _stored(self, step: _Step) -> _Step:
-        """The step with the after-states as stored (their new versions)."""
-        states = tuple(
-            (i, b, self.store.get(i) if a is not None else None, lf) for i, b, a, lf in step.states
-        )
-        return replace(step, states=states)
+            return stored
 
     # Writing ----------------------------------------------------------------------------------
     def add(
@@ -267,7 +266,8 @@ class TagService:
         labels: Iterable[str] = (),
     ) -> Tag:
         """Tag `doc.text[start:end]`; the tag returned is committed. DuplicateTagError when the
-        same kind is already on exactly this passage."""
+        same kind is already on exactly this passage (the store checks it inside the commit,
+        so it holds between clients too, and an add is one round trip to a server)."""
         kind(tag)
         check_verdict(verdict)
         try:
@@ -275,7 +275,6 @@ class TagService:
         except ValueError as exc:
             raise ReaderError(f"{doc.id}: {exc}") from exc
         with self._lock:
-            self._check_duplicate(doc.id, start, end, tag)
             tag_id = str(uuid.uuid4())
             stamp = now()
             new = Tag(
@@ -299,8 +298,8 @@ class TagService:
                 lang=doc.lang,
                 checked_sha256=doc.sha256,
             )
-            self._do("add", _Step(self.author, f"add {describe(new)}", ((tag_id, None, new, ()),)))
-            return self.must(tag_id)
+            step = _Step(self.author, f"add {describe(new)}", ((tag_id, None, new, ()),))
+            return _one(self._do("add", step))
 
     def _change(
         self,
@@ -331,8 +330,9 @@ class TagService:
                 )
             new = replace(current, **changes, updated=now())
             step = _Step(self.author, description(current, changes), ((tag_id, current, new, ()),))
-            self._do(kind_name if isinstance(kind_name, str) else kind_name(changes), step)
-            return self.must(tag_id)
+            return _one(
+                self._do(kind_name if isinstance(kind_name, str) else kind_name(changes), step)
+            )
 
     def edit(
         self,
@@ -470,8 +470,7 @@ class TagService:
             step = _Step(
                 self.author, f"restore {describe(old)}", ((old.id, None, new, linked_from),)
             )
-            self._do("restore", step)
-            return self.must(old.id)
+            return _one(self._do("restore", step))
 
     def import_tags(self, tags: Iterable[Tag], *, source: str) -> ImportResult:
         """Add tags from elsewhere (an import file, another store) as ONE event and one undo.
@@ -527,8 +526,7 @@ class TagService:
                 tuple((t.id, None, t, ()) for t in fixed),
                 batch=True,
             )
-            self._do("import", step, source=source)
-            result.added = [self.must(t.id) for t in fixed]
+            result.added = [t for t in self._do("import", step, source=source) if t is not None]
         return result
 
     # Undo and redo ----------------------------------------------------------------------------
@@ -590,13 +588,13 @@ class TagService:
                     wanted.doc_id, wanted.start, wanted.end, wanted.tag, ignore=tag_id
                 )
             writes.append((tag_id, current, wanted, linked_from if wanted is not None else ()))
-        self._commit_step(
+        stored = self._commit_step(
             kind_name,
             _Step(step.author, f"{kind_name} {step.description}", tuple(writes), step.batch),
         )
         return [
-            (i, expected, self.store.get(i) if wanted is not None else None, lf)
-            for i, expected, wanted, lf in writes
+            (i, expected, after, lf)
+            for (i, expected, _, lf), after in zip(writes, stored, strict=True)
         ]
 
     # Re-anchoring -----------------------------------------------------------------------------
@@ -666,12 +664,30 @@ class TagService:
     def _reconcile_doc(self, doc_id: str, doc: Document | None, report: ReconcileReport) -> None:
         sha = doc.sha256 if doc is not None else ""
         with self._lock:
-            todo = [t for t in self.store.list(doc_id=doc_id) if t.checked_sha256 != sha]
+            tags = self.store.list(doc_id=doc_id)
+            todo = [t for t in tags if t.checked_sha256 != sha]
             if not todo:
                 return
+            # Passages taken (the duplicate rule): by the tags already checked, then by each
+            # re-anchored one in turn; a tag that lands on a taken passage is orphaned.
+            taken = {
+                (t.start, t.end, t.tag): t.id
+                for t in tags
+                if t.checked_sha256 == sha and t.status != ORPHANED
+            }
             writes, events = [], []
             for current in todo:
                 new, outcome, description = _reanchor_one(current, doc)
+                key = (new.start, new.end, new.tag)
+                if new.status != ORPHANED and key in taken:
+                    new = replace(current, status=ORPHANED, checked_sha256=sha)
+                    outcome = "orphaned"
+                    description = (
+                        f"orphaned (its passage is already tag {taken[key][:8]}) "
+                        f"{describe(current)}"
+                    )
+                elif new.status != ORPHANED:
+                    taken[key] = new.id
                 if new == current:
                     continue
                 if outcome:
@@ -689,8 +705,14 @@ class TagService:
             if writes:
                 try:
                     self.store.commit(writes, events)
-                except ConflictError:
-                    return  # someone else re-anchored it meanwhile: theirs stands
+                except (ConflictError, DuplicateTagError):
+                    return  # someone else re-anchored or tagged it meanwhile: next time
+
+
+def _one(stored: list[Tag | None]) -> Tag:
+    """The one tag a single-tag step stored."""
+    assert stored and stored[0] is not None
+    return stored[0]
 
 
 def _edit_kind(changes: dict[str, Any]) -> str:

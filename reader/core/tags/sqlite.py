@@ -34,6 +34,8 @@ from reader.core.tags.store import (
     ReadOnlyError,
     StoreFullError,
     Write,
+    duplicate_error,
+    stored_state,
     tag_from_row,
 )
 
@@ -542,7 +544,7 @@ class SQLiteTagStore:
         return events
 
     # Writing ----------------------------------------------------------------------------------
-    def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> None:
+    def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> list[Tag | None]:
         if self._write_error is not None:
             raise self._write_error
         if self.readonly:
@@ -555,8 +557,11 @@ class SQLiteTagStore:
             try:
                 for write in writes:  # rows first, then links: a batch may link within itself
                     self._apply(db, write, links=False)
+                held = {write.tag_id: self._apply_links(db, write) for write in writes}
+                # The duplicate rule, once every row is written (a batch may move tags through
+                # each other's passages), inside the write lock: no other client can slip in.
                 for write in writes:
-                    self._apply_links(db, write)
+                    self._check_passage(db, write)
                 for event in events:
                     self._append(db, event)
                 db.execute("COMMIT")
@@ -564,6 +569,19 @@ class SQLiteTagStore:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
+        return [stored_state(write, held[write.tag_id]) for write in writes]
+
+    def _check_passage(self, db: sqlite3.Connection, write: Write) -> None:
+        after = write.after
+        if after is None or after.status == "orphaned":
+            return
+        row = db.execute(
+            f"SELECT {_ALL_COLUMNS} FROM annotations WHERE doc_id = ? AND start = ? "
+            "AND \"end\" = ? AND tag = ? AND id <> ? AND status <> 'orphaned' LIMIT 1",
+            (after.doc_id, after.start, after.end, after.tag, after.id),
+        ).fetchone()
+        if row is not None:
+            raise duplicate_error(_row_tag(row, ()))
 
     def _conflict(self, db: sqlite3.Connection, write: Write, current: int | None) -> ConflictError:
         short = write.tag_id[:8]
@@ -598,7 +616,7 @@ class SQLiteTagStore:
         if after is None:
             db.execute("DELETE FROM annotations WHERE id = ?", (write.tag_id,))
             return
-        version = after.version if write.before is None else write.before.version + 1
+        version = max(1, after.version) if write.before is None else write.before.version + 1
         values = [
             after.id,
             after.doc_id,
@@ -630,10 +648,12 @@ class SQLiteTagStore:
         if links:
             self._apply_links(db, write)
 
-    def _apply_links(self, db: sqlite3.Connection, write: Write) -> None:
+    def _apply_links(self, db: sqlite3.Connection, write: Write) -> tuple[str, ...]:
+        """Write the tag's links (and those to it from `linked_from`); the targets kept."""
         after = write.after
         if after is None:
-            return
+            return ()
+        kept: list[str] = []
         db.execute("DELETE FROM links WHERE source = ?", (after.id,))
         for position, target in enumerate(dict.fromkeys(after.links)):
             if (
@@ -641,6 +661,7 @@ class SQLiteTagStore:
                 and db.execute("SELECT 1 FROM annotations WHERE id = ?", (target,)).fetchone()
             ):
                 db.execute("INSERT INTO links VALUES (?, ?, ?)", (after.id, target, position))
+                kept.append(target)
         for source in write.linked_from:
             if (
                 source != after.id
@@ -652,6 +673,7 @@ class SQLiteTagStore:
                 db.execute(
                     "INSERT OR IGNORE INTO links VALUES (?, ?, ?)", (source, after.id, position)
                 )
+        return tuple(kept)
 
     def _append(self, db: sqlite3.Connection, event: NewEvent, seq: int | None = None) -> None:
         db.execute(

@@ -16,15 +16,21 @@ Contract of `commit(writes, events)`:
 - `after.links` replaces the tag's outgoing links, in order, dropping targets that do not
   exist; `linked_from` re-creates links *to* the tag from those sources that exist (restoring
   a removed tag). Links to or from a tag do not change the other tag's version;
+- the same kind twice on the same passage is refused by the store itself, inside the commit's
+  transaction (DuplicateTagError, nothing written): a written tag that is not orphaned may not
+  share (doc_id, start, end, tag) with another tag that is not orphaned. The service checks
+  the rule too, but only the store can make it hold between two clients writing at once;
 - events are appended in order; the store assigns `seq` (strictly increasing) and never
-  updates or deletes an event.
+  updates or deletes an event;
+- it returns each write's tag as stored (its new version, the links that held), None for a
+  delete, so a caller needs no read-back.
 Errors a user can act on are ReaderError subclasses with a message fit to print.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 from reader.core.errors import ReaderError
@@ -45,6 +51,15 @@ class DuplicateTagError(ReaderError):
     def __init__(self, message: str, existing: Tag) -> None:
         super().__init__(message)
         self.existing = existing
+
+
+def duplicate_error(existing: Tag) -> DuplicateTagError:
+    """The refusal of a second `existing.tag` on `existing`'s passage (service and stores)."""
+    return DuplicateTagError(
+        f"already tagged as {existing.tag}: this passage of {existing.doc_id} is tag "
+        f"{existing.id[:8]}",
+        existing,
+    )
 
 
 class ReadOnlyError(ReaderError):
@@ -138,8 +153,9 @@ class TagStore(Protocol):
         ...
 
     # Writing
-    def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> None:
-        """Apply every write and append every event atomically (see the module docstring)."""
+    def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> list[Tag | None]:
+        """Apply every write and append every event atomically (see the module docstring);
+        each write's tag as stored."""
         ...
 
 
@@ -181,8 +197,23 @@ class UnavailableStore:
     ) -> list[Event]:
         return []
 
-    def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> None:
+    def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> list[Tag | None]:
         raise self.error
+
+
+def stored_state(write: Write, links: Sequence[str]) -> Tag | None:
+    """`write`'s tag as a store keeps it: version 1 when new (or the version given), else the
+    version read + 1; `links` (those that held)."""
+    after = write.after
+    if after is None:
+        return None
+    version = max(1, after.version) if write.before is None else write.before.version + 1
+    return replace(
+        after,
+        version=version,
+        links=tuple(links),
+        labels=tuple(after.labels),
+    )
 
 
 def tag_from_row(row: Sequence[Any], links: tuple[str, ...], labels: tuple[str, ...]) -> Tag:
