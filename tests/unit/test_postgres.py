@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -31,7 +32,12 @@ from reader.core.tags.postgres import (  # noqa: E402
     connect,
     wait_until,
 )
-from reader.core.tags.store import ConflictError, NewEvent, Write  # noqa: E402
+from reader.core.tags.store import (  # noqa: E402
+    ConflictError,
+    DuplicateTagError,
+    NewEvent,
+    Write,
+)
 
 
 def make_tag(doc_id: str = "a.txt", start: int = 0, **changes) -> Tag:
@@ -217,6 +223,85 @@ def test_two_concurrent_authors(url: str):
         assert len(ann.list()) == len(bob.list()) == 50
         authors = [e.author for e in bob.events()]
         assert authors.count("ann") == 25 and authors.count("bob") == 25
+
+
+def test_two_authors_adding_the_same_tag_at_once(url: str, tmp_path: Path):
+    """Both check first and see nothing (the other has not committed yet): only the database
+    can refuse the second. Ann's transaction is held open with the tag written; Bob's add
+    waits on it and, when Ann commits, is refused with her tag named; one tag, one event."""
+    from reader.core.tags.service import TagService
+
+    text = "Tesla said the deposit was refunded.\n"
+    doc = SimpleNamespace(id="a.txt", text=text, lang="en", sha256="sha")
+    anns = make_tag(exact="Tesla", start=0, suffix=" said the deposit w")
+    with (
+        PostgresTagStore(url, "desk", session="a") as ann,
+        TagService(PostgresTagStore(url, "desk", session="b"), author="bob") as bob,
+    ):
+        outcome: list[object] = []
+
+        def bob_adds() -> None:
+            try:
+                outcome.append(bob.add(doc, 0, 5, "claim"))
+            except ReaderError as exc:
+                outcome.append(exc)
+
+        conn = ann._conn
+        with conn.transaction():
+            ann._apply(conn, Write(anns.id, None, anns))
+            assert bob.is_duplicate("a.txt", 0, 5, "claim") is None  # not committed yet
+            thread = threading.Thread(target=bob_adds)
+            thread.start()
+            with psycopg.connect(url, autocommit=True) as watch:
+                assert wait_until(
+                    lambda: (
+                        watch.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND datname = current_database()"
+                        ).fetchone()[0]
+                        == 1
+                    ),
+                    10,
+                ), "bob's commit should wait for ann's transaction"
+        thread.join(10)
+        assert len(outcome) == 1 and isinstance(outcome[0], DuplicateTagError), outcome
+        assert outcome[0].existing.id == anns.id and anns.id[:8] in str(outcome[0])
+        assert [t.id for t in ann.list()] == [anns.id] and ann.events() == []
+        assert bob.undo() is None  # nothing of the refused add to undo
+
+
+def test_a_database_of_the_previous_version_migrates(url: str):
+    """A schema-2 database (no duplicate rule in the database) with a pair of duplicates made
+    by two clients at once: both are kept, and from then on the database refuses another."""
+    from reader.core.tags.postgres import MIGRATIONS
+
+    pair = [make_tag(), make_tag()]
+    orphans = [make_tag(start=50, status="orphaned"), make_tag(start=50, status="orphaned")]
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        conn.execute("CREATE SCHEMA reader")
+        conn.execute("CREATE TABLE reader.meta (key TEXT PRIMARY KEY, value TEXT)")
+        for step in MIGRATIONS[:2]:
+            conn.execute(step)
+        conn.execute("INSERT INTO reader.meta VALUES ('schema_version', '2')")
+        conn.execute("INSERT INTO reader.corpora (key) VALUES ('desk')")
+        for tag in (*pair, *orphans):
+            conn.execute(
+                "INSERT INTO reader.tags (corpus, id, doc_id, doc_sha256, checked_sha256, tag, "
+                'start, "end", exact, created, updated, status) '
+                "VALUES ('desk', %s, %s, 'sha', 'sha', 'claim', %s, %s, 'hello', %s, %s, %s)",
+                (tag.id, tag.doc_id, tag.start, tag.end, tag.created, tag.updated, tag.status),
+            )
+    with PostgresTagStore(url, "desk", session="s1") as store:
+        assert sorted(t.id for t in store.list()) == sorted(t.id for t in (*pair, *orphans))
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert conn.execute(
+                "SELECT value FROM reader.meta WHERE key = 'schema_version'"
+            ).fetchone() == (str(SCHEMA_VERSION),)
+        edited = edit(store, store.get(pair[1].id), note="the pair's later one still saves")
+        assert edited.version == 2
+        with pytest.raises(DuplicateTagError):
+            add(store, make_tag())  # a third on the passage of the pair
+        add(store, make_tag(start=10))  # a free passage
 
 
 def test_version_conflict_is_refused_and_names_who(url: str):

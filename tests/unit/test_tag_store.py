@@ -223,6 +223,53 @@ def test_events_append_in_order_and_filter_by_tag(store: TagStore) -> None:
     assert [e.kind for e in store.events(after_seq=events[0].seq)] == ["import", "edit"]
 
 
+def test_commit_returns_the_tags_as_stored(store: TagStore) -> None:
+    """What commit returns is what a read-back would give (no read-back needed)."""
+    target = _tag("bbbb2222", quote="Sam Altman")
+    assert store.commit([Write(target.id, None, target)], []) == [store.get(target.id)]
+    source = _tag("aaaa1111", links=(target.id, "no-such-tag"), labels=("x", "y"), version=7)
+    (added,) = store.commit([Write(source.id, None, source)], [_event("add", source.id)])
+    assert added == store.get(source.id)
+    assert added.links == (target.id,) and added.version == 7 and added.labels == ("x", "y")
+    changed = replace(added, note="changed", links=(), updated=now())
+    (edited,) = store.commit([Write(added.id, added, changed)], [])
+    assert edited == store.get(added.id) and edited.version == 8 and edited.links == ()
+    assert store.commit([Write(edited.id, edited, None)], []) == [None]
+
+
+def test_the_store_refuses_a_second_tag_on_a_passage(store: TagStore) -> None:
+    """The duplicate rule holds inside the store's commit, whoever calls it."""
+    first = _tag("aaaa1111")
+    store.commit([Write(first.id, None, first)], [_event("add", first.id)])
+    again = _tag("bbbb2222")
+    with pytest.raises(DuplicateTagError, match="already tagged as claim") as caught:
+        store.commit([Write(again.id, None, again)], [_event("add", again.id)])
+    assert caught.value.existing.id == first.id
+    assert store.get(again.id) is None and len(store.events()) == 1  # nothing written
+    # Another kind, or an orphaned tag (it is on no passage), is not a duplicate.
+    other_kind = _tag("cccc3333", kind="context")
+    orphan = _tag("dddd4444", status="orphaned")
+    store.commit([Write(t.id, None, t) for t in (other_kind, orphan)], [])
+    # A write that moves a tag onto a taken passage is refused too.
+    elsewhere = _tag("eeee5555", quote="Sam Altman")
+    (elsewhere,) = store.commit([Write(elsewhere.id, None, elsewhere)], [])
+    moved = replace(elsewhere, start=first.start, end=first.end, exact=first.exact)
+    with pytest.raises(DuplicateTagError):
+        store.commit([Write(elsewhere.id, elsewhere, moved)], [])
+    assert store.get(elsewhere.id) == elsewhere
+
+
+def test_a_batch_may_move_tags_through_each_others_passages(store: TagStore) -> None:
+    """Checked once the whole batch is written: two tags may swap passages (re-anchoring
+    after text was inserted moves each tag where the next one was)."""
+    a, b = _tag("aaaa1111"), _tag("bbbb2222", quote="Sam Altman")
+    a, b = store.commit([Write(a.id, None, a), Write(b.id, None, b)], [])
+    a2 = replace(a, start=b.start, end=b.end, exact=b.exact)
+    b2 = replace(b, start=a.start, end=a.end, exact=a.exact)
+    store.commit([Write(a.id, a, a2), Write(b.id, b, b2)], [])
+    assert (store.get(a.id).start, store.get(b.id).start) == (b.start, a.start)
+
+
 # The service's rules, on each store --------------------------------------------------------------
 def test_the_duplicate_rule_holds_for_add_retag_and_import(service: TagService) -> None:
     claim = service.add(DOC, *_span("Sam Altman"), "claim")
@@ -361,3 +408,50 @@ def test_undo_and_restore_keep_the_duplicate_rule(open_store: Opener) -> None:
     bob.undo()
     assert alice.undo().startswith("remove claim")  # now it may come back
     assert [t.id for t in alice.list()] == [first.id]
+
+
+FISH = "One fish. Two fish. Red fish. Blue fish.\n"
+
+
+def _fish(text: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        id="fish.txt", text=text, lang="en", sha256=hashlib.sha256(text.encode()).hexdigest()
+    )
+
+
+def test_reanchoring_moves_tags_through_each_others_passages(service: TagService) -> None:
+    """Text inserted before tagged sentences of equal length moves each tag exactly where the
+    next one was: one batch, accepted (the rule is checked on the result)."""
+    old = _fish(FISH)
+    one = service.add(old, *_span("One fish.", old), "claim")
+    two = service.add(old, *_span("Two fish.", old), "claim")
+    new = _fish("Old fish. " + FISH)  # 10 characters: "One fish." lands on [10, 19]
+    assert (one.start, one.end) == (0, 9) and (two.start, two.end) == (10, 19)
+    report = service.reconcile_doc(new)
+    assert sorted(report.moved) == sorted([one.id, two.id]) and report.orphaned == []
+    assert [(t.exact, t.start) for t in service.for_doc("fish.txt")] == [
+        ("One fish.", 10),
+        ("Two fish.", 20),
+    ]
+
+
+def test_two_tags_reanchored_onto_one_passage_leave_one_orphaned(service: TagService) -> None:
+    """Two claims quoting the same words; the first occurrence is deleted, so both would
+    land on the second: one keeps it, the other is orphaned (kept, and said so)."""
+    old = _fish("Red fish. Blue fish. Red fish. Old fish.\n")
+    first = service.add(old, 0, 9, "claim")
+    second = service.add(old, 21, 30, "claim")
+    assert first.exact == second.exact == "Red fish."
+    new = _fish("Blue fish. Red fish. Old fish.\n")
+    report = service.reconcile_doc(new)
+    tags = {t.id: t for t in service.for_doc("fish.txt")}
+    assert len(tags) == 2 and len(report.orphaned) == 1
+    kept = next(t for t in tags.values() if t.status != "orphaned")
+    assert (kept.start, kept.end) == (11, 20)
+    orphan = tags[report.orphaned[0]]
+    assert orphan.status == "orphaned" and orphan.checked_sha256 == new.sha256
+    assert "already tag" in service.events(orphan.id)[-1].description
+    # An orphaned tag is on no passage: the passage may be tagged again only by another kind
+    # while `kept` is there, and the orphan does not block anything.
+    with pytest.raises(DuplicateTagError):
+        service.add(new, 11, 20, "claim")
