@@ -3,13 +3,14 @@ hits found through a translation) never serve stale answers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from support.tiny_argos import build
 
 from reader.cli import main
-from reader.core.search import cross, search
+from reader.core.search import cross, search, update_index
 from reader.core.search.whoosh import crossrank
 from reader.core.translation.models import install_model_file, remove_model
 from reader.core.workspace import Workspace
@@ -100,13 +101,38 @@ def test_one_cache_connection_per_search(workspace: Workspace, models, monkeypat
     assert opened == []
 
 
-def test_best_of_is_argmax_and_max_with_ties_to_the_first():
-    import numpy as np
+def test_retyping_a_query_translates_nothing(workspace: Workspace, models, monkeypatch):
+    install_model_file(workspace, models["en_fr"])
+    first = search(workspace, "refund Hello", cross=True).to_json()
+    asked: list[tuple] = []
+    real = cross.translate_texts
 
-    rng = np.random.default_rng(3)
-    scores = [rng.integers(0, 4, 500).astype(float) / 3 for _ in range(5)]  # many ties
-    best, combined = crossrank._best_of(scores)
-    stacked = np.vstack(scores)
-    assert (best == stacked.argmax(axis=0)).all() and (combined == stacked.max(axis=0)).all()
-    one, top = crossrank._best_of(scores[:1])
-    assert not one.any() and (top == scores[0]).all() and top is not scores[0]
+    def counting(*args, **kwargs):
+        asked.append(args[1:4])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cross, "translate_texts", counting)
+    again = search(workspace, "refund Hello", cross=True).to_json()
+    assert again == first and asked == []  # the whole query's translations are remembered
+    search(workspace, "refund Hello", cross=True, from_lang="fr")  # another source: asked
+    assert asked and asked[0][0] == "fr"
+
+
+def test_a_changed_query_language_setting_is_seen(workspace: Workspace, models):
+    install_model_file(workspace, models["en_fr"])
+    assert search(workspace, "refund", cross=True).queries[0]["lang"] == "en"
+    workspace.settings = replace(workspace.settings, query_lang="de")
+    assert search(workspace, "refund", cross=True).queries[0]["lang"] == "de"
+
+
+def test_a_language_new_to_the_index_is_searched_at_once(workspace: Workspace, models):
+    german = workspace.corpus_root / "003_4151a8d78787628b.txt"
+    text = german.read_text(encoding="utf-8")
+    german.unlink()
+    install_model_file(workspace, models["en_de"])
+    before = search(workspace, "refund", cross=True)
+    assert "de" not in {q["lang"] for q in before.queries} and before.total
+    german.write_text(text, encoding="utf-8")
+    update_index(workspace)
+    after = search(workspace, "refund", cross=True)  # the languages of the last search: stale
+    assert {"lang": "de", "text": "refund", "source": "translated"} in after.queries

@@ -146,6 +146,36 @@ def translate_query(
     translation cache (`cache`, else one opened here when a translation is not memoised);
     it returns None when no route exists.
     """
+    if translate is not None:
+        return _translated(ws, query, langs, given, translate, cache, None)
+    models_key, models = _installed_keyed(ws)  # read once for every language
+    key = (models_key, query, given, ws.settings.query_lang, tuple(langs))
+    with _memo_lock:
+        known = _queries.get(key)
+        if known is not None:
+            _queries.move_to_end(key)
+    if known is None:
+        known = _translated(ws, query, langs, given, None, cache, models)
+        with _memo_lock:
+            _queries[key] = known
+            while len(_queries) > QUERIES_KEEP:
+                _queries.popitem(last=False)
+    return Translated(known.source, dict(known.queries), list(known.missing))
+
+
+QUERIES_KEEP = 4096  # whole queries whose translations are remembered (retyping, paging)
+_queries: OrderedDict[tuple, Translated] = OrderedDict()
+
+
+def _translated(
+    ws: Workspace,
+    query: str,
+    langs: Sequence[str],
+    given: str | None,
+    translate: Callable[[Workspace, str, str, list[str]], list[str] | None] | None,
+    cache: OpenCache | None,
+    models: list | None,
+) -> Translated:
     source = query_language(ws, query, given)
     result = Translated(source)
     parts = pieces(query)
@@ -153,7 +183,6 @@ def translate_query(
     if not wanted:
         return result
     opened = cache or OpenCache(ws)
-    models = _installed(ws) if translate is None else None  # read once for every language
     try:
         for lang in langs:
             if lang == source or not lang or lang == "und":
@@ -200,6 +229,11 @@ def _installed(ws: Workspace) -> list:
     """The installed models, read again only when a package folder changed (installing or
     removing a package adds or removes a folder in it): a query does not re-read every
     package's metadata.json for each target language."""
+    return _installed_keyed(ws)[1]
+
+
+def _installed_keyed(ws: Workspace) -> tuple[tuple, list]:
+    """The package folders with their modification times, and the installed models."""
     from reader.core.translation.models import installed_models, package_dirs
 
     seen = []
@@ -216,7 +250,7 @@ def _installed(ws: Workspace) -> list:
         with _memo_lock:
             _models_seen.clear()
             _models_seen[key] = found
-    return found
+    return key, found
 
 
 def translate_texts(
@@ -259,6 +293,7 @@ def forget_memo() -> None:
     """Drop memoised query translations (tests; after models change)."""
     with _memo_lock:
         _memo.clear()
+        _queries.clear()
         _models_seen.clear()
 
 
@@ -278,9 +313,11 @@ def ranked(
     as typed also searches the machine translations into its own language (`mt_<lang>`)."""
     from reader.core.search.whoosh import crossrank
 
-    langs = crossrank.languages(ws)
     opened = OpenCache(ws)  # one connection for the query's translations and the vias
     try:
+        # the languages the last search saw (no look at the index files); should the index
+        # now hold others, the search says so and runs again with the query translated anew
+        langs = crossrank.languages(ws, seen=True)
         return _ranked(ws, query, langs, limit, offset, from_lang, tag_docs, opened)
     finally:
         opened.close()
@@ -300,12 +337,17 @@ def _ranked(
     from reader.core.search.highlight import make_snippets
     from reader.core.search.whoosh import crossrank
 
-    versions = translate_query(ws, query, langs, given=from_lang, cache=opened)
-    source = versions.source
-    subs = [crossrank.Sub(query)]
-    subs += [crossrank.Sub(text, lang=lang) for lang, text in sorted(versions.queries.items())]
-    subs.append(crossrank.Sub(query, mt=source))
-    found = crossrank.run(ws, subs, limit=max(1, limit), offset=max(0, offset), tag_docs=tag_docs)
+    page = {"limit": max(1, limit), "offset": max(0, offset), "tag_docs": tag_docs}
+    for _attempt in range(2):
+        versions = translate_query(ws, query, langs, given=from_lang, cache=opened)
+        source = versions.source
+        subs = [crossrank.Sub(query)]
+        subs += [crossrank.Sub(text, lang=lang) for lang, text in sorted(versions.queries.items())]
+        subs.append(crossrank.Sub(query, mt=source))
+        found = crossrank.run(ws, subs, **page)
+        if found.langs == langs:
+            break
+        langs = found.langs  # the index changed since the languages were read: again
     result = SearchResult(query, offset=offset, total=found.total, error=found.error)
     result.facets = {"lang": found.facets}
     result.queries = [{"lang": source, "text": query, "source": "original"}] + [

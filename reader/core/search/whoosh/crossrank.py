@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,6 +55,7 @@ class CrossRanked:
     original: list[bool]
     error: str | None
     generation: int = -1  # of the index searched
+    langs: list[str] = field(default_factory=list)  # the languages of its documents
 
 
 def _words_only(q):
@@ -99,40 +100,61 @@ def run(
     offset: int = 0,
     tag_docs: Callable[[], dict[str, list[str]]],
 ) -> CrossRanked:
-    """Rank the union of `subs` (the first is the query as typed), page `offset` on."""
+    """Rank the union of `subs` (the first is the query as typed), page `offset` on.
+
+    Sub-queries with the same text are evaluated once, over the union of their fields, and
+    then cut by language: a document has no `body_<lang>` but its own language's, so that
+    gives each of them what evaluating it alone gives. A translation equal to the query as
+    typed (a name, a word both languages share) is the first sub-query cut to its language,
+    normalised alike: it cannot beat the first, and is not evaluated at all."""
     from reader.core.search.whoosh import ranking
 
     with searching(ws) as searcher:
         ctx = ranking.context(searcher)
         present = [lang for lang in sorted(ctx.langs) if lang in STEM_LANGS]
-        masks, scores, error = [], [], None
+        groups: dict[tuple[str, str | None], list[int]] = {}
         for i, sub in enumerate(subs):
-            if sub.mt is not None:
-                fields = [f"mt_{sub.mt}"]
+            if i and sub.mt is None and sub.query == subs[0].query and subs[0] == Sub(sub.query):
+                continue  # the first sub-query cut to its language (see above)
+            groups.setdefault((sub.query, sub.mt), []).append(i)
+        parts: list[tuple[int, np.ndarray, np.ndarray]] = []  # (sub, documents, normalised)
+        error = None
+        for (text, mt), members in groups.items():
+            if mt is not None:
+                fields = [f"mt_{mt}"]
+            elif any(subs[i].lang is None for i in members):
+                fields = ["title", "body", *(f"body_{lang}" for lang in present)]
             else:
-                langs = present if sub.lang is None else [sub.lang] if sub.lang in present else []
-                fields = ["title", "body", *(f"body_{lang}" for lang in langs)]
-            q, problem = _parsed(sub.query, fields, searcher.schema)
-            error = error or (problem if i == 0 else None)
+                wanted = {subs[i].lang for i in members}
+                fields = ["title", "body", *(f"body_{lang}" for lang in present if lang in wanted)]
+            q, problem = _parsed(text, fields, searcher.schema)
+            if members[0] == 0:
+                error = problem
             if uses_field(q, "tag"):
                 q = resolve_tags(q, tag_docs())
             found = ranking.evaluate(ctx, q)
-            mask = found.mask.copy()
-            if sub.lang is not None:
-                code = ctx.langs.index(sub.lang) if sub.lang in ctx.langs else -2
-                mask &= ctx.lang_of == code
-            if sub.mt is not None and sub.mt in ctx.langs:  # its own language has the text
-                mask &= ctx.lang_of != ctx.langs.index(sub.mt)
-            masks.append(mask)
-            scores.append(_normalised(ctx, mask, found.score))
-        mask_all = np.logical_or.reduce(masks)
-        best, combined = _best_of(scores)
+            docs = np.flatnonzero(found.mask)
+            codes = ctx.lang_of[docs]
+            for i in members:
+                sub, keep = subs[i], None
+                if sub.lang is not None:
+                    keep = codes == (ctx.langs.index(sub.lang) if sub.lang in ctx.langs else -2)
+                if sub.mt is not None and sub.mt in ctx.langs:  # its own language has the text
+                    keep = codes != ctx.langs.index(sub.mt)
+                mine, mine_codes = (docs, codes) if keep is None else (docs[keep], codes[keep])
+                score = found.score[mine]
+                parts.append((i, mine, _normalised(len(ctx.langs), mine_codes, score)))
+        parts.sort(key=lambda part: part[0])
+        mask_all, combined, best = _merged(ctx.size, parts)
         page = ctx.top(ranking.Match(mask_all, combined), offset + limit)[offset:]
+        first = parts[0][1] if parts and parts[0][0] == 0 else np.zeros(0, np.intp)
         out, best_of, original = [], [], []
         for docnum, score in page:
             out.append(Found.stored(searcher, docnum, score))
             best_of.append(int(best[docnum]))
-            original.append(bool(masks[0][docnum]))
+            at = int(np.searchsorted(first, docnum))  # `first` is sorted
+            original.append(at < len(first) and int(first[at]) == docnum)
+        _remember_langs(ws, ctx.langs)
         return CrossRanked(
             total=int(mask_all.sum()),
             facets=ctx.facets(mask_all),
@@ -141,40 +163,71 @@ def run(
             original=original,
             error=error,
             generation=searcher.reader().generation(),
+            langs=sorted(ctx.langs),
         )
 
 
-def languages(ws: Workspace) -> list[str]:
-    """The languages of the indexed documents."""
+LANGS_KEEP = 64  # index folders whose languages are remembered
+_langs_seen: OrderedDict[str, list[str]] = OrderedDict()
+
+
+def _remember_langs(ws: Workspace, langs: list[str]) -> None:
+    key = str(ws.index_dir)
+    with _parsed_lock:
+        _langs_seen[key] = sorted(langs)
+        _langs_seen.move_to_end(key)
+        while len(_langs_seen) > LANGS_KEEP:
+            _langs_seen.popitem(last=False)
+
+
+def languages(ws: Workspace, *, seen: bool = False) -> list[str]:
+    """The languages of the indexed documents. With `seen`, those the last search of this
+    index found (no look at the index files), when there was one: `run` says which languages
+    it found (`CrossRanked.langs`), so a caller whose guess was stale can search again."""
     from reader.core.search.whoosh import ranking
 
+    if seen:
+        with _parsed_lock:
+            known = _langs_seen.get(str(ws.index_dir))
+        if known is not None:
+            return list(known)
     with searching(ws) as searcher:
-        return sorted(ranking.context(searcher).langs)
+        langs = sorted(ranking.context(searcher).langs)
+    _remember_langs(ws, langs)
+    return langs
 
 
-def _best_of(scores: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Per document, which of `scores` is highest (the first on a tie) and that score: what
-    `np.vstack(scores).argmax(axis=0)` and `.max(axis=0)` give, without their strided passes
-    (those cost about 1 ms each at 20,000 documents and five sub-queries)."""
-    combined = scores[0].copy()
-    best = np.zeros(len(combined), np.intp)
-    for i, score in enumerate(scores[1:], start=1):
-        better = score > combined
-        combined[better] = score[better]
-        best[better] = i
-    return best, combined
+def _merged(size: int, parts: list[tuple[int, np.ndarray, np.ndarray]]):
+    """Which documents some sub-query matches, their best normalised score among the
+    sub-queries that match them, and which sub-query gave it (the first on a tie); `parts`
+    in sub-query order, each (sub-query, its documents, their normalised scores)."""
+    matched = np.zeros(size, bool)
+    combined = np.full(size, -np.inf)
+    best = np.zeros(size, np.intp)
+    for i, docs, score in parts:
+        matched[docs] = True
+        better = score > combined[docs]
+        won = docs[better]
+        combined[won] = score[better]
+        best[won] = i
+    combined[~matched] = 0.0
+    return matched, combined, best
 
 
-def _normalised(ctx: Any, mask: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """`score` divided by the best score among matched documents of the same language
-    (documents without a language form a group of their own); 0 where not matched."""
-    codes = ctx.lang_of + 1  # -1 (no language) -> 0
-    best = np.zeros(len(ctx.langs) + 1)
-    np.maximum.at(best, codes[mask], score[mask])
-    out = np.zeros(len(score))
-    group_best = best[codes[mask]]
-    out[mask] = np.where(group_best > 0, score[mask] / np.where(group_best > 0, group_best, 1), 1)
-    return out
+def _normalised(groups: int, codes: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """`score` (of matched documents whose language codes are `codes`, -1 for none) divided
+    by the best score among them of the same language (documents without a language form a
+    group of their own); 1.0 where that best is not positive."""
+    if not len(score):
+        return score.astype(np.float64)
+    first = codes[0]
+    if (codes == first).all():  # one language (a translated query): one group
+        top = score.max()
+        return score / top if top > 0 else np.ones(len(score))
+    best = np.zeros(groups + 1)
+    np.maximum.at(best, codes + 1, score)
+    group_best = best[codes + 1]
+    return np.where(group_best > 0, score / np.where(group_best > 0, group_best, 1), 1.0)
 
 
 __all__ = ["CrossRanked", "Sub", "languages", "run"]
