@@ -266,7 +266,7 @@ def _extra_documents() -> list[dict]:
     return [
         {
             "id": f"x/{name}",
-            "sha256": name * 2,
+            "sha256": (name * 2).encode(),
             "path": name,
             "title": f"{name.title()} Title the title",
             "lang": "EN",

@@ -18,7 +18,7 @@ from typing import ClassVar
 from reader.core.documents.clean import binary_reason, clean_text, decode
 from reader.core.documents.language import SHORT_TEXT_LETTERS, detect, letter_count, sample_of
 from reader.core.documents.model import Document, Skipped
-from reader.core.documents.segment import assemble, layout_paragraphs
+from reader.core.documents.segment import PARAGRAPH_SEPARATOR, assemble, layout_paragraphs
 from reader.core.documents.webmeta import choose_title, page_metadata, web_url
 from reader.core.workspace import DATA_DIR_NAME, DEFAULT_MAX_FILE_BYTES
 
@@ -417,8 +417,8 @@ def choose_language(parsed: Parsed, paragraphs: list[str]) -> tuple[str, float |
     return found.lang, found.confidence
 
 
-def build_document(parsed: Parsed, doc_id: str, path: Path) -> Document:
-    """Clean, segment and describe a parsed file."""
+def clean_paragraphs(parsed: Parsed) -> tuple[list[str], str | None]:
+    """A parsed file's clean paragraphs (a leading date marker taken out), and its date."""
     paragraphs = layout_paragraphs(clean_text(parsed.text))
     date = parsed.date
     if paragraphs:
@@ -428,6 +428,12 @@ def build_document(parsed: Parsed, doc_id: str, path: Path) -> Document:
             paragraphs[0] = paragraphs[0][marker.end() :].strip()
             if not paragraphs[0]:
                 paragraphs.pop(0)
+    return paragraphs, date
+
+
+def build_document(parsed: Parsed, doc_id: str, path: Path) -> Document:
+    """Clean, segment and describe a parsed file."""
+    paragraphs, date = clean_paragraphs(parsed)
     if not paragraphs:
         raise SkipFile("empty: no text")
     lang, confidence = choose_language(parsed, paragraphs)
@@ -567,6 +573,18 @@ def read_document(
     except ValueError as exc:
         raise SkipFile(f"outside the corpus {root}") from exc
     return build_document(parse(text, kind), doc_id, path)
+
+
+def read_text(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+    """The clean text `read_document` gives a file (`Document.text`), without its language,
+    sentences and metadata (what a search snippet needs: a fraction of the cost)."""
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise SkipFile(f"unsupported file type {path.suffix or '(none)'}")
+    paragraphs, _date = clean_paragraphs(parse(decode(read_bytes(path, max_bytes)), kind))
+    if not paragraphs:
+        raise SkipFile("empty: no text")
+    return PARAGRAPH_SEPARATOR.join(paragraphs)
 
 
 def document_from_text(raw: str, doc_id: str = "doc.txt") -> Document:

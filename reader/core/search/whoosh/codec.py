@@ -1,76 +1,154 @@
-"""The index's Whoosh codec: Whoosh's W3 format with posting blocks stored as arrays.
+"""The index's Whoosh codec: Whoosh's W3 format with compact posting blocks.
 
 Part of the index (`whoosh.index`). Whoosh's W3 codec pickles each block of postings as
-tuples of Python ints, floats and bytes (one object per posting, and bytes pickled through
-latin-1 strings under protocol 2), which dominates both writing and reading a common term.
-This codec keeps W3's files, term infos, block headers and skipping, and changes only a
-block's data to `(ids, weights, values)` where ids are little-endian uint32 deltas, weights
-float32 (or None when all are 1.0, or one float when all are equal) and values either one
-joined bytes string (fixed size), None (no values) or (uint32 lengths, joined bytes).
-`block_arrays` reads a block straight into numpy for ranking (`reader.core.search.whoosh.ranking`).
-The codec is pickled with each segment, so readers find it (`whoosh.index.<name>`).
+tuples of Python ints, floats and bytes, and each block's info as a pickled tuple (about 70
+bytes for a block of one posting). This codec keeps W3's files, term infos and the layout of
+a term's postings (a 4-byte tag, then blocks, each after its signed length, negative for the
+last), and changes a block to a fixed `BLOCK_HEADER` struct followed by its data, whose
+arrays each take the smallest unsigned width that holds their values:
+
+- header: postings in the block, first and last document, max weight (float32), zlib
+  compression (0 or the level), min/max field length bytes, the width of the document
+  deltas (0 for a block of one posting), how weights are kept (`W_*`), the width of the
+  value lengths (0 for values of fixed size or none);
+- data (zlib-compressed when that pays): the document deltas after the first; the weights
+  (none when all are 1.0; one float32 when all are equal; else uint8 / uint16 when they are
+  whole numbers, as term frequencies are, or float32); the values: their lengths then the
+  values back to back (fixed size: just the values).
+
+`block_arrays` reads a block straight into numpy for ranking
+(`reader.core.search.whoosh.ranking`). The codec is pickled with each segment, so readers
+find it (`whoosh.index.<name>`); the index schema version changes with the layout.
 """
 
 from __future__ import annotations
 
-import sys
+import struct
 import zlib
-from array import array
-from itertools import accumulate
-from operator import sub
-from pickle import dumps
 from typing import Any
 
 import numpy as np
 
 BLOCK_LIMIT = 512  # postings per block (W3's default is 128; bigger blocks read faster)
-PICKLE_PROTOCOL = 4  # bytes as bytes (protocol 2 encodes them as latin-1 text)
-_BIG_ENDIAN = sys.byteorder == "big"
+# count, first doc, last doc, max weight, compression, min/max length bytes, widths
+BLOCK_HEADER = struct.Struct("<HIIfBBBBBB")
+W_ONES, W_SAME, W_U8, W_U16, W_F32 = range(5)  # how a block keeps its weights
+COMPRESS_MIN = 64  # bytes of data from which zlib is tried (kept only when it saves)
+_UNSIGNED = {1: "<u1", 2: "<u2", 4: "<u4"}
+_WEIGHT_DTYPES = {W_U8: "<u1", W_U16: "<u2", W_F32: "<f4"}
+_WEIGHT_SIZES = {W_ONES: 0, W_SAME: 0, W_U8: 1, W_U16: 2, W_F32: 4}
 
 
-def _le_bytes(values: array) -> bytes:
-    """An array's items as little-endian bytes."""
-    if _BIG_ENDIAN:
-        values = array(values.typecode, values)
-        values.byteswap()
-    return values.tobytes()
+def width(top: int) -> int:
+    """Bytes of the smallest unsigned integer that holds 0..top."""
+    return 1 if top < 1 << 8 else 2 if top < 1 << 16 else 4
 
 
-def _from_le(typecode: str, data: bytes) -> array:
-    values = array(typecode, data)
-    if _BIG_ENDIAN:
-        values.byteswap()
-    return values
+def weight_kind(weights: np.ndarray) -> int:
+    """How a block keeps these (float32) weights (`W_*`)."""
+    low, high = float(weights.min()), float(weights.max())
+    if low == high:
+        return W_ONES if high == 1.0 else W_SAME
+    if low >= 0 and (weights == np.floor(weights)).all():
+        return W_U8 if high < 1 << 8 else W_U16 if high < 1 << 16 else W_F32
+    return W_F32
 
 
-def encode_block(ids, weights, values: list[bytes] | None, fixed_size: int | None) -> tuple:
-    """A block's (ids, weights, values) data tuple (see the module docstring)."""
-    id_list = ids.tolist() if hasattr(ids, "tolist") else list(ids)
-    deltas = _le_bytes(array("I", [id_list[0], *map(sub, id_list[1:], id_list)]))
-    floats = weights if isinstance(weights, array) else array("f", weights)
-    if floats.count(floats[0]) == len(floats):
-        packed_weights: bytes | float | None = None if floats[0] == 1.0 else float(floats[0])
-    else:
-        packed_weights = _le_bytes(floats if floats.typecode == "f" else array("f", floats))
-    packed_values: Any
-    if fixed_size == 0 or not values:
-        packed_values = None
-    elif fixed_size is not None and fixed_size > 0:
-        packed_values = b"".join(values)
-    else:
-        packed_values = (_le_bytes(array("I", map(len, values))), b"".join(values))
-    return deltas, packed_weights, packed_values
+def encode_block(
+    ids: Any,
+    weights: Any,
+    values: list[bytes] | None,
+    fixed_size: int | None,
+    level: int,
+    lengths: tuple[int, int],
+    maxweight: float,
+) -> bytes:
+    """A block as the codec writes it: header, then data (see the module docstring)."""
+    docs = np.asarray(ids, np.int64)
+    w = np.asarray(weights, np.float32)
+    deltas = np.diff(docs)
+    idw = width(int(deltas.max())) if len(deltas) else 0
+    kind = weight_kind(w)
+    parts = [deltas.astype(_UNSIGNED[idw]).tobytes() if idw else b""]
+    if kind == W_SAME:
+        parts.append(w[:1].astype("<f4").tobytes())
+    elif kind != W_ONES:
+        parts.append(w.astype(_WEIGHT_DTYPES[kind]).tobytes())
+    lenw = 0
+    if values and fixed_size != 0 and values[0] is not None:
+        if fixed_size is None:
+            sizes = np.fromiter(map(len, values), np.int64, len(values))
+            lenw = width(int(sizes.max()))
+            parts.append(sizes.astype(_UNSIGNED[lenw]).tobytes())
+        parts.append(b"".join(values))
+    data = b"".join(parts)
+    data, comp = compress(data, level)
+    header = BLOCK_HEADER.pack(
+        len(docs), int(docs[0]), int(docs[-1]), maxweight, comp, *lengths, idw, kind, lenw
+    )
+    return header + data
 
 
-def block_arrays(data: tuple, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """A block's (document numbers as int64, weights as float32), from its data tuple."""
-    ids, weights = data[0], data[1]
-    docs = np.cumsum(np.frombuffer(ids, "<u4").astype(np.int64))
-    if weights is None:
-        return docs, np.ones(count, np.float32)
-    if isinstance(weights, float):
-        return docs, np.full(count, weights, np.float32)
-    return docs, np.frombuffer(weights, "<f4").astype(np.float32)
+def compress(data: bytes, level: int) -> tuple[bytes, int]:
+    """(data, 0), or (zlib-compressed data, level) when that is smaller."""
+    if level and len(data) >= COMPRESS_MIN:
+        packed = zlib.compress(data, level)
+        if len(packed) < len(data):
+            return packed, level
+    return data, 0
+
+
+class Block:
+    """A block's decoded layout: where its arrays lie in its (decompressed) data."""
+
+    __slots__ = ("count", "data", "first", "idw", "kind", "lenw")
+
+    def __init__(self, count: int, first: int, idw: int, kind: int, lenw: int, data: bytes):
+        self.count, self.first, self.idw, self.kind, self.lenw = count, first, idw, kind, lenw
+        self.data = data
+
+    def docs(self) -> np.ndarray:
+        """Document numbers (int64)."""
+        out = np.empty(self.count, np.int64)
+        out[0] = self.first
+        if self.count > 1:
+            np.cumsum(np.frombuffer(self.data, _UNSIGNED[self.idw], self.count - 1), out=out[1:])
+            out[1:] += self.first
+        return out
+
+    def _weights_at(self) -> int:
+        return (self.count - 1) * self.idw
+
+    def weights(self) -> np.ndarray:
+        """Weights (float32)."""
+        kind, at = self.kind, self._weights_at()
+        if kind == W_ONES:
+            return np.ones(self.count, np.float32)
+        if kind == W_SAME:
+            return np.full(self.count, np.frombuffer(self.data, "<f4", 1, at)[0], np.float32)
+        return np.frombuffer(self.data, _WEIGHT_DTYPES[kind], self.count, at).astype(np.float32)
+
+    def _values_at(self) -> int:
+        kind = self.kind
+        size = 4 if kind == W_SAME else _WEIGHT_SIZES[kind] * self.count
+        return self._weights_at() + size
+
+    def values(self, fixed: int | None) -> tuple:
+        """Each posting's value (bytes), or Nones when the format has none."""
+        at, count = self._values_at(), self.count
+        if fixed == 0 or at >= len(self.data):
+            return (None,) * count
+        if fixed is not None:
+            return tuple(self.data[i : i + fixed] for i in range(at, at + count * fixed, fixed))
+        sizes = np.frombuffer(self.data, _UNSIGNED[self.lenw], count, at)
+        ends = (np.cumsum(sizes) + (at + count * self.lenw)).tolist()
+        data = self.data
+        return tuple(map(data.__getitem__, map(slice, [at + count * self.lenw, *ends[:-1]], ends)))
+
+
+def block_arrays(data: Block, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """A block's (document numbers as int64, weights as float32)."""
+    return data.docs(), data.weights()
 
 
 def codec_classes() -> tuple[type, type, type]:
@@ -78,78 +156,81 @@ def codec_classes() -> tuple[type, type, type]:
     global _CLASSES
     if _CLASSES is not None:
         return _CLASSES
-    from whoosh.codec.whoosh3 import (
-        COMPRESSION_MIN_SIZE,
-        WHOOSH3_HEADER_MAGIC,
-        W3Codec,
-        W3LeafMatcher,
-        W3PostingsWriter,
-    )
-    from whoosh.util.numeric import length_to_byte
+    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter
+    from whoosh.reading import CorruptIndexError
+    from whoosh.util.numeric import byte_to_length, length_to_byte
 
     class ArrayPostingsWriter(W3PostingsWriter):
-        """W3PostingsWriter writing array blocks."""
+        """W3PostingsWriter writing compact blocks."""
 
         def _write_block(self, last: bool = False) -> None:
             if not self._blockcount:
                 self._postfile.write(WHOOSH3_HEADER_MAGIC)
             self._terminfo.add_block(self)
-            ids = self._ids
-            data = encode_block(ids, self._weights, self._values, self._format.fixed_value_size())
-            databytes = dumps(data, PICKLE_PROTOCOL)
-            comp = self._compression if len(databytes) >= COMPRESSION_MIN_SIZE else 0
-            if comp:
-                databytes = zlib.compress(databytes, comp)
-            info = (
-                len(ids),
-                int(ids[-1]),
+            block = encode_block(
+                self._ids,
+                self._weights,
+                self._values,
+                self._format.fixed_value_size(),
+                self._compression,
+                (length_to_byte(self._minlength), length_to_byte(self._maxlength)),
                 float(self._maxweight),
-                comp,
-                length_to_byte(self._minlength),
-                length_to_byte(self._maxlength),
             )
-            infobytes = dumps(info, 2)
-            length = len(infobytes) + len(databytes)
-            self._postfile.write_int(-length if last else length)
-            self._postfile.write(infobytes)
-            self._postfile.write(databytes)
+            self._postfile.write_int(-len(block) if last else len(block))
+            self._postfile.write(block)
             self._blockcount += 1
             self._new_block()
 
     class ArrayLeafMatcher(W3LeafMatcher):
-        """W3LeafMatcher reading array blocks."""
+        """W3LeafMatcher reading compact blocks."""
+
+        def _goto(self, position: int) -> None:
+            self._data = self._ids = self._weights = self._values = None
+            self._i = 0
+            postfile = self._postfile
+            try:
+                head = postfile.get(position, 4 + BLOCK_HEADER.size)
+                (length,) = struct.unpack_from("!i", head)
+                (count, first, last, maxweight, comp, minlen, maxlen,
+                 *self._widths) = BLOCK_HEADER.unpack_from(head, 4)  # fmt: skip
+            except (struct.error, ValueError, OSError) as exc:
+                raise CorruptIndexError(
+                    f"damaged postings block at offset {position}: {exc}"
+                ) from exc
+            if length < 0:
+                self._lastblock = True
+                length = -length
+            if not count or length < BLOCK_HEADER.size:
+                raise CorruptIndexError(f"damaged postings block at offset {position}")
+            self._nextoffset = position + 4 + length
+            self._dataoffset = position + 4 + BLOCK_HEADER.size
+            self._blocklength, self._first, self._maxid = count, first, last
+            self._maxweight, self._compression = maxweight, comp
+            self._minlength, self._maxlength = byte_to_length(minlen), byte_to_length(maxlen)
+
+        def _read_data(self) -> None:
+            data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
+            if self._compression:
+                data = zlib.decompress(data)
+            self._data = Block(self._blocklength, self._first, *self._widths, data)
 
         def _read_ids(self) -> None:
             if self._data is None:
                 self._read_data()
-            self._ids = list(accumulate(_from_le("I", self._data[0])))
+            self._ids = self._data.docs().tolist()
 
         def _read_weights(self) -> None:
             if self._data is None:
                 self._read_data()
-            weights = self._data[1]
-            if weights is None:
-                self._weights = array("f", [1.0]) * self._blocklength
-            elif isinstance(weights, float):
-                self._weights = array("f", [weights]) * self._blocklength
-            else:
-                self._weights = _from_le("f", weights)
+            self._weights = self._data.weights().tolist()
 
         def _read_values(self) -> None:
             if self._data is None:
                 self._read_data()
-            values, fixed = self._data[2], self._fixedsize
-            if values is None:
-                self._values = (None,) * self._blocklength
-            elif fixed is not None and fixed > 0:
-                self._values = tuple(values[i : i + fixed] for i in range(0, len(values), fixed))
-            else:
-                lengths, joined = values
-                ends = list(accumulate(_from_le("I", lengths)))
-                self._values = tuple(map(joined.__getitem__, map(slice, [0, *ends], ends)))
+            self._values = self._data.values(self._fixedsize)
 
     class ArrayCodec(W3Codec):
-        """W3Codec with array posting blocks for the inverted index (vectors stay W3)."""
+        """W3Codec with compact posting blocks for the inverted index (vectors stay W3)."""
 
         def __init__(self, blocklimit: int = BLOCK_LIMIT, compression: int = 3, inlinelimit=1):
             super().__init__(blocklimit, compression, inlinelimit)

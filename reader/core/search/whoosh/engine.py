@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from reader.core.search.highlight import Highlighter
@@ -22,6 +23,7 @@ from reader.core.search.whoosh.index import (
     IndexStats,
     RebuildNeeded,
     build_schema,
+    document_text,
     forget_index,
     index_errors,
     index_exists,
@@ -92,14 +94,15 @@ ANALYSIS = _Analysis()
 
 @dataclass
 class Found:
-    """One ranked document with the stored fields a hit needs."""
+    """One ranked document with the stored fields a hit needs; its `text` is read when first
+    asked for (`document_text`: from the index for formats costly to read, else the file)."""
 
     id: str
     title: str
     lang: str
     date: str | None
     score: float
-    text: str
+    fields: dict[str, Any] = field(default_factory=dict, repr=False)  # all its stored fields
 
     @classmethod
     def stored(cls, searcher: Any, docnum: int, score: float) -> Found:
@@ -111,8 +114,13 @@ class Found:
             lang=fields.get("lang", ""),
             date=fields.get("date"),
             score=score,
-            text=fields.get("text", ""),
+            fields=fields,
         )
+
+    @cached_property
+    def text(self) -> str:
+        """The document's clean text (`Document.text`)."""
+        return document_text(self.fields)
 
 
 @dataclass
@@ -236,7 +244,7 @@ def _spelled(searcher: Any, fieldname: str, term: str) -> str | None:
     btext = term.encode("utf-8")
     for docnum in searcher.reader().postings(fieldname, btext).all_ids():
         stored = searcher.stored_fields(docnum)
-        for source in (stored.get("title", ""), stored.get("text", "")):
+        for source in (stored.get("title", ""), document_text(stored)):
             for token in TOKEN.findall(source):
                 if fold[token] == btext:
                     return token

@@ -18,13 +18,11 @@ own writer.
 from __future__ import annotations
 
 import re
-import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
-from pickle import dumps
 from struct import Struct
 from typing import TYPE_CHECKING, Any
 
@@ -543,14 +541,15 @@ def _pieces(p: Postings, fixed: int | None) -> Iterator[Postings]:
 
 
 def _write_postings(fw: Any, p: Postings, fixed: int | None, lengths: np.ndarray) -> None:
-    """Write postings as the codec's postings writer would: per term, blocks of up to its
-    block limit (zlib-compressed from COMPRESSION_MIN_SIZE bytes), each after its info
-    (count, last id, max weight, compression, min/max length bytes); then the term's
-    W3TermInfo (total weight, document frequency, min/max length, max weight, first/last
-    document, the extent of its postings)."""
+    """Write postings as the codec's postings writer would (`codec.encode_block`): per term,
+    blocks of up to its block limit, each its header struct then its data (compact arrays,
+    zlib-compressed when that pays); then the term's W3TermInfo (total weight, document
+    frequency, min/max length, max weight, first/last document, the extent of its
+    postings)."""
     import numpy as np
-    from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE
     from whoosh.system import pack_ushort
+
+    from reader.core.search.whoosh.codec import BLOCK_HEADER, W_F32, W_ONES, W_SAME, W_U8, W_U16
 
     n = len(p.doc)
     limit, level = fw._codec._blocklimit, fw._codec._compression
@@ -563,21 +562,36 @@ def _write_postings(fw: Any, p: Postings, fixed: int | None, lengths: np.ndarray
     bend = np.minimum(bstart + limit, tend[bterm])
     w = p.weight
     wmin, wmax = np.minimum.reduceat(w, bstart), np.maximum.reduceat(w, bstart)
-    # weights: 0 all 1.0 (None), 1 all equal (one float), 2 each its own
-    kinds = np.where((wmin == wmax) & (wmax == 1.0), 0, np.where(wmin == wmax, 1, 2))
+    whole = np.logical_and.reduceat((w == np.floor(w)) & (w >= 0), bstart)
+    kinds = np.where(
+        wmin == wmax,
+        np.where(wmax == 1.0, W_ONES, W_SAME),
+        np.where(whole & (wmax < 1 << 8), W_U8, np.where(whole & (wmax < 1 << 16), W_U16, W_F32)),
+    )
+    delta = p.doc.copy()
+    delta[1:] -= p.doc[:-1]
+    delta[bstart] = 0  # a block's first document is in its header
+    idw = _widths(np.maximum.reduceat(delta, bstart))
+    idw[bend - bstart == 1] = 0
+    sizes = np.diff(p.offsets) if fixed is None else None  # type: ignore[arg-type]
+    lenw = _widths(np.maximum.reduceat(sizes, bstart)) if sizes is not None else 0 * bstart
     lb = lengths[p.doc]
     nonzero = np.where(lb == 0, 256, lb.astype(np.int16))  # the min skips missing lengths
     bmin, tmin = np.minimum.reduceat(nonzero, bstart), np.minimum.reduceat(nonzero, tstart)
     bmin[bmin == 256] = 0
     tmin[tmin == 256] = 0
     blocks = zip(
-        _array_blocks(p, fixed, bstart, bend, kinds),
+        _block_data(p, fixed, level, (bstart, bend, kinds, idw, lenw), delta, sizes),
         (bnum == nblocks[bterm] - 1).tolist(),  # the term's last block
         (bend - bstart).tolist(),
+        p.doc[bstart].tolist(),
         p.doc[bend - 1].tolist(),
         wmax.tolist(),
         bmin.tolist(),
         np.maximum.reduceat(lb, bstart).tolist(),
+        idw.tolist(),
+        kinds.tolist(),
+        lenw.tolist(),
         strict=True,
     )
     postfile = fw._postfile
@@ -585,14 +599,11 @@ def _write_postings(fw: Any, p: Postings, fixed: int | None, lengths: np.ndarray
     records: list[bytes] = []
     extents: list[tuple[int, int]] = []
     parts = [_MAGIC]
-    for data, last, *info in blocks:
-        comp = 0
-        if level and len(data) >= COMPRESSION_MIN_SIZE:
-            data, comp = zlib.compress(data, level), level
-        info.insert(3, comp)
-        header = dumps(tuple(info), 2)
+    pack_header, pack_length = BLOCK_HEADER.pack, _BLOCK_LENGTH.pack
+    for (data, comp), last, count, first, final, top, low, high, iw, kind, lw in blocks:
+        header = pack_header(count, first, final, top, comp, low, high, iw, kind, lw)
         size = len(header) + len(data)
-        parts += (_BLOCK_LENGTH.pack(-size if last else size), header, data)
+        parts += (pack_length(-size if last else size), header, data)
         if last:
             record = b"".join(parts)
             records.append(record)
@@ -620,36 +631,55 @@ def _write_postings(fw: Any, p: Postings, fixed: int | None, lengths: np.ndarray
     )
 
 
-def _array_blocks(
-    p: Postings, fixed: int | None, bstart: np.ndarray, bend: np.ndarray, kinds: np.ndarray
-) -> Iterator[bytes]:
-    """Each block's data as ArrayCodec pickles it (`codec.encode_block`):
-    (ids as little-endian uint32 deltas, weights (None / a float / float32s), values (None;
-    joined when of fixed size; else their uint32 lengths and them, joined))."""
+def _widths(top: np.ndarray) -> np.ndarray:
+    """Bytes of the smallest unsigned integers that hold 0..top, elementwise."""
     import numpy as np
 
-    delta = p.doc.copy()
-    delta[1:] -= p.doc[:-1]
-    delta[bstart] = p.doc[bstart]
-    ids = delta.astype("<u4").tobytes()
-    weights = p.weight.astype("<f4").tobytes()
-    floats = p.weight.tolist()
+    return np.where(top < 1 << 8, 1, np.where(top < 1 << 16, 2, 4))
+
+
+def _block_data(
+    p: Postings,
+    fixed: int | None,
+    level: int,
+    layout: tuple[np.ndarray, ...],
+    delta: np.ndarray,
+    sizes: np.ndarray | None,
+) -> Iterator[tuple[bytes, int]]:
+    """Each block's data as `codec.encode_block` lays it out (the document deltas after the
+    first, the weights, the value lengths, the values), compressed when that pays, and its
+    compression. `layout`: each block's start, end, weight kind and widths of deltas and
+    value lengths."""
+    import numpy as np
+
+    from reader.core.search.whoosh.codec import W_F32, W_SAME, W_U8, W_U16, compress
+
+    bstart, bend, kinds, idw, lenw = layout
+
+    def cast(a: np.ndarray, used: np.ndarray, dtypes: dict[int, str]) -> dict[int, bytes]:
+        return {k: a.astype(t).tobytes() for k, t in dtypes.items() if (used == k).any()}
+
+    ints = {1: "<u1", 2: "<u2", 4: "<u4"}
+    deltas = cast(delta, idw, ints)
+    weights = cast(p.weight, kinds, {W_U8: "<u1", W_U16: "<u2", W_SAME: "<f4", W_F32: "<f4"})
+    lens = cast(sizes, lenw, ints) if sizes is not None else {}
+    step = {W_U8: 1, W_U16: 2, W_F32: 4}
     values = p.values
-    if fixed is None:
-        sizes, voff = np.diff(p.offsets).astype("<u4").tobytes(), p.offsets  # type: ignore[arg-type]
-    else:
-        voff = np.arange(len(p.doc) + 1) * fixed
-    vals = None
-    for a, b, kind, va, vb in zip(
-        bstart.tolist(), bend.tolist(), kinds.tolist(), voff[bstart].tolist(),
-        voff[bend].tolist(), strict=True
+    voff = p.offsets if fixed is None else np.arange(len(p.doc) + 1) * fixed
+    for a, b, kind, iw, lw, va, vb in zip(
+        bstart.tolist(), bend.tolist(), kinds.tolist(), idw.tolist(), lenw.tolist(),
+        voff[bstart].tolist(), voff[bend].tolist(), strict=True
     ):  # fmt: skip
-        wpart = None if kind == 0 else floats[a] if kind == 1 else weights[4 * a : 4 * b]
-        if fixed is None:
-            vals = (sizes[4 * a : 4 * b], values[va:vb])
-        elif fixed:
-            vals = values[va:vb]
-        yield dumps((ids[4 * a : 4 * b], wpart, vals), 4)
+        parts = [deltas[iw][iw * (a + 1) : iw * b] if iw else b""]
+        if kind == W_SAME:
+            parts.append(weights[kind][4 * a : 4 * a + 4])
+        elif kind in step:
+            parts.append(weights[kind][step[kind] * a : step[kind] * b])
+        if lw:
+            parts.append(lens[lw][lw * a : lw * b])
+        if fixed != 0:
+            parts.append(values[va:vb])
+        yield compress(b"".join(parts), level)
 
 
 def _add_terms(tindex: Any, keys: list[bytes], values: list[bytes]) -> None:
