@@ -677,3 +677,42 @@ def test_the_engine_reports_a_rebuild_and_the_api_decides(corpus_dir):
         engine_index.update_index(ws)
     stats = update_index(ws)
     assert stats.rebuilt and "rebuilt it" in stats.notice
+
+
+def test_plain_text_is_read_from_the_file_and_other_formats_are_stored(
+    workspace: Workspace, corpus_dir: Path
+) -> None:
+    """The index stores the clean text of Markdown and HTML files (costly to read again), not
+    of plain text files: a hit's snippets come from the file then, exactly as from the text
+    the index was built from, and a file gone since gives no snippet, not an error."""
+    (corpus_dir / "notes.md").write_text(
+        "---\ntitle: Wombat notes\n---\n\nThe wombat *digs* a burrow.\n", encoding="utf-8"
+    )
+    (corpus_dir / "page.html").write_text(
+        "<html><head><title>Wombats</title></head><body><article><p>A wombat page with "
+        "enough words to be an article about a wombat and its burrow.</p></article></body>"
+        "</html>",
+        encoding="utf-8",
+    )
+    (corpus_dir / "plain.txt").write_text(
+        "Plain wombat\n\nThe wombat sleeps in the day.\n", encoding="utf-8"
+    )
+    update_index(workspace)
+    with index_module.searching(workspace) as searcher:
+        stored = {f["id"]: f for f in searcher.all_stored_fields()}
+    assert "text" not in stored["plain.txt"]
+    assert "text" in stored["notes.md"] and "text" in stored["page.html"]
+    assert not any("text" in f for doc_id, f in stored.items() if doc_id.endswith(".txt"))
+    result = search(workspace, "wombat", limit=10)
+    corpus = corpus_of(workspace)
+    assert {hit.id for hit in result.hits} >= {"plain.txt", "notes.md", "page.html"}
+    for hit in result.hits:
+        text = corpus.load(hit.id).text
+        assert hit.snippets, hit.id
+        for snippet in hit.snippets:
+            assert snippet.text == text[snippet.start : snippet.end]
+            assert "wombat" in snippet.text.lower()
+    (corpus_dir / "plain.txt").unlink()
+    found = search(workspace, "wombat", limit=10)
+    gone = [hit for hit in found.hits if hit.id == "plain.txt"]
+    assert len(gone) == 1 and not gone[0].snippets  # still indexed: no update ran
