@@ -297,6 +297,10 @@ def test_a_database_of_the_previous_version_migrates(url: str):
             assert conn.execute(
                 "SELECT value FROM reader.meta WHERE key = 'schema_version'"
             ).fetchone() == (str(SCHEMA_VERSION),)
+            assert conn.execute(  # writers no longer lock the corpus row (migration 4)
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                "AND confrelid = 'reader.corpora'::regclass"
+            ).fetchone() == (0,)
         edited = edit(store, store.get(pair[1].id), note="the pair's later one still saves")
         assert edited.version == 2
         with pytest.raises(DuplicateTagError):

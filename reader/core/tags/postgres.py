@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 CHANNEL = "reader_tags"
 CONNECT_TIMEOUT = 4  # seconds per address libpq tries (localhost may be two): within 10 s
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # MIGRATIONS[n] takes the schema from version n to n + 1. Never edit a released step.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -151,6 +151,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE reader.tags ADD CONSTRAINT tags_passage EXCLUDE USING btree (
         corpus WITH =, doc_id WITH =, start WITH =, "end" WITH =, tag WITH =, twin WITH =
     ) WHERE (status <> 'orphaned') DEFERRABLE INITIALLY DEFERRED;
+    """,
+    # 4: no foreign keys from tags and events to reader.corpora. Each checked insert locked
+    # the corpus's one row (FOR KEY SHARE), so concurrent writers of a corpus queued on it and
+    # made a multixact per write. A corpus row is made when a client opens the corpus and is
+    # never deleted, so the keys guarded nothing a client does.
+    """
+    ALTER TABLE reader.tags DROP CONSTRAINT IF EXISTS tags_corpus_fkey;
+    ALTER TABLE reader.events DROP CONSTRAINT IF EXISTS events_corpus_fkey;
     """,
 )
 _CONFLICT = "RDR01"  # the SQLSTATE of reader.expect_one
@@ -488,15 +496,19 @@ class PostgresTagStore:
             try:
                 with conn.pipeline():
                     conn.execute("BEGIN")
+                    # One tag, one event (add, edit, remove): one statement for both.
+                    single = None
+                    if len(writes) == len(events) == 1 and (writes[0].before or writes[0].after):
+                        single = events[0]
                     for write in writes:
-                        self._apply(conn, write)
+                        self._apply(conn, write, single)
                     # Links after every row exists, so links within a batch hold.
                     held = [
                         (write, self._apply_links(conn, write))
                         for write in writes
                         if write.after is not None
                     ]
-                    for e in events:
+                    for e in events if single is None else ():
                         conn.execute(_INSERT_EVENT, self._event_row(e))
                     committed = conn.execute("COMMIT")
                     self._notify(conn, payload)
@@ -560,14 +572,13 @@ class PostgresTagStore:
         second on one disk, whatever the number of writers). On its own, with an asynchronous
         commit (a notification is never durable anyway), it holds the lock for microseconds.
         It is queued behind the change's COMMIT in the same pipeline, so it costs no extra
-        round trip; if the change is refused, the pipeline skips it.
+        round trip; if the change is refused, the pipeline skips it. Being the last statement
+        before the pipeline's sync, it is a transaction of its own (an implicit one).
         """
-        conn.execute("BEGIN")
         conn.execute(
             "SELECT set_config('synchronous_commit', 'off', true), pg_notify(%s, %s)",
             (CHANNEL, payload),
         )
-        conn.execute("COMMIT")
 
     def _payload(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> str:
         ids = [w.tag_id for w in writes]
@@ -611,18 +622,16 @@ class PostgresTagStore:
             write.tag_id,
         )
 
-    def _apply(self, conn: psycopg.Connection, write: Write) -> None:
+    def _apply(self, conn: psycopg.Connection, write: Write, event: NewEvent | None = None) -> None:
         """Queue one tag's row change; the server refuses it (RDR01) if the version moved."""
         after, before = write.after, write.before
         if after is None:
             if before is None:
                 return
-            conn.execute(
-                "WITH done AS (DELETE FROM reader.tags WHERE corpus = %s AND id = %s "
-                "AND version = %s RETURNING 1) "
-                "SELECT reader.expect_one((SELECT count(*) FROM done), %s)",
-                (self.corpus, write.tag_id, before.version, write.tag_id),
+            change = (
+                "DELETE FROM reader.tags WHERE corpus = %s AND id = %s AND version = %s RETURNING 1"
             )
+            self._checked(conn, change, (self.corpus, write.tag_id, before.version), write, event)
             return
         values = (
             after.doc_id,
@@ -658,9 +667,25 @@ class PostgresTagStore:
                 "WHERE corpus = %s AND id = %s AND version = %s RETURNING 1"
             )
             params = (*values, self.corpus, after.id, before.version)
+        self._checked(conn, change, params, write, event)
+
+    def _checked(
+        self,
+        conn: psycopg.Connection,
+        change: str,
+        params: tuple,
+        write: Write,
+        event: NewEvent | None,
+    ) -> None:
+        """Queue `change` (RETURNING 1 per row) so that the server refuses the transaction
+        (RDR01) unless it touched exactly one row; with `event` appended by the same statement."""
+        sql = f"WITH done AS ({change})"
+        if event is not None:
+            sql += f", logged AS ({_INSERT_EVENT})"
+            params = (*params, *self._event_row(event))
         conn.execute(
-            f"WITH done AS ({change}) SELECT reader.expect_one((SELECT count(*) FROM done), %s)",
-            (*params, after.id),
+            f"{sql} SELECT reader.expect_one((SELECT count(*) FROM done), %s)",
+            (*params, write.tag_id),
         )
 
     def _apply_links(self, conn: psycopg.Connection, write: Write) -> psycopg.Cursor | None:
