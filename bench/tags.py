@@ -51,9 +51,9 @@ def make_corpus(folder: Path, docs: int, sentences: int) -> Path:
     return folder
 
 
-def writer(args: tuple) -> tuple[list[float], list[tuple[str, float]], str]:
+def writer(args: tuple) -> tuple[list[float], list[tuple[str, float]], str, float]:
     """One teammate: `count` tags through its own store; (latencies in s, (id, write began),
-    the error that stopped it or "")."""
+    the error that stopped it or "", CPU seconds of the timed adds)."""
     corpus, data, url, index, count, docs, start_at, warmup = args
     ws = Workspace.open(corpus, data, tags_db=url)
     corpus_obj = corpus_of(ws)
@@ -76,15 +76,44 @@ def writer(args: tuple) -> tuple[list[float], list[tuple[str, float]], str]:
                 acknowledged.append((tag.id, time.time()))
             while time.time() < start_at:  # start together
                 time.sleep(0.001)
+            cpu = time.process_time()
             for i in range(count):
                 started = time.time()
                 t0 = time.perf_counter()
                 tag = tags.add(*passage(i), "claim", note=f"w{index} #{i}")
                 latencies.append(time.perf_counter() - t0)
                 acknowledged.append((tag.id, started))
+            cpu = time.process_time() - cpu
     except ReaderError as exc:  # reported by the parent, which fails the run
-        return latencies, acknowledged, f"writer {index}: {type(exc).__name__}: {exc}"
-    return latencies, acknowledged, ""
+        return latencies, acknowledged, f"writer {index}: {type(exc).__name__}: {exc}", 0.0
+    return latencies, acknowledged, "", cpu
+
+
+def server_cpu(pid: int | None) -> float | None:
+    """CPU seconds used so far by a local PostgreSQL: the postmaster, its live processes and
+    the backends it reaped (None: unknown, e.g. a server given with --url)."""
+    if pid is None:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(p: int | str) -> list[str]:
+        text = Path(f"/proc/{p}/stat").read_text()
+        return text[text.rindex(")") + 2 :].split()
+
+    try:
+        fields = stat(pid)
+        total = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and entry.name != str(pid):
+                try:
+                    child = stat(entry.name)
+                except OSError:
+                    continue
+                if child[1] == str(pid):
+                    total += int(child[11]) + int(child[12])
+    except OSError:
+        return None
+    return total / tick
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -92,7 +121,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
-def run_store(name: str, url: str | None, args: argparse.Namespace, base: Path) -> dict:
+def run_store(
+    name: str, url: str | None, args: argparse.Namespace, base: Path, server_pid: int | None = None
+) -> dict:
     per_doc = -(-args.tags // args.docs)
     # The folder's name is the corpus key in a shared database: a new one for every run.
     folder = base / f"corpus-{name}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
@@ -120,11 +151,17 @@ def run_store(name: str, url: str | None, args: argparse.Namespace, base: Path) 
         for w in range(args.writers)
     ]
     with multiprocessing.get_context("fork").Pool(args.writers) as pool:
-        results = pool.map(writer, jobs)
+        pending = pool.map_async(writer, jobs)
+        while time.time() < start_at:
+            time.sleep(0.001)
+        server_before = server_cpu(server_pid)
+        results = pending.get()
     wall = time.time() - start_at
-    latencies = [x for lat, _, _ in results for x in lat]
-    acknowledged = dict(pair for _, acks, _ in results for pair in acks)
-    errors = [error for _, _, error in results if error]
+    server_after = server_cpu(server_pid)
+    latencies = [x for lat, _, _, _ in results for x in lat]
+    acknowledged = dict(pair for _, acks, _, _ in results for pair in acks)
+    errors = [error for _, _, error, _ in results if error]
+    client_cpu = sum(cpu for _, _, _, cpu in results)
     with open_tag_store(ws) as tags:
         stored = {t.id for t in tags.list()}
         logged = {e.annotation for e in tags.events() if e.kind == "add"}
@@ -136,6 +173,12 @@ def run_store(name: str, url: str | None, args: argparse.Namespace, base: Path) 
         "p95_ms": percentile(latencies, 95) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "errors": errors,
+        "client_cpu_ms": client_cpu / max(1, len(latencies)) * 1000,
+        "server_cpu_ms": (
+            (server_after - server_before) / max(1, len(latencies)) * 1000
+            if server_before is not None and server_after is not None
+            else None
+        ),
         "max_ms": max(latencies) * 1000,
         "lost": len(set(acknowledged) - stored),
         "unlogged": len(set(acknowledged) - logged),
@@ -245,7 +288,8 @@ def main() -> int:
                         server = PostgresServer(durable=True).start()
                         url = server.create_database("bench")
                 if url:
-                    reports.append(run_store("postgres", url, args, base))
+                    pid = server.pid() if server is not None else None
+                    reports.append(run_store("postgres", url, args, base, pid))
         finally:
             if server is not None:
                 server.stop()
@@ -260,6 +304,10 @@ def main() -> int:
             f"p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
             f"max {r['max_ms']:.1f} ms; lost writes {r['lost']}, missing events {r['unlogged']}"
         )
+        cpu = f"CPU per add: client {r['client_cpu_ms']:.2f} ms"
+        if r["server_cpu_ms"] is not None:
+            cpu += f", server {r['server_cpu_ms']:.2f} ms (its backends, WAL writer, listeners)"
+        print(f"{'':>8}  {cpu}")
         for error in r["errors"]:
             print(f"{'':>8}  FAILED {error}")
         failed |= r["lost"] > 0 or r["unlogged"] > 0 or r["p95_ms"] > P95_TARGET_MS
