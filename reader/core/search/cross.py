@@ -11,6 +11,7 @@ or through English, and are memoised in this process too.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -234,14 +235,14 @@ def _installed(ws: Workspace) -> list:
 
 def _installed_keyed(ws: Workspace) -> tuple[tuple, list]:
     """The package folders with their modification times, and the installed models."""
-    from reader.core.translation.models import installed_models, package_dirs
+    from reader.core.translation.models import installed_models
 
     seen = []
-    for folder in package_dirs(ws):
+    for folder in _package_folders(ws):
         try:
-            seen.append((str(folder), folder.stat().st_mtime_ns))
-        except OSError:
-            seen.append((str(folder), None))
+            seen.append((folder, os.stat(folder).st_mtime_ns))
+        except OSError:  # not there (yet): creating it changes the key
+            seen.append((folder, None))
     key = tuple(seen)
     with _memo_lock:
         found = _models_seen.get(key)
@@ -251,6 +252,25 @@ def _installed_keyed(ws: Workspace) -> tuple[tuple, list]:
             _models_seen.clear()
             _models_seen[key] = found
     return key, found
+
+
+_folders: dict[tuple, list[str]] = {}
+
+
+def _package_folders(ws: Workspace) -> list[str]:
+    """Every folder that may hold installed packages (`package_dirs`, with argos' own folder
+    whether it exists or not), worked out once per data folder and environment: a query only
+    stats them."""
+    from reader.core.translation.models import packages_dir, user_argos_packages_dir
+
+    env = tuple(os.environ.get(name) for name in ("ARGOS_PACKAGES_DIR", "XDG_DATA_HOME", "HOME"))
+    key = (str(ws.argos_dir), *env)
+    found = _folders.get(key)
+    if found is None:
+        if len(_folders) > 64:
+            _folders.clear()
+        found = _folders[key] = [str(packages_dir(ws)), str(user_argos_packages_dir())]
+    return found
 
 
 def translate_texts(

@@ -74,10 +74,23 @@ _parsed_memo: OrderedDict[tuple, tuple[Any, str | None]] = OrderedDict()
 _parsed_lock = threading.Lock()
 
 
+_schema_names: dict[int, tuple[Any, tuple[str, ...]]] = {}
+
+
+def _names(schema: Any) -> tuple[str, ...]:
+    """The field names of `schema` (a searcher's schema lives as long as the searcher)."""
+    found = _schema_names.get(id(schema))
+    if found is None or found[0] is not schema:
+        if len(_schema_names) > 32:
+            _schema_names.clear()
+        found = _schema_names[id(schema)] = (schema, tuple(schema.names()))
+    return found[1]
+
+
 def _parsed(query: str, fields: list[str], schema: Any) -> tuple[Any, str | None]:
     """`parse_query` of `query` over `fields`, phrases made searchable (memoised: a Whoosh
     query is only read by the ranking, never changed)."""
-    key = (query, tuple(fields), tuple(schema.names()))
+    key = (query, tuple(fields), _names(schema))
     with _parsed_lock:
         found = _parsed_memo.get(key)
         if found is not None:
