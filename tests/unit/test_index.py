@@ -527,11 +527,22 @@ def test_worker_processes_write_segments_at_the_budget(tmp_path: Path, monkeypat
     monkeypatch.setattr(index_module, "memory_budget", lambda ws: 100_000)
     monkeypatch.setattr(index_module, "MP_BATCH", 25)
     monkeypatch.setattr(index_writer, "SMALL_SEGMENT_DOCS", 5)
+    written: list[int] = []
+    merge = index_writer.merge_segments
+
+    def spy(ix: Any, segments: list) -> Any:
+        written.append(len(segments))
+        return merge(ix, segments)
+
+    monkeypatch.setattr(index_writer, "merge_segments", spy)
     stats = update_index(ws, procs=2)
     assert stats.total == 300
+    assert written and written[0] > 2  # the workers wrote a segment at each budget...
     segments = index_module.open_index(ws)._segments()
-    assert len(segments) > 2 and sum(s.doc_count() for s in segments) == 300
+    assert len(segments) == 1 and segments[0].doc_count() == 300  # ...merged into one
     assert search(ws, "quokka").total == 300 and ids(search(ws, "q299")) == ["a/d"]
+    stats = update_index(ws, procs=2, rebuild=True)
+    assert search(ws, "quokka").total == 300 and ids(search(ws, "q0")) == ["a/d"]
 
 
 def test_small_segments_merge_but_big_ones_stay(tmp_path: Path, monkeypatch) -> None:
@@ -716,3 +727,46 @@ def test_plain_text_is_read_from_the_file_and_other_formats_are_stored(
     found = search(workspace, "wombat", limit=10)
     gone = [hit for hit in found.hits if hit.id == "plain.txt"]
     assert len(gone) == 1 and not gone[0].snippets  # still indexed: no update ran
+
+
+def test_merged_segments_read_back_as_one_written_at_once(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """`merge_segments` copies blocks with shifted documents: every term's info and postings
+    (documents, weights, positions), field lengths and stored fields read back as those of
+    one segment written with all the documents; search works on it."""
+    from whoosh.index import create_in
+
+    docs = [index_module.document_fields(corpus_of(workspace).load(i.id))
+            for i in corpus_of(workspace).infos()] + _extra_documents()  # fmt: skip
+
+    def without_blocks(found: tuple) -> tuple:
+        terms = {key: (stats, [row[:4] for row in rows]) for key, (stats, rows) in found[0].items()}
+        return terms, found[1], found[2]
+
+    whole = _read_back(_build(tmp_path / "whole", index_writer.fast_writer_class(), docs))
+    (tmp_path / "parts").mkdir()
+    ix = create_in(str(tmp_path / "parts"), index_module.build_schema())
+    for part in (docs[:3], docs[3:4], docs[4:]):
+        writer = index_writer.fast_writer_class()(ix, compound=False, codec=_codec())
+        for fields in part:
+            writer.add_document(**fields)
+        writer.commit(merge=False)
+    segments = ix._segments()
+    assert len(segments) == 3
+    merged = index_writer.merge_segments(ix, segments)
+    writer = ix.writer()
+    writer._commit_toc([merged])
+    writer.cancel()
+    ix = type(ix)(ix.storage, ix.schema, ix.indexname)
+    assert len(ix._segments()) == 1
+    got = without_blocks(_read_back(ix))
+    for name in got[1]:
+        assert got[1][name] == whole[1][name], name
+    assert got == without_blocks(whole)
+    assert not list(tmp_path.joinpath("parts").glob(f"{segments[0].segment_id()}*"))
+    with ix.searcher() as searcher:
+        from whoosh.qparser import QueryParser
+
+        hits = searcher.search(QueryParser("body", ix.schema).parse('"data science"'))
+        assert [hit["id"] for hit in hits] == ["x/repeats"]

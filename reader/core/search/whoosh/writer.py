@@ -715,6 +715,7 @@ def fast_writer_class():
             _check_codec(kwargs.setdefault("codec", codec_classes()[0]()))
             super().__init__(ix, **kwargs)
             self.pool = SegmentPool()
+            self.merging: list[tuple[Any, int]] | None = None  # see `merge_segments`
 
         def add_document(self, **fields: Any) -> None:
             """SegmentWriter.add_document, with the fields that `SegmentPool.field_words`
@@ -774,6 +775,12 @@ def fast_writer_class():
 
         def _flush_segment(self) -> None:
             self.perdocwriter.close()
+            if self.merging is not None:  # `merge_segments`: postings copied from segments
+                try:
+                    _merge_postings(self.fieldwriter, self.schema, self.storage, self.merging)
+                finally:
+                    self.fieldwriter.close()
+                return
             pdr = self.per_document_reader() if self.codec.length_stats else None
             pool, fw, schema = self.pool, self.fieldwriter, self.schema
             try:
@@ -793,6 +800,163 @@ def fast_writer_class():
 
 
 _FAST_WRITER: Any = None
+
+
+# Merging segments --------------------------------------------------------------------------
+MERGE_FLUSH = 4 << 20  # bytes of merged postings buffered before they are written
+
+
+def merge_segments(ix: Any, segments: list) -> Any:
+    """One new segment holding the documents of `segments` (our own array-codec segments,
+    without deletions), in their order; returns it (the caller commits it in their place).
+
+    Streams, with memory bounded by the buffers, not the index: the stored fields, lengths
+    and columns are copied document by document; the terms of all segments are read in order
+    from their term files and merged, and each term's postings are copied block by block,
+    only the first and last document of each block shifted by its segment's base (the
+    document deltas inside a block do not change). A term in k segments has at least k
+    blocks. Whoosh's own merge decodes every posting into the pool of the new segment (the
+    whole index in memory)."""
+    from whoosh.reading import SegmentReader
+
+    from reader.core.search.whoosh.codec import codec_classes
+
+    writer = fast_writer_class()(ix, _lk=False, compound=False, codec=codec_classes()[0]())
+    sources = []
+    totals: dict[str, int] = {}  # exact field lengths (a document's is kept as one byte)
+    try:
+        for segment in segments:
+            if segment.has_deletions():
+                raise ValueError("merge_segments copies segments without deletions only")
+            reader = SegmentReader(ix.storage, ix.schema, segment)
+            try:
+                names = set(reader.indexed_field_names()) & set(ix.schema.names())
+                names |= {n for n in ix.schema.names() if reader.has_column(n)}
+                sources.append((segment, writer.docnum))
+                writer.write_per_doc(names, reader)
+                for name, total in segment._fieldlengths.items():
+                    totals[name] = totals.get(name, 0) + total
+            finally:
+                reader.close()
+        writer.perdocwriter._fieldlengths.update(totals)
+        writer.merging = sources
+        writer._added = True
+        merged = writer._finalize_segment()
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.is_closed = True  # its temporary folder is the index's, the committing writer's
+    return merged
+
+
+def _segment_terms(storage: Any, segment: Any, source: int) -> Iterator[tuple]:
+    """A segment's terms in order as (field name, term, `source`, term info bytes), read
+    through its term file from start to end (Whoosh's hash file: a header, then records of
+    key and value lengths, key, value; the key is the field number then the term)."""
+    import os
+
+    from whoosh.filedb.filetables import OrderedHashReader
+
+    name = segment.make_filename(".trm")
+    table = OrderedHashReader.open(storage, name)
+    try:
+        start, end = table.startofdata, table.endofdata
+        fields = {pack_id: fieldname for fieldname, pack_id in table.extras["fieldmap"].items()}
+    finally:
+        table.close()
+    with open(os.path.join(storage.folder, name), "rb", buffering=1 << 20) as f:
+        f.seek(start)
+        pos, unpack, size = start, _LENGTHS.unpack, _LENGTHS.size
+        while pos < end:
+            keylen, datalen = unpack(f.read(size))
+            key = f.read(keylen)
+            yield fields[int.from_bytes(key[:2], "big")], key[2:], source, f.read(datalen)
+            pos += size + keylen + datalen
+
+
+def _merge_postings(fw: Any, schema: Any, storage: Any, sources: list) -> None:
+    """Write the terms and postings of `sources` ((segment, first document number) pairs)
+    through `fw`, term by term (see `merge_segments`)."""
+    import heapq
+    import os
+    from contextlib import ExitStack
+    from itertools import groupby
+    from operator import itemgetter
+
+    from whoosh.system import pack_ushort
+
+    from reader.core.search.whoosh.codec import BLOCK_HEADER
+
+    head, unpack_len, pack_len = BLOCK_HEADER.size, _BLOCK_LENGTH.unpack_from, _BLOCK_LENGTH.pack
+    unpack_head, pack_head = BLOCK_HEADER.unpack_from, BLOCK_HEADER.pack
+    bases = [base for _segment, base in sources]
+    postfile = fw._postfile
+    with ExitStack() as stack:
+        posts = [
+            stack.enter_context(
+                open(os.path.join(storage.folder, s.make_filename(".pst")), "rb", buffering=1 << 20)
+            )
+            for s, _base in sources
+        ]
+        streams = [_segment_terms(storage, s, i) for i, (s, _base) in enumerate(sources)]
+        terms = groupby(heapq.merge(*streams), key=itemgetter(0, 1))
+        for fieldname, group in groupby(terms, key=lambda found: found[0][0]):
+            fw.start_field(fieldname, schema[fieldname])
+            prefix = pack_ushort(fw._fieldid)
+            keys: list[bytes] = []
+            values: list[bytes] = []
+            out: list[bytes] = []
+            buffered = 0
+            pos = postfile.tell()
+            for (_field, term), found in group:
+                weight, df, minlen, maxlen, maxweight = 0.0, 0, 255, 0, 0.0
+                first = last = 0
+                blocks: list[bytes] = []
+                for n, (_f, _t, source, info) in enumerate(found):
+                    flags, w, d, lo, hi, top, low, high, offset, length = _TERMINFO.unpack(info)
+                    if flags:
+                        raise ValueError(f"inlined postings in {fieldname}:{term!r}: not ours")
+                    base = bases[source]
+                    weight, df = weight + w, df + d
+                    minlen, maxlen, maxweight = (
+                        min(minlen, lo),
+                        max(maxlen, hi),
+                        max(maxweight, top),
+                    )
+                    if not n:
+                        first = low + base
+                    last = high + base
+                    f = posts[source]
+                    f.seek(offset)
+                    record = f.read(length)
+                    at = 4  # after the term's tag
+                    while at < length:
+                        (size,) = unpack_len(record, at)
+                        size = -size if size < 0 else size
+                        count, one, end, *rest = unpack_head(record, at + 4)
+                        blocks.append(pack_len(size))
+                        blocks.append(pack_head(count, one + base, end + base, *rest))
+                        blocks.append(record[at + 4 + head : at + 4 + size])
+                        at += 4 + size
+                blocks[-3] = pack_len(-_BLOCK_LENGTH.unpack(blocks[-3])[0])  # the last block
+                record = b"".join((_MAGIC, *blocks))
+                keys.append(prefix + term)
+                values.append(
+                    _TERMINFO.pack(
+                        0, weight, df, minlen, maxlen, maxweight, first, last, pos, len(record)
+                    )
+                )
+                out.append(record)
+                pos += len(record)
+                buffered += len(record)
+                if buffered >= MERGE_FLUSH:
+                    postfile.write(b"".join(out))
+                    _add_terms(fw._tindex, keys, values)
+                    out, keys, values, buffered = [], [], [], 0
+            if out:
+                postfile.write(b"".join(out))
+                _add_terms(fw._tindex, keys, values)
+            fw.finish_field()
 
 
 def merge_small(writer: Any, segments: list) -> list:
@@ -928,12 +1092,15 @@ def mp_writer_class():
                 self.jobqueue.put(None)
             try:
                 finalsegments = self._merge_segments(mergetype, optimize, merge)
-                finalsegments += self._results()
+                written = self._results()
             except BaseException:
                 self._stop_tasks()
                 raise
             for task in self.tasks:
                 task.join()
+            if len(written) > 1:  # one segment: smaller (one term dictionary), faster search
+                written = [merge_segments(self.storage.open_index(self.indexname), written)]
+            finalsegments += written
             if self._added:
                 finalsegments.append(self._finalize_segment())
             else:
