@@ -335,6 +335,7 @@ def test_fast_writer_writes_what_whoosh_writes(
     from whoosh.writing import SegmentWriter
 
     monkeypatch.setattr(index_writer, "CHUNK_TOKENS", 50)
+    monkeypatch.setattr(index_writer, "PASS_TOKENS", 120)  # tokens sorted in many passes
     docs = [index_module.document_fields(corpus_of(workspace).load(i.id))
             for i in corpus_of(workspace).infos()] + _extra_documents()  # fmt: skip
     fast_writer = index_writer.fast_writer_class()

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from reader.core.documents.model import Document, DocumentInfo, Skipped
 from reader.core.errors import ReaderError
@@ -65,6 +65,13 @@ _COMMIT_EVERY = 1.0  # seconds between catalog commits during a scan
 # otherwise. An edit in place changes no folder's mtime: within the window only `reader
 # index`, the app's folder watcher (`refresh_paths`) or opening the document notices it.
 RESCAN_SECONDS = DEFAULT_RESCAN_SECONDS
+
+
+class _Stat(NamedTuple):
+    """What a scan compares of a file's stat result (a full one takes ~0.5 KB)."""
+
+    st_mtime_ns: int
+    st_size: int
 
 
 @dataclass
@@ -411,11 +418,14 @@ class Corpus:
         """
         follow = self._follow_outside
         ingest = _ingest()
-        entries = list(
-            ingest.walk(self.root, self.workspace.data_dir, follow_symlinks_outside=follow)
-        )
-        skipped = [e for e in entries if isinstance(e, Skipped)]
-        files = [e for e in entries if isinstance(e, ingest.Candidate)]
+        skipped: list[Skipped] = []
+        files: list[Candidate] = []
+        for e in ingest.walk(self.root, self.workspace.data_dir, follow_symlinks_outside=follow):
+            if isinstance(e, ingest.Candidate):  # keep what is compared: 0.9 -> 0.4 KB a file
+                stat = _Stat(e.stat.st_mtime_ns, e.stat.st_size)
+                files.append(ingest.Candidate(e.id, e.path, stat))  # type: ignore[arg-type]
+            elif isinstance(e, Skipped):
+                skipped.append(e)
         folders = _folder_mtimes(self.root, self.workspace.data_dir)
         result = self._apply(files, skipped, None, progress, cancelled, on_document, "full")
         if not (cancelled and cancelled()):

@@ -48,6 +48,7 @@ from reader.core.search.whoosh.writer import (
     fast_writer_class,
     merge_small,
     mp_writer_class,
+    pool_budget,
     word_analysis,
 )
 
@@ -675,7 +676,7 @@ class _Update:
         if not self.workers and self._since_check >= 32:
             self._since_check = 0
             memory = getattr(writer.pool, "memory", None)  # not Whoosh's own writer's pool
-            if memory is not None and memory() >= self.budget:  # write it out, start another
+            if memory is not None and memory() >= pool_budget(self.budget):  # write it out
                 self.writer = None
                 writer.commit(mergetype=_no_merge)
 

@@ -32,13 +32,16 @@ if TYPE_CHECKING:
 # Whoosh's RegexTokenizer default pattern `[\w\*]+(\.?[\w\*]+)*`, rewritten to match the same
 # tokens faster: the first run takes every word character, so a further run needs the dot.
 TOKEN = re.compile(r"[\w*]+(?:\.[\w*]+)*")
-PACK_TOKENS = 1 << 20  # term ids kept in a list (fast to extend) before packing them
+PACK_TOKENS = 1 << 16  # term ids kept in a list (fast to extend) before packing them
 CHUNK_TOKENS = 1 << 18  # tokens turned into postings at a time when writing a field
-# Bytes of memory a token held in a segment pool costs, at the peak of writing the segment:
-# its term id (4) in every field, plus numpy's sort and layout arrays for the largest field
-# (measured: a worker writing 2,500 news articles, 2.75M tokens, peaked 110 MB above its
-# 35 MB start).
-BYTES_PER_TOKEN = 40
+PASS_TOKENS = 1 << 20  # tokens sorted at a time (whole terms) when a field's postings are made
+# Memory of a segment pool: each token held costs its term id (4 bytes, per field); writing
+# the segment adds a copy of the largest field's ids and, whatever the segment's size, the
+# arrays of one pass (PASS_TOKENS) and one chunk (CHUNK_TOKENS): FLUSH_BYTES. Postings added
+# one at a time (`SegmentPool.add`, merges) cost about LISTED_BYTES each.
+BYTES_PER_TOKEN = 4
+FLUSH_BYTES = 64 << 20
+LISTED_BYTES = 80
 
 # W3TermInfo's struct, then the extent of the postings (pack_long + pack_int).
 _TERMINFO = Struct("!BfIBBfIIqi")
@@ -300,9 +303,11 @@ class SegmentPool:
 
     def memory(self) -> int:
         """An estimate of the bytes that writing this pool as a segment will take at its
-        peak (see BYTES_PER_TOKEN), so a writer can flush a segment at a memory budget."""
-        tokens = sum(w.tokens() for w in self.words.values() if w is not None)
-        return (tokens + 2 * self.listed_count) * BYTES_PER_TOKEN
+        peak, above FLUSH_BYTES (see BYTES_PER_TOKEN), so a writer can flush a segment at a
+        memory budget (`pool_budget`)."""
+        held = [w.tokens() for w in self.words.values() if w is not None]
+        tokens = sum(held) + max(held, default=0)
+        return tokens * BYTES_PER_TOKEN + self.listed_count * LISTED_BYTES
 
     def forget(self, name: str) -> None:
         """Drop a field's postings (written)."""
@@ -313,6 +318,11 @@ class SegmentPool:
         self.words.clear()
         self.listed.clear()
         self.listed_count = 0
+
+
+def pool_budget(budget: int) -> int:
+    """What `SegmentPool.memory` may reach under a memory budget of `budget` bytes."""
+    return max(budget - FLUSH_BYTES, budget // 4)
 
 
 # Postings arrays ---------------------------------------------------------------------------
@@ -334,7 +344,11 @@ class Postings:
 
 def _word_postings(words: FieldWords, whole: bool = False) -> Iterator[Postings]:
     """A `FieldWords`' tokens grouped into postings (frequencies, weights, values), in parts
-    of about CHUNK_TOKENS tokens (or `whole`)."""
+    of about CHUNK_TOKENS tokens (or `whole`).
+
+    Memory: the term ids are ranked in place; the tokens are then sorted a range of terms at
+    a time (about PASS_TOKENS tokens), so the peak is the ids plus a pass's arrays, not a
+    sort of every token (BYTES_PER_TOKEN)."""
     import numpy as np
 
     if not words.docs:
@@ -345,39 +359,56 @@ def _word_postings(words: FieldWords, whole: bool = False) -> Iterator[Postings]
     rank = np.empty(nterms + 1, np.int32)
     rank[order] = np.arange(nterms, dtype=np.int32)
     rank[-1] = -1  # stop words (-1) stay -1
+    ranks = words.take_term_ids()
+    np.take(rank, ranks, out=ranks, mode="wrap")  # in place (-1 wraps to the last: -1)
+    sizes = np.zeros(nterms, np.int64)  # tokens per term
+    for a in range(0, len(ranks), PASS_TOKENS):
+        part = ranks[a : a + PASS_TOKENS]
+        sizes += np.bincount(part[part >= 0] if words.stops else part, minlength=nterms)
+    ends = np.cumsum(sizes)  # where each term's tokens end, in term order
+    total = int(ends[-1]) if nterms else 0
+    if not total:
+        return
     counts = np.frombuffer(words.counts, np.uint32)
-    ranks = rank[words.take_term_ids()]
-    docs = np.repeat(np.arange(len(counts), dtype=np.int32), counts)  # index in words.docs
-    first = np.cumsum(counts, dtype=np.int64) - counts  # each document's first token
-    kept = np.flatnonzero(ranks >= 0) if words.stops else None
-    if kept is not None:
-        ranks, docs = ranks[kept], docs[kept]
-    perm = _stable_argsort(ranks, nterms)  # the tokens by term, then document and position
-    ends = np.cumsum(np.bincount(ranks, minlength=nterms))  # where each term's tokens end
-    chunk = len(ranks) if whole else CHUNK_TOKENS
-    cuts = ends[np.searchsorted(ends, np.arange(chunk, len(ranks), chunk))]
+    doc_ends = np.cumsum(counts, dtype=np.int64)  # each document's tokens end here
+    first = doc_ends - counts  # each document's first token
     docnums = np.frombuffer(words.docs, np.uint32).astype(np.int64)
     boost = np.float32(words.boost)
-    begin = 0
-    for cut in [*np.unique(cuts).tolist(), len(ranks)]:
-        if cut <= begin:
-            continue
-        tokens = perm[begin:cut]
-        begin = cut
-        r, d = ranks[tokens], docs[tokens]
-        new = np.empty(len(r), bool)
-        new[0] = True
-        np.not_equal(r[1:], r[:-1], out=new[1:])
-        new[1:] |= d[1:] != d[:-1]
-        start = np.flatnonzero(new)
-        freq = np.diff(start, append=len(r))
-        weight = np.full(len(start), boost) if words.kind == "existence" else freq * boost
-        values, offsets = b"", None
-        if words.kind == "positions":  # token numbers (this kind keeps every token)
-            values, offsets = _positions_values(tokens - first[d], start, freq)
-        yield Postings(
-            terms, r[start], docnums[d[start]], weight.astype(np.float32), values, offsets
-        )
+    chunk = total if whole else CHUNK_TOKENS
+    step = max(chunk, PASS_TOKENS)
+    bounds = np.unique(np.searchsorted(ends, np.arange(step, total, step)) + 1).tolist()
+    for ra, rb in pairwise([0, *[b for b in bounds if 0 < b < nterms], nterms]):
+        if ra == 0 and rb == nterms and not words.stops:
+            tokens = np.arange(len(ranks), dtype=np.int64)
+        else:  # the tokens of these terms, found a slice at a time (small masks)
+            tokens = np.concatenate([
+                np.flatnonzero((part >= ra) & (part < rb)) + a
+                for a in range(0, len(ranks), PASS_TOKENS)
+                for part in (ranks[a : a + PASS_TOKENS],)
+            ])  # fmt: skip
+        tokens = tokens[_stable_argsort(ranks[tokens] - ra, rb - ra)]  # by term, then place
+        rs = ranks[tokens]
+        n = len(tokens)
+        term_ends = np.append(np.flatnonzero(rs[1:] != rs[:-1]) + 1, n)
+        cuts = term_ends[np.searchsorted(term_ends, np.arange(chunk, n, chunk))]
+        for a, b in pairwise([0, *np.unique(cuts).tolist(), n]):
+            if b <= a:
+                continue
+            tok, r = tokens[a:b], rs[a:b]
+            d = np.searchsorted(doc_ends, tok, side="right")  # the token's document (index)
+            new = np.empty(len(r), bool)
+            new[0] = True
+            np.not_equal(r[1:], r[:-1], out=new[1:])
+            new[1:] |= d[1:] != d[:-1]
+            start = np.flatnonzero(new)
+            freq = np.diff(start, append=len(r))
+            weight = np.full(len(start), boost) if words.kind == "existence" else freq * boost
+            values, offsets = b"", None
+            if words.kind == "positions":  # token numbers (this kind keeps every token)
+                values, offsets = _positions_values(tok - first[d], start, freq)
+            yield Postings(
+                terms, r[start], docnums[d[start]], weight.astype(np.float32), values, offsets
+            )
 
 
 def _listed_postings(terms: dict[bytes, Listed], fixed: int | None) -> Postings | None:
@@ -864,7 +895,7 @@ def _segment_terms(storage: Any, segment: Any, source: int) -> Iterator[tuple]:
         fields = {pack_id: fieldname for fieldname, pack_id in table.extras["fieldmap"].items()}
     finally:
         table.close()
-    with open(os.path.join(storage.folder, name), "rb", buffering=1 << 20) as f:
+    with open(os.path.join(storage.folder, name), "rb", buffering=1 << 16) as f:
         f.seek(start)
         pos, unpack, size = start, _LENGTHS.unpack, _LENGTHS.size
         while pos < end:
@@ -894,7 +925,7 @@ def _merge_postings(fw: Any, schema: Any, storage: Any, sources: list) -> None:
     with ExitStack() as stack:
         posts = [
             stack.enter_context(
-                open(os.path.join(storage.folder, s.make_filename(".pst")), "rb", buffering=1 << 20)
+                open(os.path.join(storage.folder, s.make_filename(".pst")), "rb", buffering=1 << 16)
             )
             for s, _base in sources
         ]
@@ -1005,7 +1036,7 @@ def _subwriter(
                     _code, fields = pickle.load(f)
                     writer.add_document(**fields)
             tempstorage.delete_file(filename)
-            if writer.pool.memory() >= budget:
+            if writer.pool.memory() >= pool_budget(budget):
                 segments.append(writer._finalize_segment())
                 writer = cls(ix, _lk=False, **kwargs)
         if writer._added:
