@@ -734,6 +734,8 @@ class _Update:
 
     def _catch_up(self, ws: Workspace, scan: Any, progress: Any, cancelled: Any) -> None:
         indexed = self.indexed
+        if not indexed and len(self.done) >= corpus_of(ws).count():
+            return  # a first build that indexed every document as the scan read it
         wanted = scan.sha256s
         for doc_id in sorted(set(indexed) - set(wanted)):
             self.delete(doc_id)

@@ -34,13 +34,14 @@ if TYPE_CHECKING:
 TOKEN = re.compile(r"[\w*]+(?:\.[\w*]+)*")
 PACK_TOKENS = 1 << 16  # term ids kept in a list (fast to extend) before packing them
 CHUNK_TOKENS = 1 << 18  # tokens turned into postings at a time when writing a field
-PASS_TOKENS = 1 << 20  # tokens sorted at a time (whole terms) when a field's postings are made
-# Memory of a segment pool: each token held costs its term id (4 bytes, per field); writing
-# the segment adds a copy of the largest field's ids and, whatever the segment's size, the
-# arrays of one pass (PASS_TOKENS) and one chunk (CHUNK_TOKENS): FLUSH_BYTES. Postings added
-# one at a time (`SegmentPool.add`, merges) cost about LISTED_BYTES each.
-BYTES_PER_TOKEN = 4
-FLUSH_BYTES = 64 << 20
+PASS_TOKENS = 1 << 19  # tokens sorted at a time (whole terms) when a field's postings are made
+# Memory of a segment pool, calibrated on a worker indexing news articles (bench/scale.py):
+# each token held costs about BYTES_PER_TOKEN (its term id, 4 bytes per field, and the
+# growing vocabulary); writing the segment out adds, whatever its size, the arrays of one
+# pass (PASS_TOKENS) and one chunk (CHUNK_TOKENS) and the heap they leave: FLUSH_BYTES.
+# Postings added one at a time (`SegmentPool.add`, merges) cost about LISTED_BYTES each.
+BYTES_PER_TOKEN = 8
+FLUSH_BYTES = 96 << 20
 LISTED_BYTES = 80
 
 # W3TermInfo's struct, then the extent of the postings (pack_long + pack_int).
@@ -182,8 +183,13 @@ class FieldWords:
         import numpy as np
 
         self._pack()
-        ids = np.concatenate(self.packed)
-        self.packed = []
+        packed, self.packed = self.packed, []
+        ids = np.empty(sum(map(len, packed)), np.int32)
+        at = 0
+        for n, part in enumerate(packed):  # each part freed as it is copied: no second copy
+            ids[at : at + len(part)] = part
+            at += len(part)
+            packed[n] = None  # type: ignore[call-overload]
         return ids
 
 
@@ -305,8 +311,7 @@ class SegmentPool:
         """An estimate of the bytes that writing this pool as a segment will take at its
         peak, above FLUSH_BYTES (see BYTES_PER_TOKEN), so a writer can flush a segment at a
         memory budget (`pool_budget`)."""
-        held = [w.tokens() for w in self.words.values() if w is not None]
-        tokens = sum(held) + max(held, default=0)
+        tokens = sum(w.tokens() for w in self.words.values() if w is not None)
         return tokens * BYTES_PER_TOKEN + self.listed_count * LISTED_BYTES
 
     def forget(self, name: str) -> None:
@@ -1023,6 +1028,7 @@ def _subwriter(
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops us
+    _return_freed_memory()
     try:
         ix = storage.open_index(indexname)
         cls = fast_writer_class()
@@ -1046,6 +1052,28 @@ def _subwriter(
         results.put(segments)
     except OSError as exc:
         results.put(("error", exc.errno, str(exc)))
+
+
+def _return_freed_memory() -> None:
+    """Have glibc's malloc give big freed blocks (a segment's arrays) back to the system at
+    once: by default it raises its mmap threshold after such a free, so the next arrays come
+    from a heap that does not shrink, and a worker keeps the peak of its biggest segment.
+    Does nothing where there is no glibc."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    except (OSError, AttributeError):  # not glibc
+        return
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_THRESHOLD = 1 << 20  # blocks from this size are mapped, and unmapped when freed
 
 
 @contextmanager
