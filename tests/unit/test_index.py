@@ -764,6 +764,8 @@ def test_merged_segments_read_back_as_one_written_at_once(
     got = without_blocks(_read_back(ix))
     for name in got[1]:
         assert got[1][name] == whole[1][name], name
+    for key, found in got[0].items():
+        assert found == without_blocks(whole)[0][key], key
     assert got == without_blocks(whole)
     assert not list(tmp_path.joinpath("parts").glob(f"{segments[0].segment_id()}*"))
     with ix.searcher() as searcher:

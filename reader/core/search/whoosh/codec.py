@@ -64,25 +64,40 @@ def encode_block(
     maxweight: float,
 ) -> bytes:
     """A block as the codec writes it: header, then data (see the module docstring)."""
-    docs = np.asarray(ids, np.int64)
-    w = np.asarray(weights, np.float32)
-    deltas = np.diff(docs)
-    idw = width(int(deltas.max())) if len(deltas) else 0
-    kind = weight_kind(w)
-    parts = [deltas.astype(_UNSIGNED[idw]).tobytes() if idw else b""]
-    if kind == W_SAME:
-        parts.append(w[:1].astype("<f4").tobytes())
-    elif kind != W_ONES:
-        parts.append(w.astype(_WEIGHT_DTYPES[kind]).tobytes())
-    lenw = 0
+    sizes, joined = None, b""
     if values and fixed_size != 0 and values[0] is not None:
+        joined = b"".join(values)
         if fixed_size is None:
             sizes = np.fromiter(map(len, values), np.int64, len(values))
-            lenw = width(int(sizes.max()))
-            parts.append(sizes.astype(_UNSIGNED[lenw]).tobytes())
-        parts.append(b"".join(values))
-    data = b"".join(parts)
-    data, comp = compress(data, level)
+    docs, w = np.asarray(ids, np.int64), np.asarray(weights, np.float32)
+    return encode_arrays(docs, w, sizes, joined, level, lengths, maxweight)
+
+
+def encode_arrays(
+    docs: np.ndarray,
+    weights: np.ndarray,
+    sizes: np.ndarray | None,
+    joined: bytes,
+    level: int,
+    lengths: tuple[int, int],
+    maxweight: float,
+) -> bytes:
+    """`encode_block` of arrays: documents (int64), weights (float32), the sizes of the values
+    (None when of fixed size or none) and the values back to back."""
+    deltas = np.diff(docs)
+    idw = width(int(deltas.max())) if len(deltas) else 0
+    kind = weight_kind(weights)
+    parts = [deltas.astype(_UNSIGNED[idw]).tobytes() if idw else b""]
+    if kind == W_SAME:
+        parts.append(weights[:1].astype("<f4").tobytes())
+    elif kind != W_ONES:
+        parts.append(weights.astype(_WEIGHT_DTYPES[kind]).tobytes())
+    lenw = 0
+    if sizes is not None:
+        lenw = width(int(sizes.max()))
+        parts.append(sizes.astype(_UNSIGNED[lenw]).tobytes())
+    parts.append(joined)
+    data, comp = compress(b"".join(parts), level)
     header = BLOCK_HEADER.pack(
         len(docs), int(docs[0]), int(docs[-1]), maxweight, comp, *lengths, idw, kind, lenw
     )
@@ -144,6 +159,17 @@ class Block:
         ends = (np.cumsum(sizes) + (at + count * self.lenw)).tolist()
         data = self.data
         return tuple(map(data.__getitem__, map(slice, [at + count * self.lenw, *ends[:-1]], ends)))
+
+
+def raw_values(block: Block, fixed: int | None) -> tuple[np.ndarray | None, bytes]:
+    """A block's values as (their sizes, None when of fixed size or none; them joined)."""
+    at, count = block._values_at(), block.count
+    if fixed == 0 or at >= len(block.data):
+        return (np.zeros(count, np.int64) if fixed is None else None), b""
+    if fixed is not None:
+        return None, block.data[at : at + count * fixed]
+    sizes = np.frombuffer(block.data, _UNSIGNED[block.lenw], count, at)
+    return sizes, block.data[at + count * block.lenw :]
 
 
 def block_arrays(data: Block, count: int) -> tuple[np.ndarray, np.ndarray]:

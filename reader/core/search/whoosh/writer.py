@@ -18,6 +18,7 @@ own writer.
 from __future__ import annotations
 
 import re
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -927,6 +928,7 @@ def _merge_postings(fw: Any, schema: Any, storage: Any, sources: list) -> None:
     unpack_head, pack_head = BLOCK_HEADER.unpack_from, BLOCK_HEADER.pack
     bases = [base for _segment, base in sources]
     postfile = fw._postfile
+    limit, level = fw._codec._blocklimit, fw._codec._compression
     with ExitStack() as stack:
         posts = [
             stack.enter_context(
@@ -939,6 +941,7 @@ def _merge_postings(fw: Any, schema: Any, storage: Any, sources: list) -> None:
         for fieldname, group in groupby(terms, key=lambda found: found[0][0]):
             fw.start_field(fieldname, schema[fieldname])
             prefix = pack_ushort(fw._fieldid)
+            fixed = schema[fieldname].format.fixed_value_size()
             keys: list[bytes] = []
             values: list[bytes] = []
             out: list[bytes] = []
@@ -947,35 +950,38 @@ def _merge_postings(fw: Any, schema: Any, storage: Any, sources: list) -> None:
             for (_field, term), found in group:
                 weight, df, minlen, maxlen, maxweight = 0.0, 0, 255, 0, 0.0
                 first = last = 0
-                blocks: list[bytes] = []
+                pieces: list[tuple[int, bytes]] = []  # (base, postings record) per segment
                 for n, (_f, _t, source, info) in enumerate(found):
                     flags, w, d, lo, hi, top, low, high, offset, length = _TERMINFO.unpack(info)
                     if flags:
                         raise ValueError(f"inlined postings in {fieldname}:{term!r}: not ours")
                     base = bases[source]
                     weight, df = weight + w, df + d
-                    minlen, maxlen, maxweight = (
-                        min(minlen, lo),
-                        max(maxlen, hi),
-                        max(maxweight, top),
-                    )
+                    minlen, maxlen = min(minlen, lo), max(maxlen, hi)
+                    maxweight = max(maxweight, top)
                     if not n:
                         first = low + base
                     last = high + base
                     f = posts[source]
                     f.seek(offset)
-                    record = f.read(length)
-                    at = 4  # after the term's tag
-                    while at < length:
-                        (size,) = unpack_len(record, at)
-                        size = -size if size < 0 else size
-                        count, one, end, *rest = unpack_head(record, at + 4)
-                        blocks.append(pack_len(size))
-                        blocks.append(pack_head(count, one + base, end + base, *rest))
-                        blocks.append(record[at + 4 + head : at + 4 + size])
-                        at += 4 + size
-                blocks[-3] = pack_len(-_BLOCK_LENGTH.unpack(blocks[-3])[0])  # the last block
-                record = b"".join((_MAGIC, *blocks))
+                    pieces.append((base, f.read(length)))
+                if len(pieces) > 1 and df <= limit:  # one block, not one per segment
+                    block = _joined_block(pieces, fixed, level)
+                    record = b"".join((_MAGIC, pack_len(-len(block)), block))
+                else:
+                    blocks: list[bytes] = []
+                    for base, piece in pieces:
+                        at = 4  # after the term's tag
+                        while at < len(piece):
+                            (size,) = unpack_len(piece, at)
+                            size = -size if size < 0 else size
+                            count, one, end, *rest = unpack_head(piece, at + 4)
+                            blocks.append(pack_len(size))
+                            blocks.append(pack_head(count, one + base, end + base, *rest))
+                            blocks.append(piece[at + 4 + head : at + 4 + size])
+                            at += 4 + size
+                    blocks[-3] = pack_len(-_BLOCK_LENGTH.unpack(blocks[-3])[0])  # the last
+                    record = b"".join((_MAGIC, *blocks))
                 keys.append(prefix + term)
                 values.append(
                     _TERMINFO.pack(
@@ -993,6 +999,46 @@ def _merge_postings(fw: Any, schema: Any, storage: Any, sources: list) -> None:
                 postfile.write(b"".join(out))
                 _add_terms(fw._tindex, keys, values)
             fw.finish_field()
+
+
+def _joined_block(pieces: list[tuple[int, bytes]], fixed: int | None, level: int) -> bytes:
+    """One block (`codec.encode_arrays`) of a term's postings records (in document order,
+    each with its base document number) that hold at most a block's postings."""
+    import numpy as np
+
+    from reader.core.search.whoosh.codec import BLOCK_HEADER, Block, encode_arrays, raw_values
+
+    docs, weights, sizes, joined = [], [], [], []
+    low, high, top = 255, 0, 0.0
+    for base, piece in pieces:
+        at = 4  # after the term's tag
+        while at < len(piece):
+            (size,) = _BLOCK_LENGTH.unpack_from(piece, at)
+            size = abs(size)
+            count, one, _end, most, comp, lo, hi, idw, kind, lenw = BLOCK_HEADER.unpack_from(
+                piece, at + 4
+            )
+            data = piece[at + 4 + BLOCK_HEADER.size : at + 4 + size]
+            at += 4 + size
+            if comp:
+                data = zlib.decompress(data)
+            block = Block(count, one + base, idw, kind, lenw, data)
+            docs.append(block.docs())
+            weights.append(block.weights())
+            found, values = raw_values(block, fixed)
+            if found is not None:
+                sizes.append(found)
+            joined.append(values)
+            low, high, top = min(low, lo), max(high, hi), max(top, most)
+    return encode_arrays(
+        np.concatenate(docs),
+        np.concatenate(weights),
+        np.concatenate(sizes) if sizes else None,
+        b"".join(joined),
+        level,
+        (low, high),
+        top,
+    )
 
 
 def merge_small(writer: Any, segments: list) -> list:
