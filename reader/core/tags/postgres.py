@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 CHANNEL = "reader_tags"
 CONNECT_TIMEOUT = 4  # seconds per address libpq tries (localhost may be two): within 10 s
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # MIGRATIONS[n] takes the schema from version n to n + 1. Never edit a released step.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -160,6 +160,44 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE reader.tags DROP CONSTRAINT IF EXISTS tags_corpus_fkey;
     ALTER TABLE reader.events DROP CONSTRAINT IF EXISTS events_corpus_fkey;
     """,
+    # 5: a new tag with its event, then the NOTIFY, in one statement (CALL): the write commits
+    # (durably) inside the procedure, and the NOTIFY goes in a transaction of its own with an
+    # asynchronous commit (see PostgresTagStore._notify for why). A full notification queue
+    # costs only the live update: the tag is saved by then.
+    """
+    CREATE PROCEDURE reader.add_tag(
+        p_corpus TEXT, p_id TEXT, p_doc_id TEXT, p_lang TEXT, p_tag TEXT, p_start INTEGER,
+        p_end INTEGER, p_exact TEXT, p_prefix TEXT, p_suffix TEXT, p_note TEXT, p_author TEXT,
+        p_created TEXT, p_updated TEXT, p_status TEXT, p_doc_sha256 TEXT,
+        p_checked_sha256 TEXT, p_verdict TEXT, p_labels TEXT[], p_version INTEGER,
+        e_at TEXT, e_session TEXT, e_author TEXT, e_kind TEXT, e_annotation TEXT,
+        e_description TEXT, e_before JSONB, e_after JSONB, p_channel TEXT, p_payload TEXT
+    ) LANGUAGE plpgsql AS $$
+    DECLARE
+        n BIGINT;
+    BEGIN
+        INSERT INTO reader.tags (corpus, id, doc_id, lang, tag, start, "end", exact, prefix,
+            suffix, note, author, created, updated, status, doc_sha256, checked_sha256,
+            verdict, labels, version)
+        VALUES (p_corpus, p_id, p_doc_id, p_lang, p_tag, p_start, p_end, p_exact, p_prefix,
+            p_suffix, p_note, p_author, p_created, p_updated, p_status, p_doc_sha256,
+            p_checked_sha256, p_verdict, p_labels, p_version)
+        ON CONFLICT (corpus, id) DO NOTHING;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        PERFORM reader.expect_one(n, p_id);
+        INSERT INTO reader.events (corpus, at, session, author, kind, annotation, description,
+            before, after)
+        VALUES (p_corpus, e_at, e_session, e_author, e_kind, e_annotation, e_description,
+            e_before, e_after);
+        COMMIT;
+        PERFORM set_config('synchronous_commit', 'off', true);
+        BEGIN
+            PERFORM pg_notify(p_channel, p_payload);
+        EXCEPTION WHEN program_limit_exceeded THEN
+            RAISE WARNING 'tag % saved; the live update was not sent: %', p_id, SQLERRM;
+        END;
+    END $$;
+    """,
 )
 _CONFLICT = "RDR01"  # the SQLSTATE of reader.expect_one
 _PASSAGE_RULE = "tags_passage"  # the constraint of the duplicate rule
@@ -169,6 +207,7 @@ _TAG_COLUMNS = (
     "updated, status, doc_sha256, checked_sha256, verdict, labels, version"
 )
 _EVENT_COLUMNS = "seq, at, session, author, kind, annotation, description, before, after"
+_ADD_TAG = f"CALL reader.add_tag({', '.join(['%s'] * 30)})"
 _INSERT_EVENT = (
     "INSERT INTO reader.events (corpus, at, session, author, kind, annotation, description, "
     "before, after) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -224,6 +263,42 @@ def _first_line(exc: BaseException, url: str = "") -> str:
 
 def _tag(row: Sequence[Any], links: tuple[str, ...]) -> Tag:
     return tag_from_row(row, links, tuple(row[17] or ()))
+
+
+def _row_values(after: Tag) -> tuple:
+    """A tag's columns from doc_id to labels, in _TAG_COLUMNS order."""
+    return (
+        after.doc_id,
+        after.lang,
+        after.tag,
+        after.start,
+        after.end,
+        after.exact,
+        after.prefix,
+        after.suffix,
+        after.note,
+        after.author,
+        after.created,
+        after.updated,
+        after.status,
+        after.doc_sha256,
+        after.checked_sha256 or after.doc_sha256,
+        after.verdict,
+        list(after.labels),
+    )
+
+
+def _a_new_tag(writes: Sequence[Write], events: Sequence[NewEvent]) -> bool:
+    """One new tag without links, with one event: what reader.add_tag does in one CALL."""
+    if len(writes) != 1 or len(events) != 1:
+        return False
+    write = writes[0]
+    return (
+        write.before is None
+        and write.after is not None
+        and not write.linked_from
+        and not any(t != write.tag_id for t in write.after.links)
+    )
 
 
 def _held(write: Write, cursor: psycopg.Cursor | None) -> tuple[str, ...]:
@@ -482,8 +557,9 @@ class PostgresTagStore:
     # Writing ----------------------------------------------------------------------------------
     def commit(self, writes: Sequence[Write], events: Sequence[NewEvent]) -> list[Tag | None]:
         """Apply every write and append every event in one transaction, then NOTIFY; the
-        tags as stored. One round trip: everything is sent at once (a pipeline) and checked
-        by the server (version, duplicate rule), which refuses the whole transaction."""
+        tags as stored. One round trip: a new tag with its event is one CALL; anything else is
+        sent at once (a pipeline). The server checks versions and the duplicate rule and
+        refuses the whole transaction."""
         if self.readonly:
             raise ReadOnlyError(
                 f"the tag store {self.location} is open read-only: tags can be listed and "
@@ -491,27 +567,33 @@ class PostgresTagStore:
             )
         psycopg = _psycopg()
         payload = self._payload(writes, events)
+        held: list[tuple[Write, psycopg.Cursor | None]] = []
         with self._guard("save the change") as conn:
             committed = None
             try:
-                with conn.pipeline():
-                    conn.execute("BEGIN")
-                    # One tag, one event (add, edit, remove): one statement for both.
-                    single = None
-                    if len(writes) == len(events) == 1 and (writes[0].before or writes[0].after):
-                        single = events[0]
-                    for write in writes:
-                        self._apply(conn, write, single)
-                    # Links after every row exists, so links within a batch hold.
-                    held = [
-                        (write, self._apply_links(conn, write))
-                        for write in writes
-                        if write.after is not None
-                    ]
-                    for e in events if single is None else ():
-                        conn.execute(_INSERT_EVENT, self._event_row(e))
-                    committed = conn.execute("COMMIT")
-                    self._notify(conn, payload)
+                if _a_new_tag(writes, events):
+                    conn.execute(_ADD_TAG, self._add_params(writes[0], events[0], payload))
+                else:
+                    with conn.pipeline():
+                        conn.execute("BEGIN")
+                        # One tag, one event (edit, remove): one statement for both.
+                        single = None
+                        if len(writes) == len(events) == 1 and (
+                            writes[0].before or writes[0].after
+                        ):
+                            single = events[0]
+                        for write in writes:
+                            self._apply(conn, write, single)
+                        # Links after every row exists, so links within a batch hold.
+                        held = [
+                            (write, self._apply_links(conn, write))
+                            for write in writes
+                            if write.after is not None
+                        ]
+                        for e in events if single is None else ():
+                            conn.execute(_INSERT_EVENT, self._event_row(e))
+                        committed = conn.execute("COMMIT")
+                        self._notify(conn, payload)
             except psycopg.OperationalError:
                 raise  # the connection is gone: _guard says so
             except psycopg.Error as exc:
@@ -534,6 +616,20 @@ class PostgresTagStore:
             self._stored(write, links.get(write.tag_id, ())) if write.after else None
             for write in writes
         ]
+
+    def _add_params(self, write: Write, event: NewEvent, payload: str) -> tuple:
+        """The arguments of reader.add_tag: the tag's row, its event, the NOTIFY."""
+        after = write.after
+        assert after is not None
+        return (
+            self.corpus,
+            after.id,
+            *_row_values(after),
+            max(1, after.version),
+            *self._event_row(event)[1:],
+            CHANNEL,
+            payload,
+        )
 
     def _stored(self, write: Write, links: Sequence[str]) -> Tag | None:
         stored = stored_state(write, links)
@@ -633,25 +729,7 @@ class PostgresTagStore:
             )
             self._checked(conn, change, (self.corpus, write.tag_id, before.version), write, event)
             return
-        values = (
-            after.doc_id,
-            after.lang,
-            after.tag,
-            after.start,
-            after.end,
-            after.exact,
-            after.prefix,
-            after.suffix,
-            after.note,
-            after.author,
-            after.created,
-            after.updated,
-            after.status,
-            after.doc_sha256,
-            after.checked_sha256 or after.doc_sha256,
-            after.verdict,
-            list(after.labels),
-        )
+        values = _row_values(after)
         if before is None:
             change = (
                 f"INSERT INTO reader.tags (corpus, {_TAG_COLUMNS}) VALUES "
