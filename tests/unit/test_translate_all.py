@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from types import SimpleNamespace
 
@@ -10,14 +11,23 @@ import pytest
 from reader.cli import main
 from reader.core.documents import corpus_of
 from reader.core.translation import service
+from reader.core.translation.cache import TranslationCache
 from reader.core.translation.models import ModelInfo
 from reader.core.translation.service import (
+    GROUP,
     ArgosTranslator,
+    Phrases,
+    backend_for,
     cached_translation,
     decoding_cap,
+    even_groups,
+    find_route,
+    is_phrase,
+    phrase_cap,
     thread_plan,
     translate_all,
     translate_document,
+    translate_inputs,
 )
 from reader.core.workspace import Workspace
 
@@ -150,3 +160,86 @@ def test_reading_pane_batches_after_the_first_paragraph(
     translate_document(workspace, doc, "en", on_paragraph=lambda p, d, t: seen.append(d))
     assert batches == [4, 16, 8]
     assert seen == list(range(1, 8))
+
+
+def test_even_groups_keep_every_worker_busy():
+    assert even_groups(0, 2) == []
+    assert even_groups(1, 2) == [(0, 1)]
+    assert even_groups(3, 2) == [(0, 2), (2, 3)]  # the first paragraph on both workers
+    assert even_groups(64, 2) == [(0, 32), (32, 64)]
+    for count in (5, 30, 70, 255, 256, 1000):
+        for workers in (1, 2, 3, 4):
+            bounds = even_groups(count, workers)
+            sizes = [b - a for a, b in bounds]
+            assert bounds[0][0] == 0 and bounds[-1][1] == count
+            assert all(b == c for (_, b), (c, _) in itertools.pairwise(bounds))
+            assert max(sizes) <= GROUP and max(sizes) - min(sizes) <= 1
+            assert len(bounds) % workers == 0 or len(bounds) == count
+
+
+def test_phrases_and_their_cap():
+    assert phrase_cap(3) == 8 and phrase_cap(3) < decoding_cap(3)
+    assert is_phrase("remboursement") and is_phrase("service client")
+    assert not is_phrase("Le chat dort.") and not is_phrase(
+        "un deux trois quatre cinq six sept huit neuf"
+    )
+    assert not is_phrase("   ")
+
+
+class Recording:
+    """Wraps a loaded backend's CTranslate2 translator: records each batch's size and decoding
+    cap, and forwards the call to the real translator."""
+
+    def __init__(self, real) -> None:
+        self.real, self.calls = real, []
+
+    def translate_batch(self, batch, **options):
+        self.calls.append((len(batch), options["max_decoding_length"], max(map(len, batch))))
+        return self.real.translate_batch(batch, **options)
+
+
+@pytest.fixture
+def recorded(workspace: Workspace, tiny_model: ModelInfo, monkeypatch) -> Recording:
+    backend = backend_for(workspace, tiny_model)
+    backend.load()
+    recording = Recording(backend._ct2)
+    monkeypatch.setattr(backend, "_ct2", recording)
+    monkeypatch.setattr(backend, "workers", 2)
+    return recording
+
+
+def test_documents_go_in_even_groups_each_with_its_own_cap(
+    workspace: Workspace, tiny_model: ModelInfo, recorded: Recording
+):
+    sentences = [
+        f"Le chat numéro {i} dort sur la table {'et la ville ' * (i % 5)}." for i in range(70)
+    ]
+    backend = backend_for(workspace, tiny_model)
+    out = backend.translate_batch(sentences)
+    assert len(out) == 70 and all(isinstance(t, str) for t in out)
+    assert [size for size, _, _ in recorded.calls] == [18, 18, 17, 17]
+    assert all(cap == decoding_cap(longest) for _, cap, longest in recorded.calls)
+    caps = [cap for _, cap, _ in recorded.calls]
+    assert caps == sorted(caps) and caps[0] < caps[-1]  # sorted by length: short groups stop early
+    assert backend.translate_batch(list(reversed(sentences))) == list(reversed(out))  # in order
+
+
+def test_a_query_is_one_batch_with_the_phrase_cap(
+    workspace: Workspace, tiny_model: ModelInfo, recorded: Recording
+):
+    route = find_route([tiny_model], "fr", "en")
+    with TranslationCache(workspace.translations_path) as cache:
+        translate_inputs(workspace, cache, route, ["service client", "remboursement"])
+        ((size, cap, longest),) = recorded.calls
+        assert size == 2 and cap == phrase_cap(longest)
+        recorded.calls.clear()  # a sentence is no phrase: the document path and its cap
+        translate_inputs(workspace, cache, route, ["Le chat dort.", "la ville"])
+        assert [cap for _, cap, _ in recorded.calls] == [
+            decoding_cap(longest) for _, _, longest in recorded.calls
+        ]
+        recorded.calls.clear()  # documents never take the phrase path
+        translate_inputs(workspace, cache, route, ["la table"], phrases=False)
+        ((_, cap, longest),) = recorded.calls
+        assert cap == decoding_cap(longest)
+    phrases = backend_for(workspace, tiny_model).translate_batch(Phrases(["le monde"]))
+    assert len(phrases) == 1

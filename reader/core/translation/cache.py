@@ -85,7 +85,7 @@ class TranslationCache:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
-            db.execute("SELECT count(*) FROM translations").fetchone()
+            db.execute("SELECT 1 FROM translations LIMIT 1").fetchone()  # fails if damaged
         except sqlite3.DatabaseError as exc:
             db.close()
             if is_read_only(exc):
@@ -102,7 +102,7 @@ class TranslationCache:
             return db
         uri = f"{self.path.as_uri()}?mode=ro&immutable=1"
         db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        db.execute("SELECT count(*) FROM translations").fetchone()  # fails if damaged
+        db.execute("SELECT 1 FROM translations LIMIT 1").fetchone()  # fails if damaged
         return db
 
     def _error(self, exc: sqlite3.Error) -> ReaderError:
