@@ -74,6 +74,12 @@ def writer(args: tuple) -> tuple[list[float], list[tuple[str, float]], str, floa
             for i in range(min(warmup, count)):  # another kind: the timed tags stay free
                 tag = tags.add(*passage(i), "context", note=f"w{index} warm-up #{i}")
                 acknowledged.append((tag.id, time.time()))
+            if time.time() > start_at:
+                print(
+                    f"writer {index} was ready {time.time() - start_at:.1f} s after the start: "
+                    "raise --start-after (fewer writers at once early on)",
+                    file=sys.stderr,
+                )
             while time.time() < start_at:  # start together
                 time.sleep(0.001)
             cpu = time.process_time()

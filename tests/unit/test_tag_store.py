@@ -259,6 +259,20 @@ def test_the_store_refuses_a_second_tag_on_a_passage(store: TagStore) -> None:
     assert store.get(elsewhere.id) == elsewhere
 
 
+def test_store_errors_survive_a_trip_between_processes(store: TagStore) -> None:
+    """Errors with extra arguments pickle (a worker process hands them back, e.g. the bench)."""
+    import pickle
+
+    first = _tag("aaaa1111")
+    store.commit([Write(first.id, None, first)], [])
+    for write in (Write(first.id, None, first), Write("bbbb2222", None, _tag("bbbb2222"))):
+        with pytest.raises((ConflictError, DuplicateTagError)) as caught:
+            store.commit([write], [])
+        again = pickle.loads(pickle.dumps(caught.value))
+        assert type(again) is type(caught.value) and str(again) == str(caught.value)
+        assert vars(again) == vars(caught.value)
+
+
 def test_a_batch_may_move_tags_through_each_others_passages(store: TagStore) -> None:
     """Checked once the whole batch is written: two tags may swap passages (re-anchoring
     after text was inserted moves each tag where the next one was)."""

@@ -13,8 +13,14 @@
 - Each tag has a version; a write based on an older version fails with `ConflictError` naming
   who changed it, and nothing is written. Each commit is one transaction: a client killed
   mid-write leaves nothing half-written.
-- Each commit sends a NOTIFY on `reader_tags` (delivered when it commits); `TagListener`
-  turns those into `TagChange`s for the app.
+- The same kind twice on the same passage is refused by the database (a deferred exclusion
+  constraint over the tags that are not orphaned): two teammates adding it at once cannot both
+  succeed; the second gets `DuplicateTagError` naming the first's tag.
+- A commit is one round trip: a new tag is one CALL of `reader.add_tag` (row, event, NOTIFY);
+  any other change is sent at once as a pipeline. The server checks versions and the
+  duplicate rule, so nothing is read first, and the tags as stored are returned.
+- After each commit, a NOTIFY on `reader_tags` in a transaction of its own (asynchronous
+  commit); `TagListener` turns those into `TagChange`s for the app.
 """
 
 from __future__ import annotations

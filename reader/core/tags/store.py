@@ -44,6 +44,9 @@ class ConflictError(ReaderError):
         super().__init__(message)
         self.tag_id = tag_id
 
+    def __reduce__(self) -> tuple:  # picklable (e.g. out of a worker process)
+        return (type(self), (str(self), self.tag_id))
+
 
 class DuplicateTagError(ReaderError):
     """The same kind of tag is already on the same passage."""
@@ -51,6 +54,9 @@ class DuplicateTagError(ReaderError):
     def __init__(self, message: str, existing: Tag) -> None:
         super().__init__(message)
         self.existing = existing
+
+    def __reduce__(self) -> tuple:  # picklable (e.g. out of a worker process)
+        return (type(self), (str(self), self.existing))
 
 
 def duplicate_error(existing: Tag) -> DuplicateTagError:
