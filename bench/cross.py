@@ -22,7 +22,10 @@ process:
    - warm (the in-process memo answers): every query `--reps` times after a warm-up round
      that is not counted, plain and cross of the same query back to back in alternating
      order; the extra latency is cross minus plain of each pair (median and p95), in wall
-     and in CPU time (the machine may be shared: CPU time is less noisy);
+     and in CPU time (the machine may be shared: CPU time is less noisy). Again with the top
+     hit only: the two searches' hits differ, and a `.txt` hit's text is read from its file
+     while a `.md` hit's comes from the index, so at 20 hits the difference also holds which
+     documents were shown; at 1 hit it is the cross-language ranking's own cost;
 2. index growth from `mt_en`: the index without machine translations, then rebuilt with the
    English translations of every non-English document in the translation cache. These are
    put with `TranslationCache.put_many` (synthetic: each sentence's original English, the text
@@ -204,20 +207,25 @@ def measure_cold(ws, queries: list[str]) -> dict[str, tuple[list[float], list[fl
     return out
 
 
-def measure_warm(ws, queries: list[str], reps: int) -> dict[str, tuple[list[float], list[float]]]:
+def measure_warm(
+    ws, queries: list[str], reps: int, limit: int = 20
+) -> dict[str, tuple[list[float], list[float]]]:
     """Wall and CPU ms of plain and warm cross search (the in-process memo answers), `reps`
     times each query after a warm-up round that is not counted; plain and cross of the same
     query run back to back, in alternating order, so drift and load hit both alike. "extra"
-    is cross minus plain of each pair."""
+    is cross minus plain of each pair. Their hits differ, and so does what a hit costs (the
+    text of a `.txt` hit is read from its file, a `.md` hit's from the index): with `limit`
+    1 that difference shrinks to one hit, and what is left is the cost of the cross-language
+    ranking itself."""
     import gc
 
     from reader.core.search import search
 
     def plain(q: str):
-        return search(ws, q, limit=20)
+        return search(ws, q, limit=limit)
 
     def crossed(q: str):
-        return search(ws, q, limit=20, cross=True)
+        return search(ws, q, limit=limit, cross=True)
 
     for query in queries:  # warm-up, not counted
         plain(query), crossed(query), plain(query), crossed(query)
@@ -376,6 +384,9 @@ def main() -> int:
         ws, queries, lines = build_all(work, args)
         ready.write_text("\n".join(["ok", *lines]), encoding="utf-8")
     tried = translating(queries, args.seed)
+    fresh = search_bench.timings(search_bench.whoosh_search(ws), queries + tried)
+    print(f"plain search, each query the first time in this process: median {fresh[0]:.2f} ms"
+          f"  p95 {fresh[1]:.2f} ms")  # fmt: skip
     cross.forget_memo()
     _, first_ms, first_cpu = timed(lambda: search(ws, "first query", limit=20, cross=True))
     print(f"first cross query of the process (three tiny models loaded): {first_ms:.0f} ms "
@@ -389,17 +400,24 @@ def main() -> int:
     report_warm(f"{title}, bench queries", warm, args.reps)
     warm_t = measure_warm(ws, tried, args.reps)
     report_warm(f"{title}, translating queries", warm_t, args.reps)
+    one = measure_warm(ws, queries, args.reps, limit=1)
+    report_warm(f"{title}, bench queries, top 1 only", one, args.reps)
+    one_t = measure_warm(ws, tried, args.reps, limit=1)
+    report_warm(f"{title}, translating queries, top 1 only", one_t, args.reps)
 
     print("\ntargets: warm --cross at most 1 ms over plain search; search p95 with mt_en <= 20 ms")
-    for label, times in (("bench queries", warm), ("translating queries", warm_t)):
+    for label, times in (("bench queries", warm), ("translating queries", warm_t),
+                         ("bench, top 1", one), ("translating, top 1", one_t)):  # fmt: skip
         extra = statistics.median(times["extra"][0])
         print(
-            f"  {label:20} warm extra median {extra:.2f} ms "
+            f"  {label:20} warm extra median {extra:5.2f} ms "
             f"(p95 {pct(times['extra'][0], 0.95):.2f}) {'ok' if extra <= 1 else 'MISSED'}"
         )
     p95 = pct(warm["plain"][0] + warm_t["plain"][0], 0.95)
     print(
-        f"  plain p95 with mt_en {p95:.1f} ms {'ok' if p95 <= 20 else 'MISSED'}; "
+        f"  plain p95 with mt_en: {fresh[1]:.1f} ms a new query "
+        f"{'ok' if fresh[1] <= 20 else 'MISSED'}, {p95:.1f} ms again "
+        f"{'ok' if p95 <= 20 else 'MISSED'}; "
         f"cross warm p95 {pct(warm['warm'][0] + warm_t['warm'][0], 0.95):.1f} ms; "
         f"cross cold p95 {pct(cold['cold'][0] + cold_t['cold'][0], 0.95):.1f} ms"
     )
