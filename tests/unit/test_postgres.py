@@ -329,6 +329,27 @@ def test_version_conflict_is_refused_and_names_who(url: str):
             add(bob, tag)
 
 
+def test_refused_writes_do_not_break_later_ones(url: str):
+    """Refusals again and again (a stale edit, a second tag on a passage), each followed by a
+    good write: more often than psycopg's prepare threshold, so a statement prepared inside a
+    refused pipeline would show up later as "prepared statement ... does not exist"."""
+    with (
+        PostgresTagStore(url, "desk", session="a") as ann,
+        PostgresTagStore(url, "desk", session="b") as bob,
+    ):
+        for i in range(12):
+            tag = add(ann, make_tag(start=i * 10))
+            stale = bob.get(tag.id)
+            edited = edit(ann, tag, note=f"ann {i}")
+            with pytest.raises(ConflictError):
+                edit(bob, stale, author="bob", note="stale")
+            with pytest.raises(DuplicateTagError):
+                add(bob, make_tag(start=i * 10), author="bob")
+            assert edit(bob, bob.get(tag.id), author="bob", note=f"bob {i}").version == 3
+            assert edited.version == 2
+        assert len(bob.list()) == 12 and len(bob.events()) == 36
+
+
 def test_a_failed_commit_leaves_nothing(url: str, store: PostgresTagStore):
     first = add(store, make_tag())
     stale = Write(first.id, first, None)

@@ -575,38 +575,18 @@ class PostgresTagStore:
         payload = self._payload(writes, events)
         held: list[tuple[Write, psycopg.Cursor | None]] = []
         with self._guard("save the change") as conn:
-            committed = None
+            threshold = conn.prepare_threshold
             try:
                 if _a_new_tag(writes, events):
                     conn.execute(_ADD_TAG, self._add_params(writes[0], events[0], payload))
                 else:
-                    with conn.pipeline():
-                        conn.execute("BEGIN")
-                        # One tag, one event (edit, remove): one statement for both.
-                        single = None
-                        if len(writes) == len(events) == 1 and (
-                            writes[0].before or writes[0].after
-                        ):
-                            single = events[0]
-                        for write in writes:
-                            self._apply(conn, write, single)
-                        # Links after every row exists, so links within a batch hold.
-                        held = [
-                            (write, self._apply_links(conn, write))
-                            for write in writes
-                            if write.after is not None
-                        ]
-                        for e in events if single is None else ():
-                            conn.execute(_INSERT_EVENT, self._event_row(e))
-                        committed = conn.execute("COMMIT")
-                        self._notify(conn, payload)
+                    conn.prepare_threshold = None  # see _pipeline
+                    held = self._pipeline(conn, writes, events, payload)
             except psycopg.OperationalError:
                 raise  # the connection is gone: _guard says so
             except psycopg.Error as exc:
                 self._rollback(conn)
-                if committed is not None and committed.statusmessage == "COMMIT":
-                    pass  # only the notification failed: the change is saved
-                elif getattr(exc, "sqlstate", None) == _CONFLICT:
+                if getattr(exc, "sqlstate", None) == _CONFLICT:
                     tag_id = exc.diag.message_detail or ""
                     moved = next((w for w in writes if w.tag_id == tag_id), writes[0])
                     raise self._conflict(conn, moved) from None
@@ -617,11 +597,66 @@ class PostgresTagStore:
                     raise self._duplicate(conn, writes) from None
                 else:
                     raise
+            finally:
+                conn.prepare_threshold = threshold
         links = {write.tag_id: _held(write, cursor) for write, cursor in held}
         return [
             self._stored(write, links.get(write.tag_id, ())) if write.after else None
             for write in writes
         ]
+
+    def _pipeline(
+        self,
+        conn: psycopg.Connection,
+        writes: Sequence[Write],
+        events: Sequence[NewEvent],
+        payload: str,
+    ) -> list[tuple[Write, psycopg.Cursor | None]]:
+        """Send the change's transaction and the NOTIFY at once; (write, cursor of the links
+        that held) for each write that keeps a tag. Raises the server's refusal, if any (the
+        rest of the pipeline is then skipped).
+
+        The caller turns preparing off: a statement whose preparation a refusal skipped would
+        stay in psycopg's cache ("prepared statement _pg3_2 does not exist" later on)."""
+        psycopg = _psycopg()
+        refused: psycopg.Error | None = None
+        held: list[tuple[Write, psycopg.Cursor | None]] = []
+        committed: psycopg.Cursor | None = None
+        try:
+            with conn.pipeline():
+                try:
+                    conn.execute("BEGIN")
+                    # One tag, one event (edit, remove): one statement for both.
+                    single = None
+                    if len(writes) == len(events) == 1 and (writes[0].before or writes[0].after):
+                        single = events[0]
+                    for write in writes:
+                        self._apply(conn, write, single)
+                    # Links after every row exists, so links within a batch hold.
+                    held = [
+                        (write, self._apply_links(conn, write))
+                        for write in writes
+                        if write.after is not None
+                    ]
+                    for e in events if single is None else ():
+                        conn.execute(_INSERT_EVENT, self._event_row(e))
+                    committed = conn.execute("COMMIT")
+                    self._notify(conn, payload)
+                except psycopg.Error as exc:
+                    if isinstance(exc, psycopg.OperationalError):
+                        raise
+                    refused = exc  # answered while still sending: the rest is skipped
+        except psycopg.errors.PipelineAborted:  # what is left after a refusal
+            if refused is None:
+                raise
+        except psycopg.Error as exc:
+            saved = committed is not None and committed.statusmessage == "COMMIT"
+            if not saved or isinstance(exc, psycopg.OperationalError):
+                raise
+            self._rollback(conn)  # only the NOTIFY failed: the change is saved
+        if refused is not None:
+            raise refused
+        return held
 
     def _add_params(self, write: Write, event: NewEvent, payload: str) -> tuple:
         """The arguments of reader.add_tag: the tag's row, its event, the NOTIFY."""
