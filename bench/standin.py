@@ -23,6 +23,7 @@ import gzip
 import io
 import json
 import random
+import shutil
 import struct
 import subprocess
 import sys
@@ -243,13 +244,20 @@ def build(
     """Write the package folder (metadata.json, sentencepiece.model, model/); return it.
     `tokenizer`: "wordfreq" or "corpus" (see _sentencepiece); by default "corpus" for the
     first stand-in's folder (FIRST), else "wordfreq"."""
+    import sentencepiece as spm
     from ctranslate2.converters import opennmt_py
 
     if (out_dir / "model" / "model.bin").exists():
         return out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = tokenizer or ("corpus" if out_dir == FIRST else "wordfreq")
-    vocab = _sentencepiece(out_dir / "sentencepiece.model", tokenizer)
+    trained = DEFAULT / "sentencepiece.model"
+    if tokenizer == "wordfreq" and out_dir != DEFAULT and trained.exists():  # the same one
+        shutil.copyfile(trained, out_dir / "sentencepiece.model")
+        sp = spm.SentencePieceProcessor(model_file=str(out_dir / "sentencepiece.model"))
+        vocab = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+    else:
+        vocab = _sentencepiece(out_dir / "sentencepiece.model", tokenizer)
     opt = SimpleNamespace(
         enc_layers=LAYERS, dec_layers=LAYERS, heads=HEADS, encoder_type="transformer",
         decoder_type="transformer", position_encoding=True, max_relative_positions=0,

@@ -16,6 +16,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -185,10 +186,18 @@ def _translated(
         return result
     opened = cache or OpenCache(ws)
     try:
-        for lang in langs:
-            if lang == source or not lang or lang == "und":
-                continue
-            if translate is None:
+        targets = [lang for lang in langs if lang != source and lang and lang != "und"]
+        ready: dict[str, list[str] | None] = {}
+        routed = _routed(ws, source, targets, models) if translate is None else []
+        if len(routed) > 1:  # each language's model on its own core
+            with ThreadPoolExecutor(min(len(routed), os.cpu_count() or 1)) as pool:
+                jobs = [pool.submit(translate_texts, ws, source, lang, wanted, cache=opened,
+                                    models=models) for lang in routed]  # fmt: skip
+            ready = dict(zip(routed, [job.result() for job in jobs], strict=True))
+        for lang in targets:
+            if lang in ready:
+                done = ready[lang]
+            elif translate is None:
                 done = translate_texts(ws, source, lang, wanted, cache=opened, models=models)
             else:
                 done = translate(ws, source, lang, wanted)
@@ -202,6 +211,14 @@ def _translated(
     return result
 
 
+def _routed(ws: Workspace, source: str, targets: list[str], models: list | None) -> list[str]:
+    """The targets that an installed model reaches from `source`."""
+    from reader.core.translation.service import find_route
+
+    models = _installed(ws) if models is None else models
+    return [lang for lang in targets if find_route(models, source, lang) is not None]
+
+
 class OpenCache:
     """The translation cache, opened on first use (opening reads the whole file's row
     count: once per search, not once per language or per hit) and closed by `close()`."""
@@ -209,13 +226,15 @@ class OpenCache:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self._cache: Any = None
+        self._lock = threading.Lock()  # a query's languages may open it from two threads
 
     def __call__(self) -> Any:
-        if self._cache is None:
-            from reader.core.translation.cache import TranslationCache
+        with self._lock:
+            if self._cache is None:
+                from reader.core.translation.cache import TranslationCache
 
-            self._cache = TranslationCache(self.ws.translations_path)
-        return self._cache
+                self._cache = TranslationCache(self.ws.translations_path)
+            return self._cache
 
     def close(self) -> None:
         if self._cache is not None:

@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -53,6 +54,7 @@ class TranslationCache:
         self.path = path
         self.notice: str | None = None
         self.read_only = False
+        self._lock = threading.RLock()  # one connection, shared by a query's language threads
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -125,7 +127,12 @@ class TranslationCache:
 
     def _run(self, action: Callable[[sqlite3.Connection], T]) -> T:
         """Run `action` on the connection; a damaged file is replaced and `action` run once
-        more on the new (empty) cache."""
+        more on the new (empty) cache. One action at a time: a transaction is never shared
+        between threads."""
+        with self._lock:
+            return self._locked(action)
+
+    def _locked(self, action: Callable[[sqlite3.Connection], T]) -> T:
         try:
             return action(self._db)
         except sqlite3.DatabaseError as exc:
@@ -146,7 +153,8 @@ class TranslationCache:
         self.close()
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def get_many(self, model: str, target: str, keys: Iterable[str]) -> dict[str, str]:
         """The cached translations among `keys` (sha256 of sources) for this model and target."""
