@@ -91,3 +91,16 @@ def test_block_arrays_gives_numpy_arrays_for_ranking() -> None:
     docs, weights = codec.block_arrays(_decode(block)[0], 3)
     assert docs.dtype == np.int64 and docs.tolist() == [3, 5, 900]
     assert weights.dtype == np.float32 and weights.tolist() == [1.0, 4.0, 2.0]
+
+
+def test_raw_values_re_encode_to_the_same_block() -> None:
+    """What a merge joins: a block's arrays and raw values encode back to the same block."""
+    values = [b"\x01\x05", b"\x02\x01\x00", b"z" * 3]
+    block = codec.encode_block([4, 9, 70_000], [2.0, 1.0, 3.0], values, None, 3, (5, 9), 3.0)
+    decoded, _widths = _decode(block)
+    sizes, joined = codec.raw_values(decoded, None)
+    assert sizes is not None and sizes.tolist() == [2, 3, 3] and joined == b"".join(values)
+    again = codec.encode_arrays(decoded.docs(), decoded.weights(), sizes, joined, 3, (5, 9), 3.0)
+    assert again == block
+    none = codec.encode_block([1, 2], [1.0, 1.0], None, 0, 3, (0, 0), 1.0)
+    assert codec.raw_values(_decode(none)[0], 0) == (None, b"")
