@@ -103,6 +103,7 @@ class Found:
     date: str | None
     score: float
     fields: dict[str, Any] = field(default_factory=dict, repr=False)  # all its stored fields
+    root: Any = field(default=None, repr=False)  # the corpus folder
 
     @classmethod
     def stored(cls, searcher: Any, docnum: int, score: float) -> Found:
@@ -115,12 +116,13 @@ class Found:
             date=fields.get("date"),
             score=score,
             fields=fields,
+            root=getattr(searcher, "corpus_root", None),
         )
 
     @cached_property
     def text(self) -> str:
         """The document's clean text (`Document.text`)."""
-        return document_text(self.fields)
+        return document_text(self.fields, self.root)
 
 
 @dataclass
@@ -242,9 +244,10 @@ def _spelled(searcher: Any, fieldname: str, term: str) -> str | None:
     """How a document that holds `term` spells it (its first token folding to `term`)."""
     fold = term_cache(None)
     btext = term.encode("utf-8")
+    root = getattr(searcher, "corpus_root", None)
     for docnum in searcher.reader().postings(fieldname, btext).all_ids():
         stored = searcher.stored_fields(docnum)
-        for source in (stored.get("title", ""), document_text(stored)):
+        for source in (stored.get("title", ""), document_text(stored, root)):
             for token in TOKEN.findall(source):
                 if fold[token] == btext:
                     return token

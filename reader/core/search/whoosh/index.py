@@ -338,23 +338,27 @@ def stores_text(path: Any) -> bool:
     return FORMATS.get(os.path.splitext(str(path))[1].lower()) in STORED_KINDS
 
 
-def document_text(stored: dict[str, Any]) -> str:
+def document_text(stored: dict[str, Any], root: Any = None) -> str:
     """A hit's clean text (`Document.text`) from its stored fields: the stored text, else the
-    file read again (`ingest.read_text`, about 0.1 ms for a plain text file of 3 KB); empty
-    when the file is gone or unreadable (the next update drops or re-indexes it)."""
+    file read again (`ingest.read_text`, about 0.1 ms for a plain text file of 3 KB): its id
+    under the corpus folder `root` (the searcher's `corpus_root`), else its stored path.
+    Empty when the file is gone or unreadable (the next update drops or re-indexes it)."""
     text = stored.get("text")
     if text is not None:
         return text
     from pathlib import Path
 
-    from reader.core.documents.ingest import SkipFile, read_text
+    from reader.core.documents.ingest import SkipFile, document_path, read_text
 
-    path = stored.get("path")
-    if not path:
-        return ""
     try:
-        return read_text(Path(path))
-    except SkipFile:
+        if root is not None:
+            path = document_path(Path(root), stored["id"])
+        elif stored.get("path"):
+            path = Path(stored["path"])
+        else:
+            return ""
+        return read_text(path)
+    except (SkipFile, ValueError, KeyError):
         return ""
 
 
@@ -485,6 +489,7 @@ def searching(ws: Workspace) -> Iterator[Any]:
             current = None
         if current is None:
             current = ix.searcher()
+            current.corpus_root = ws.corpus_root  # where `document_text` reads hits' files
         _searchers[key] = current
         yield current
 
