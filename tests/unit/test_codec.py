@@ -104,3 +104,38 @@ def test_raw_values_re_encode_to_the_same_block() -> None:
     assert again == block
     none = codec.encode_block([1, 2], [1.0, 1.0], None, 0, 3, (0, 0), 1.0)
     assert codec.raw_values(_decode(none)[0], 0) == (None, b"")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_lists_and_arrays_encode_and_decode_alike(seed: int) -> None:
+    """The pure-Python path (small blocks a merge joins) writes and reads the numpy path's
+    bytes, for every width, weight kind and value layout."""
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(1, 40))
+    gaps = [1, 200, 60_000, 5_000_000][seed % 4]
+    docs = np.cumsum(rng.integers(1, gaps + 1, count)).astype(np.int64)
+    weights = [
+        np.ones(count),
+        np.full(count, 2.5),
+        rng.integers(1, 200, count).astype(float),
+        rng.integers(1, 70_000, count).astype(float),
+        rng.random(count) * 3,
+    ][seed % 5].astype(np.float32)
+    fixed = [None, 0, 4][seed % 3]
+    if fixed is None:
+        sizes = rng.integers(0, 300 if seed % 2 else 9, count)
+        joined = bytes(rng.integers(0, 256, int(sizes.sum()), dtype=np.uint8))
+    elif fixed:
+        sizes, joined = None, bytes(rng.integers(0, 256, count * fixed, dtype=np.uint8))
+    else:
+        sizes, joined = None, b""
+    top = float(weights.max())
+    block = codec.encode_arrays(docs, weights, sizes, joined, 3, (1, 9), top)
+    again = codec.encode_lists(
+        docs.tolist(), weights.tolist(), None if sizes is None else sizes.tolist(), joined, 3,
+        (1, 9), top,
+    )  # fmt: skip
+    assert again == block
+    decoded = codec.decode_lists(_decode(block)[0], fixed)
+    assert decoded[0] == docs.tolist() and decoded[1] == weights.tolist()
+    assert decoded[2] == (None if sizes is None else sizes.tolist()) and decoded[3] == joined

@@ -730,13 +730,17 @@ def test_plain_text_is_read_from_the_file_and_other_formats_are_stored(
     assert len(gone) == 1 and not gone[0].snippets  # still indexed: no update ran
 
 
+@pytest.mark.parametrize("small_join", [0, 48])  # pieces joined as arrays / as lists
 def test_merged_segments_read_back_as_one_written_at_once(
-    workspace: Workspace, tmp_path: Path
+    workspace: Workspace, tmp_path: Path, monkeypatch, small_join: int
 ) -> None:
-    """`merge_segments` copies blocks with shifted documents: every term's info and postings
-    (documents, weights, positions), field lengths and stored fields read back as those of
-    one segment written with all the documents; search works on it."""
+    """`merge_segments` copies blocks with shifted documents, or joins a term's pieces into
+    one block: every term's info and postings (documents, weights, positions), field lengths
+    and stored fields read back as those of one segment written with all the documents;
+    search works on it."""
     from whoosh.index import create_in
+
+    monkeypatch.setattr(index_writer, "SMALL_JOIN", small_join)
 
     docs = [index_module.document_fields(corpus_of(workspace).load(i.id))
             for i in corpus_of(workspace).infos()] + _extra_documents()  # fmt: skip

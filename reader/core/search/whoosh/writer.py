@@ -966,7 +966,7 @@ def _merge_postings(fw: Any, schema: Any, storage: Any, sources: list) -> None:
                     f.seek(offset)
                     pieces.append((base, f.read(length)))
                 if len(pieces) > 1 and df <= limit:  # one block, not one per segment
-                    block = _joined_block(pieces, fixed, level)
+                    block = _joined_block(pieces, fixed, level, df)
                     record = b"".join((_MAGIC, pack_len(-len(block)), block))
                 else:
                     blocks: list[bytes] = []
@@ -1001,9 +1001,52 @@ def _merge_postings(fw: Any, schema: Any, storage: Any, sources: list) -> None:
             fw.finish_field()
 
 
-def _joined_block(pieces: list[tuple[int, bytes]], fixed: int | None, level: int) -> bytes:
-    """One block (`codec.encode_arrays`) of a term's postings records (in document order,
-    each with its base document number) that hold at most a block's postings."""
+def _joined_block(
+    pieces: list[tuple[int, bytes]], fixed: int | None, level: int, count: int
+) -> bytes:
+    """One block of a term's postings records (in document order, each with its base
+    document number) that hold `count` postings, at most a block's: decoded and encoded as
+    Python lists when there are few (`codec.decode_lists`), else as arrays."""
+    from reader.core.search.whoosh.codec import BLOCK_HEADER, Block, decode_lists, encode_lists
+
+    if count > SMALL_JOIN:
+        return _joined_arrays(pieces, fixed, level)
+
+    docs: list[int] = []
+    weights: list[float] = []
+    sizes: list[int] | None = [] if fixed is None else None
+    joined: list[bytes] = []
+    low, high, top = 255, 0, 0.0
+    unpack_length, unpack_head, head = (
+        _BLOCK_LENGTH.unpack_from,
+        BLOCK_HEADER.unpack_from,
+        4 + BLOCK_HEADER.size,
+    )
+    for base, piece in pieces:
+        at = 4  # after the term's tag
+        while at < len(piece):
+            (size,) = unpack_length(piece, at)
+            size = -size if size < 0 else size
+            count, one, _end, most, comp, lo, hi, idw, kind, lenw = unpack_head(piece, at + 4)
+            data = piece[at + head : at + 4 + size]
+            at += 4 + size
+            if comp:
+                data = zlib.decompress(data)
+            found = decode_lists(Block(count, one + base, idw, kind, lenw, data), fixed)
+            docs += found[0]
+            weights += found[1]
+            if sizes is not None:
+                sizes += found[2]  # type: ignore[arg-type]
+            joined.append(found[3])
+            low, high, top = min(low, lo), max(high, hi), max(top, most)
+    return encode_lists(docs, weights, sizes, b"".join(joined), level, (low, high), top)
+
+
+SMALL_JOIN = 48  # postings of a joined block up to which Python lists beat numpy
+
+
+def _joined_arrays(pieces: list[tuple[int, bytes]], fixed: int | None, level: int) -> bytes:
+    """`_joined_block` with numpy arrays (`codec.encode_arrays`)."""
     import numpy as np
 
     from reader.core.search.whoosh.codec import BLOCK_HEADER, Block, encode_arrays, raw_values
