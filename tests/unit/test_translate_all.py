@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -16,6 +17,7 @@ from reader.core.translation.models import ModelInfo
 from reader.core.translation.service import (
     GROUP,
     ArgosTranslator,
+    Background,
     Phrases,
     backend_for,
     cached_translation,
@@ -243,3 +245,42 @@ def test_a_query_is_one_batch_with_the_phrase_cap(
         assert cap == decoding_cap(longest)
     phrases = backend_for(workspace, tiny_model).translate_batch(Phrases(["le monde"]))
     assert len(phrases) == 1
+
+
+def test_background_work_gives_way_to_the_reading_pane(
+    workspace: Workspace, tiny_model: ModelInfo, recorded: Recording, monkeypatch
+):
+    """While a pane's batch is being translated, translate --all submits nothing; then it goes
+    on, one group per worker at a time."""
+    backend = backend_for(workspace, tiny_model)
+    submitted: list[str] = []
+    pane_sent, go_on = threading.Event(), threading.Event()
+    forward = recorded.translate_batch
+
+    def gated(batch, **options):
+        kind = "pane" if "pane" in "".join(batch[0]) else "bulk"
+        submitted.append(kind)
+        if kind == "pane":
+            pane_sent.set()
+            assert go_on.wait(30)
+        return forward(batch, **options)
+
+    monkeypatch.setattr(recorded, "translate_batch", gated)
+    pane = threading.Thread(target=backend.translate_batch, args=(["pane pane pane."],))
+    pane.start()
+    assert pane_sent.wait(30)
+    bulk_out: list[list[str]] = []
+    bulk = threading.Thread(
+        target=lambda: bulk_out.append(
+            backend.translate_batch(Background([f"Le chat {i} dort." for i in range(70)]))
+        )
+    )
+    bulk.start()
+    bulk.join(0.5)  # it waits for the pane
+    try:
+        assert submitted == ["pane"] and bulk.is_alive()
+    finally:
+        go_on.set()
+    pane.join(30)
+    bulk.join(30)
+    assert submitted == ["pane"] + ["bulk"] * 4 and len(bulk_out[0]) == 70

@@ -184,6 +184,8 @@ class ArgosTranslator:
         self._ct2: Any = None
         self._options: dict[str, Any] = {}
         self.workers = 1
+        self._turns = threading.Condition()  # background work waits while _foreground > 0
+        self._foreground = 0
 
     def load(self) -> None:
         """Import argostranslate and CTranslate2 and load the model (once)."""
@@ -227,8 +229,11 @@ class ArgosTranslator:
         Sentences are sorted by length and cut into groups of at most GROUP, as many groups as
         keep every worker busy and of even sizes; every group goes to CTranslate2 as its own
         batch with its own decoding cap (twice its longest source plus ten tokens, so one
-        runaway sentence cannot cost seconds), all submitted at once so no worker waits for
-        another's group. `Phrases` (a query's words) are one batch capped at PHRASE_CAP.
+        runaway sentence cannot cost seconds), submitted together so no worker waits for
+        another's group. `Phrases` (a query's words) are one batch capped at `phrase_cap`.
+        `Background` sentences (translate --all) go one group per worker at a time, and wait
+        while a reading pane or a query is being translated: those never queue behind more
+        than the groups already running.
         """
         self.load()
         pieces = self.splitter.split_sentences(sentences)
@@ -241,32 +246,53 @@ class ArgosTranslator:
             order = sorted(range(len(tokenized)), key=lambda i: len(tokenized[i]))
             groups = [order[a:b] for a, b in even_groups(len(order), self.workers)]
             cap = decoding_cap
-        pending = []
-        for group in groups:
-            batch = [tokenized[i] for i in group]
-            pending.append(
-                self._ct2.translate_batch(
-                    batch,
-                    target_prefix=[[prefix]] * len(batch) if prefix else None,
-                    max_batch_size=len(batch),
-                    max_decoding_length=cap(max(map(len, batch))),
-                    asynchronous=True,
-                    **self._options,
-                )
-            )
+        background = isinstance(sentences, Background)
+        step = self.workers if background else max(1, len(groups))
         out: list[str] = [""] * len(tokenized)
-        for group, results in zip(groups, pending, strict=True):
-            for i, result in zip(group, results, strict=True):
-                value = tokenizer.decode(result.result().hypotheses[0])
-                if prefix and value.startswith(prefix):
-                    value = value[len(prefix) :]
-                out[i] = value[1:] if value.startswith(" ") else value
+        if not background:
+            with self._turns:
+                self._foreground += 1
+        try:
+            for first in range(0, len(groups), step):
+                if background:  # the foreground first
+                    with self._turns:
+                        self._turns.wait_for(lambda: self._foreground == 0)
+                wave = groups[first : first + step]
+                pending = [self._submit([tokenized[i] for i in group], cap) for group in wave]
+                for group, results in zip(wave, pending, strict=True):
+                    for i, result in zip(group, results, strict=True):
+                        value = tokenizer.decode(result.result().hypotheses[0])
+                        if prefix and value.startswith(prefix):
+                            value = value[len(prefix) :]
+                        out[i] = value[1:] if value.startswith(" ") else value
+        finally:
+            if not background:
+                with self._turns:
+                    self._foreground -= 1
+                    self._turns.notify_all()
         return out
+
+    def _submit(self, batch: list[list[str]], cap: Callable[[int], int]) -> list[Any]:
+        """One batch to CTranslate2's queue; its results, to wait for."""
+        prefix = self._pkg.target_prefix
+        return self._ct2.translate_batch(
+            batch,
+            target_prefix=[[prefix]] * len(batch) if prefix else None,
+            max_batch_size=len(batch),
+            max_decoding_length=cap(max(map(len, batch))),
+            asynchronous=True,
+            **self._options,
+        )
 
 
 class Phrases(list[str]):
     """Short texts (a search query's words and phrases) for `translate_batch`: decoded in one
-    batch on one worker with the tighter PHRASE_CAP, not spread over the workers."""
+    batch on one worker with the tighter `phrase_cap`, not spread over the workers."""
+
+
+class Background(list[str]):
+    """Sentences of background work (translate --all) for `translate_batch`: they give way to
+    the reading pane and to queries."""
 
 
 GROUP = 32  # the most sentences in one CTranslate2 batch (one worker, one thread): decoding
@@ -425,12 +451,14 @@ def translate_inputs(
     inputs: Sequence[str],
     *,
     phrases: bool | None = None,
+    background: bool = False,
 ) -> tuple[list[str], list[bool]]:
     """Translate through each leg: cached sentences from the cache, the rest in one batch.
 
     `phrases`: the inputs are a query's words and phrases (`Phrases`: one batch, tighter
     decoding cap); None decides by their look (every input `is_phrase`, at most PHRASES of
     them), which is how a search's query translation takes that path. Documents pass False.
+    `background`: bulk work that gives way to the rest (`Background`).
     """
     if phrases is None:
         phrases = 0 < len(inputs) <= PHRASES and all(map(is_phrase, inputs))
@@ -445,7 +473,8 @@ def translate_inputs(
         ]
         if missing:
             todo = [current[i] for i in missing]
-            translated = backend_for(ws, leg).translate_batch(Phrases(todo) if phrases else todo)
+            batch = Phrases(todo) if phrases else Background(todo) if background else todo
+            translated = backend_for(ws, leg).translate_batch(batch)
             for i, text in zip(missing, translated, strict=True):
                 outputs[i] = text
                 cached[i] = False
@@ -615,7 +644,7 @@ def _translate_todo(
                 last = position == len(doc_ids)
                 while len(pending) >= BULK_CHUNK or (pending and last):
                     chunk, pending = pending[:BULK_CHUNK], pending[BULK_CHUNK:]
-                    translate_inputs(ws, cache, route, chunk, phrases=False)
+                    translate_inputs(ws, cache, route, chunk, phrases=False, background=True)
                     report.translated += len(chunk)
                     done += len(chunk)
                     if progress:
