@@ -284,3 +284,29 @@ def test_background_work_gives_way_to_the_reading_pane(
     pane.join(30)
     bulk.join(30)
     assert submitted == ["pane"] + ["bulk"] * 4 and len(bulk_out[0]) == 70
+
+
+def test_background_work_waits_for_a_whole_article(
+    workspace: Workspace, tiny_model: ModelInfo, recorded: Recording, monkeypatch
+):
+    backend = backend_for(workspace, tiny_model)
+    sentences = Background([f"Le chat {i} dort." for i in range(10)])
+    with backend.foreground():  # as translate_document holds it, between its batches too
+        bulk = threading.Thread(target=backend.translate_batch, args=(sentences,))
+        bulk.start()
+        bulk.join(0.3)
+        assert bulk.is_alive() and recorded.calls == []
+    bulk.join(30)
+    assert not bulk.is_alive() and len(recorded.calls) == 2
+
+    held: list[int] = []
+    real = ArgosTranslator.foreground
+
+    def counting(self: ArgosTranslator):
+        held.append(self._foreground)
+        return real(self)
+
+    monkeypatch.setattr(ArgosTranslator, "foreground", counting)
+    doc = corpus_of(workspace).load(french_ids(workspace)[0])
+    translate_document(workspace, doc, "en")
+    assert held[0] == 0 and len(held) > 1 and all(n >= 1 for n in held[1:])  # held throughout

@@ -13,8 +13,9 @@ by the first real translation (`translate_document`), never by the cache-only re
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -249,10 +250,7 @@ class ArgosTranslator:
         background = isinstance(sentences, Background)
         step = self.workers if background else max(1, len(groups))
         out: list[str] = [""] * len(tokenized)
-        if not background:
-            with self._turns:
-                self._foreground += 1
-        try:
+        with contextlib.nullcontext() if background else self.foreground():
             for first in range(0, len(groups), step):
                 if background:  # the foreground first
                     with self._turns:
@@ -265,12 +263,20 @@ class ArgosTranslator:
                         if prefix and value.startswith(prefix):
                             value = value[len(prefix) :]
                         out[i] = value[1:] if value.startswith(" ") else value
-        finally:
-            if not background:
-                with self._turns:
-                    self._foreground -= 1
-                    self._turns.notify_all()
         return out
+
+    @contextlib.contextmanager
+    def foreground(self) -> Iterator[None]:
+        """While inside, `Background` work submits nothing new (the reading pane holds it for
+        a whole article, so bulk work does not slip in between its batches)."""
+        with self._turns:
+            self._foreground += 1
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._foreground -= 1
+                self._turns.notify_all()
 
     def _submit(self, batch: list[list[str]], cap: Callable[[int], int]) -> list[Any]:
         """One batch to CTranslate2's queue; its results, to wait for."""
@@ -521,7 +527,9 @@ def translate_document(
         raise ModelMissing(doc.lang, to)
     result = DocumentTranslation(doc.id, doc.lang, to, route.label)
     total = len(doc.paragraphs)
-    with TranslationCache(ws.translations_path) as cache:
+    with TranslationCache(ws.translations_path) as cache, contextlib.ExitStack() as turns:
+        for leg in route.legs:  # bulk work waits until this article is done
+            turns.enter_context(backend_for(ws, leg).foreground())
         first = min(max(first, 0), max(total - 1, 0))
         order = [*doc.paragraphs[first:], *reversed(doc.paragraphs[:first])]
         for batch in _pane_batches(order):
