@@ -220,8 +220,8 @@ def _routed(ws: Workspace, source: str, targets: list[str], models: list | None)
 
 
 class OpenCache:
-    """The translation cache, opened on first use (opening reads the whole file's row
-    count: once per search, not once per language or per hit) and closed by `close()`."""
+    """The translation cache, opened on first use (once per search, not once per language or
+    per hit; a query translated before opens nothing) and closed by `close()`."""
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
