@@ -190,9 +190,9 @@ def _translated(
         ready: dict[str, list[str] | None] = {}
         routed = _routed(ws, source, targets, models) if translate is None else []
         if len(routed) > 1:  # each language's model on its own core
-            with ThreadPoolExecutor(min(len(routed), os.cpu_count() or 1)) as pool:
-                jobs = [pool.submit(translate_texts, ws, source, lang, wanted, cache=opened,
-                                    models=models) for lang in routed]  # fmt: skip
+            pool = _pool()
+            jobs = [pool.submit(translate_texts, ws, source, lang, wanted, cache=opened,
+                                models=models) for lang in routed]  # fmt: skip
             ready = dict(zip(routed, [job.result() for job in jobs], strict=True))
         for lang in targets:
             if lang in ready:
@@ -209,6 +209,29 @@ def _translated(
         if cache is None:
             opened.close()
     return result
+
+
+_pools: list[ThreadPoolExecutor] = []
+_pools_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The threads that translate a query's languages side by side, one per core, kept
+    between queries: starting them for each query costs about 1 ms, more than a query whose
+    translations the translation cache has. The jobs never wait on one another."""
+    with _pools_lock:
+        if not _pools:
+            _pools.append(ThreadPoolExecutor(os.cpu_count() or 1, "query-translation"))
+        return _pools[0]
+
+
+def _forget_pool() -> None:  # a forked child has none of the parent's threads
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _routed(ws: Workspace, source: str, targets: list[str], models: list | None) -> list[str]:
