@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from contextlib import suppress
 from functools import partial
@@ -92,6 +93,11 @@ class ReaderApp(App[int]):
         self.workspace = workspace
         self.index_on_start = index_on_start
         self.watch_folder = watch
+        # Set once the folder watcher is live (at once without one): the first index scans
+        # after it, so a file added between that scan and the watcher's start is not missed.
+        self.watch_ready = threading.Event()
+        if not watch:
+            self.watch_ready.set()
         self.show_translation = False
         self._store: TagService | None = None
         self._listener: TagListener | None = None
@@ -246,19 +252,24 @@ class ReaderApp(App[int]):
         ws = self.workspace
         stop = get_current_worker().cancelled_event
         root = ws.corpus_root
-        for changes in watch(
-            root,
-            watch_filter=partial(_corpus_file, root, ws.data_dir),
-            stop_event=stop,
-            debounce=WATCH_DEBOUNCE,
-            step=50,
-            rust_timeout=500,
-            yield_on_timeout=False,
-            raise_interrupt=False,
-        ):
-            if stop.is_set():
-                return
-            self.post_message(_index_changes(ws, sorted({path for _, path in changes})))
+        try:
+            for changes in watch(
+                root,
+                watch_filter=partial(_corpus_file, root, ws.data_dir),
+                stop_event=stop,
+                debounce=WATCH_DEBOUNCE,
+                step=50,
+                rust_timeout=200,
+                yield_on_timeout=True,  # an empty set every 200 ms: the watcher is live
+                raise_interrupt=False,
+            ):
+                self.watch_ready.set()
+                if stop.is_set():
+                    return
+                if changes:
+                    self.post_message(_index_changes(ws, sorted({path for _, path in changes})))
+        finally:
+            self.watch_ready.set()  # a watcher that failed must not hold the first index
 
     def on_corpus_changed(self, message: CorpusChanged) -> None:
         from reader.tui.screens.library import LibraryScreen

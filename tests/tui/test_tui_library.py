@@ -360,6 +360,39 @@ async def test_watcher_indexes_new_and_edited_files(make_app, workspace: Workspa
     assert all(w.is_finished for w in watchers)
 
 
+async def test_first_index_scans_only_once_the_watcher_is_live(
+    make_app, monkeypatch, workspace: Workspace
+) -> None:
+    """A file added between the first scan and the watcher's start would be missed until a
+    restart: the first index waits for the watcher to be live."""
+    import threading
+
+    import reader.core.search as search_api
+    from reader.tui.app import ReaderApp
+
+    events_seen: list[str] = []
+    real_update = search_api.update_index
+
+    def update_index(*args, **kwargs):
+        events_seen.append("index")
+        return real_update(*args, **kwargs)
+
+    def slow_watcher(app: ReaderApp) -> None:  # a watcher that takes 1 s to start
+        def live() -> None:
+            events_seen.append("watcher live")
+            app.watch_ready.set()
+
+        threading.Timer(1.0, live).start()
+
+    monkeypatch.setattr(search_api, "update_index", update_index)
+    monkeypatch.setattr(ReaderApp, "_watch_worker", slow_watcher)
+    app = make_app(watch=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert events_seen[:2] == ["watcher live", "index"]
+        assert app.screen.query_one("#documents", DocumentTable).row_count == 4
+
+
 async def test_control_characters_never_reach_the_screen(make_app, corpus_dir) -> None:
     """OSC 0 (window title), OSC 52 (clipboard), CSI and bidi controls in a file name and a
     title are shown escaped in the list, the hits, the article header and notifications."""

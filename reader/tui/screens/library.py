@@ -39,6 +39,7 @@ SEARCH_DELAY = 0.05  # seconds of quiet typing before a search runs
 PAGE = 50  # hits fetched at a time; more follow on scroll or `end`
 ROWS_EVERY = 0.5  # seconds between batches of new rows during a first index
 INDEX_DELAY = 0.3  # seconds the index worker waits, so the first frame reaches the screen
+WATCH_READY_WAIT = 3.0  # at most this long for the folder watcher to start before indexing
 
 
 def _snippet_line(snippet: Any) -> Text:
@@ -202,6 +203,7 @@ class LibraryScreen(Screen):
     def _index_worker(self) -> None:
         worker = get_current_worker()
         time.sleep(INDEX_DELAY)  # indexing holds the GIL for long stretches: paint first
+        self.app.watch_ready.wait(WATCH_READY_WAIT)  # then scan: the watcher sees what follows
         if worker.is_cancelled:
             return
         ws = self.app.workspace
