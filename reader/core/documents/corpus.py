@@ -568,16 +568,19 @@ class Corpus:
         documents looked at (every document under a folder; "" is the root), None for all."""
         columns = "SELECT id, mtime_ns, size, sha256 FROM documents"
         with self._db() as db:
+            # id -> (mtime_ns, size, sha256), straight from the cursor (no list of rows too)
+            known: dict[str, tuple[int, int, str]] = {}
             if scope is None or "" in scope[1]:
-                rows = db.execute(columns).fetchall()
+                known.update((r[0], r[1:]) for r in db.execute(columns))
             else:
                 ids, folders = scope
-                rows = []
                 for rel in folders:
-                    rows += db.execute(f"{columns} WHERE id >= ? AND id < ?", _under(rel))
+                    found = db.execute(f"{columns} WHERE id >= ? AND id < ?", _under(rel))
+                    known.update((r[0], r[1:]) for r in found)
                 for doc_id in {*ids, *(f.id for f in files)}:
-                    rows += db.execute(f"{columns} WHERE id=?", (doc_id,))
-            known = {row[0]: row[1:] for row in rows}
+                    known.update(
+                        (r[0], r[1:]) for r in db.execute(f"{columns} WHERE id=?", (doc_id,))
+                    )
             stored = False
             seen: set[str] = set()
             changed: list[str] = []
