@@ -12,7 +12,8 @@ tokenizer is trained on word frequencies of French and English, see bench/standi
 2. the reading pane: first paragraph and a 30-sentence article through `translate_document`;
 3. `translate --all` (`translate_all`) throughput against raw `translate_batch` on the same
    sentences and batches; the projection for 1,000 articles;
-3b. the reading pane while translate --all runs (background work gives way);
+3b. the reading pane while translate --all runs, someone reading (background work gives way,
+    in smaller batches while someone reads);
 4. a 1-5 word query, cold (empty cache, model loaded), through `translate_inputs` as a search
    calls it, against raw `translate_batch` of the same tokens with the same cap;
 5. a query translated into two languages at once (en->fr and en->de stand-ins) through
@@ -199,6 +200,7 @@ def main() -> int:
             batches.clear()
             service.TranslationCache(ws.translations_path).clear()
             backend.translate_batch = recording
+            backend._last_foreground = float("-inf")  # nobody reading: full batches
             started = time.perf_counter()
             report = translate_all(ws, "en")
             bulk_runs.append(time.perf_counter() - started)
@@ -221,6 +223,7 @@ def main() -> int:
 
         # 3b. the reading pane while translate --all runs -------------------------------------
         service.TranslationCache(ws.translations_path).clear()
+        translate_document(ws, document_from_text("Bonjour.", "b.txt"), "en")  # someone reads
         stop = threading.Event()
         bulk = threading.Thread(
             target=translate_all, args=(ws, "en"), kwargs={"cancelled": stop.is_set}

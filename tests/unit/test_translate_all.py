@@ -283,7 +283,14 @@ def test_background_work_gives_way_to_the_reading_pane(
         go_on.set()
     pane.join(30)
     bulk.join(30)
-    assert submitted == ["pane"] + ["bulk"] * 4 and len(bulk_out[0]) == 70
+    # someone reads: smaller background batches (70 sentences: 10 of 7), a pane waits less
+    assert submitted == ["pane"] + ["bulk"] * 10 and len(bulk_out[0]) == 70
+    assert [size for size, _, _ in recorded.calls[1:]] == [7] * 10
+
+    recorded.calls.clear()  # nobody has read for a while: full batches
+    backend._last_foreground = float("-inf")
+    assert len(backend.translate_batch(Background(bulk_out[0]))) == 70
+    assert [size for size, _, _ in recorded.calls] == [18, 18, 17, 17]
 
 
 def test_background_work_waits_for_a_whole_article(

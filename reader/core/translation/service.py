@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -187,6 +188,7 @@ class ArgosTranslator:
         self.workers = 1
         self._turns = threading.Condition()  # background work waits while _foreground > 0
         self._foreground = 0
+        self._last_foreground = float("-inf")  # time.monotonic() when the last one ended
 
     def load(self) -> None:
         """Import argostranslate and CTranslate2 and load the model (once)."""
@@ -241,21 +243,18 @@ class ArgosTranslator:
         tokenizer, prefix = self._pkg.tokenizer, self._pkg.target_prefix
         tokenized = [tokenizer.encode(s) for s in pieces]
         if isinstance(sentences, Phrases):
-            groups = [list(range(len(tokenized)))] if tokenized else []
+            waves: Iterable[list[list[int]]] = [[list(range(len(tokenized)))]] if tokenized else []
             cap = phrase_cap
         else:
             order = sorted(range(len(tokenized)), key=lambda i: len(tokenized[i]))
-            groups = [order[a:b] for a, b in even_groups(len(order), self.workers)]
             cap = decoding_cap
+            waves = [[order[a:b] for a, b in even_groups(len(order), self.workers)]]
         background = isinstance(sentences, Background)
-        step = self.workers if background else max(1, len(groups))
+        if background:
+            waves = self._waves(order)
         out: list[str] = [""] * len(tokenized)
         with contextlib.nullcontext() if background else self.foreground():
-            for first in range(0, len(groups), step):
-                if background:  # the foreground first
-                    with self._turns:
-                        self._turns.wait_for(lambda: self._foreground == 0)
-                wave = groups[first : first + step]
+            for wave in waves:
                 pending = [self._submit([tokenized[i] for i in group], cap) for group in wave]
                 for group, results in zip(wave, pending, strict=True):
                     for i, result in zip(group, results, strict=True):
@@ -264,6 +263,21 @@ class ArgosTranslator:
                             value = value[len(prefix) :]
                         out[i] = value[1:] if value.startswith(" ") else value
         return out
+
+    def _waves(self, order: list[int]) -> Iterator[list[list[int]]]:
+        """Background groups, one per worker at a time, each wave once no foreground call is
+        in flight; of at most SHARING sentences while someone reads (a foreground call in the
+        last READING seconds), so that a reading pane waits less for the wave in flight."""
+        start = 0
+        while start < len(order):
+            with self._turns:
+                self._turns.wait_for(lambda: self._foreground == 0)
+                reading = time.monotonic() - self._last_foreground < READING
+            rest = order[start:]
+            bounds = even_groups(len(rest), self.workers, SHARING if reading else GROUP)
+            bounds = bounds[: self.workers]
+            start += bounds[-1][1]
+            yield [rest[a:b] for a, b in bounds]
 
     @contextlib.contextmanager
     def foreground(self) -> Iterator[None]:
@@ -276,6 +290,7 @@ class ArgosTranslator:
         finally:
             with self._turns:
                 self._foreground -= 1
+                self._last_foreground = time.monotonic()
                 self._turns.notify_all()
 
     def _submit(self, batch: list[list[str]], cap: Callable[[int], int]) -> list[Any]:
@@ -301,6 +316,8 @@ class Background(list[str]):
     the reading pane and to queries."""
 
 
+READING = 30.0  # seconds after a reading pane's or a query's translation that someone reads
+SHARING = 8  # the most sentences in a background batch meanwhile (a wave then takes ~1/4)
 GROUP = 32  # the most sentences in one CTranslate2 batch (one worker, one thread): decoding
 # reads every weight once per step whatever the batch, so bigger batches cost less per token
 # (bench/translate_real.py on 2 cores: 0.96 ms/token in batches of 8, 0.57 in batches of 32)
