@@ -43,6 +43,7 @@ from reader.core.tags.store import (
     StoreUnavailableError,
     Write,
     duplicate_error,
+    row_values,
     stored_state,
     tag_from_row,
 )
@@ -273,25 +274,8 @@ def _tag(row: Sequence[Any], links: tuple[str, ...]) -> Tag:
 
 def _row_values(after: Tag) -> tuple:
     """A tag's columns from doc_id to labels, in _TAG_COLUMNS order."""
-    return (
-        after.doc_id,
-        after.lang,
-        after.tag,
-        after.start,
-        after.end,
-        after.exact,
-        after.prefix,
-        after.suffix,
-        after.note,
-        after.author,
-        after.created,
-        after.updated,
-        after.status,
-        after.doc_sha256,
-        after.checked_sha256 or after.doc_sha256,
-        after.verdict,
-        list(after.labels),
-    )
+    values = row_values(replace(after, checked_sha256=after.checked_sha256 or after.doc_sha256))
+    return (*values, list(after.labels))
 
 
 def _a_new_tag(writes: Sequence[Write], events: Sequence[NewEvent]) -> bool:

@@ -35,6 +35,7 @@ from reader.core.tags.store import (
     StoreFullError,
     Write,
     duplicate_error,
+    row_values,
     stored_state,
     tag_from_row,
 )
@@ -617,27 +618,8 @@ class SQLiteTagStore:
             db.execute("DELETE FROM annotations WHERE id = ?", (write.tag_id,))
             return
         version = max(1, after.version) if write.before is None else write.before.version + 1
-        values = [
-            after.id,
-            after.doc_id,
-            after.lang,
-            after.tag,
-            after.start,
-            after.end,
-            after.exact,
-            after.prefix,
-            after.suffix,
-            after.note,
-            after.author,
-            after.created,
-            after.updated,
-            after.status,
-            after.doc_sha256,
-            after.checked_sha256,
-            after.verdict,
-            json.dumps(list(after.labels), ensure_ascii=False),
-            version,
-        ]
+        labels = json.dumps(list(after.labels), ensure_ascii=False)
+        values = [after.id, *row_values(after), labels, version]
         if write.before is None:
             db.execute(
                 f"INSERT INTO annotations ({_ALL_COLUMNS}) VALUES ({','.join('?' * 19)})", values

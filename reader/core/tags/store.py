@@ -222,6 +222,29 @@ def stored_state(write: Write, links: Sequence[str]) -> Tag | None:
     )
 
 
+def row_values(tag: Tag) -> tuple:
+    """A tag's columns from doc_id to verdict, in the order both stores write and select
+    (`tag_from_row`); each store adds its labels (and SQLite the id and version)."""
+    return (
+        tag.doc_id,
+        tag.lang,
+        tag.tag,
+        tag.start,
+        tag.end,
+        tag.exact,
+        tag.prefix,
+        tag.suffix,
+        tag.note,
+        tag.author,
+        tag.created,
+        tag.updated,
+        tag.status,
+        tag.doc_sha256,
+        tag.checked_sha256,
+        tag.verdict,
+    )
+
+
 def tag_from_row(row: Sequence[Any], links: tuple[str, ...], labels: tuple[str, ...]) -> Tag:
     """A tag from a store's row (the column order both stores select), its links and its
     labels (decoded by the store: JSON text in SQLite, an array in PostgreSQL)."""
