@@ -24,7 +24,6 @@ from reader.core.translation.service import (
     decoding_cap,
     even_groups,
     find_route,
-    is_phrase,
     phrase_cap,
     thread_plan,
     translate_all,
@@ -181,11 +180,6 @@ def test_even_groups_keep_every_worker_busy():
 
 def test_phrases_and_their_cap():
     assert phrase_cap(3) == 8 and phrase_cap(3) < decoding_cap(3)
-    assert is_phrase("remboursement") and is_phrase("service client")
-    assert not is_phrase("Le chat dort.") and not is_phrase(
-        "un deux trois quatre cinq six sept huit neuf"
-    )
-    assert not is_phrase("   ")
 
 
 class Recording:
@@ -231,10 +225,10 @@ def test_a_query_is_one_batch_with_the_phrase_cap(
 ):
     route = find_route([tiny_model], "fr", "en")
     with TranslationCache(workspace.translations_path) as cache:
-        translate_inputs(workspace, cache, route, ["service client", "remboursement"])
+        translate_inputs(workspace, cache, route, ["service client", "remboursement"], phrases=True)
         ((size, cap, longest),) = recorded.calls
         assert size == 2 and cap == phrase_cap(longest)
-        recorded.calls.clear()  # a sentence is no phrase: the document path and its cap
+        recorded.calls.clear()  # sentences: the document path and its cap
         translate_inputs(workspace, cache, route, ["Le chat dort.", "la ville"])
         assert [cap for _, cap, _ in recorded.calls] == [
             decoding_cap(longest) for _, _, longest in recorded.calls

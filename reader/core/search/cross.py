@@ -341,7 +341,7 @@ def translate_texts(
 
         opened = cache or OpenCache(ws)
         try:
-            outputs, _cached = translate_inputs(ws, opened(), route, todo)
+            outputs, _cached = translate_inputs(ws, opened(), route, todo, phrases=True)
         finally:
             if cache is None:
                 opened.close()

@@ -456,35 +456,20 @@ def _from_cache(
     return current
 
 
-PHRASE_WORDS = 8  # a text of at most this many words and no sentence end is a phrase
-PHRASES = 8  # the most texts a query sends at once (its words and quoted phrases)
-
-
-def is_phrase(text: str) -> bool:
-    """Whether `text` reads as a query phrase, not a sentence: at most PHRASE_WORDS words and
-    no sentence-final punctuation."""
-    words = text.split()
-    return 0 < len(words) <= PHRASE_WORDS and not text.rstrip().endswith((".", "!", "?", "…"))
-
-
 def translate_inputs(
     ws: Workspace,
     cache: TranslationCache,
     route: Route,
     inputs: Sequence[str],
     *,
-    phrases: bool | None = None,
+    phrases: bool = False,
     background: bool = False,
 ) -> tuple[list[str], list[bool]]:
     """Translate through each leg: cached sentences from the cache, the rest in one batch.
 
     `phrases`: the inputs are a query's words and phrases (`Phrases`: one batch, tighter
-    decoding cap); None decides by their look (every input `is_phrase`, at most PHRASES of
-    them), which is how a search's query translation takes that path. Documents pass False.
-    `background`: bulk work that gives way to the rest (`Background`).
+    decoding cap). `background`: bulk work that gives way to the rest (`Background`).
     """
-    if phrases is None:
-        phrases = 0 < len(inputs) <= PHRASES and all(map(is_phrase, inputs))
     current = list(inputs)
     cached = [True] * len(inputs)
     for leg in route.legs:
@@ -554,7 +539,7 @@ def translate_document(
                 result.cancelled = True
                 break
             inputs = [_model_input(doc.text[s.start : s.end]) for p in batch for s in p.sentences]
-            translations, cached = translate_inputs(ws, cache, route, inputs, phrases=False)
+            translations, cached = translate_inputs(ws, cache, route, inputs)
             at = 0
             for paragraph in batch:
                 size = len(paragraph.sentences)
@@ -669,7 +654,7 @@ def _translate_todo(
                 last = position == len(doc_ids)
                 while len(pending) >= BULK_CHUNK or (pending and last):
                     chunk, pending = pending[:BULK_CHUNK], pending[BULK_CHUNK:]
-                    translate_inputs(ws, cache, route, chunk, phrases=False, background=True)
+                    translate_inputs(ws, cache, route, chunk, background=True)
                     report.translated += len(chunk)
                     done += len(chunk)
                     if progress:
