@@ -20,6 +20,7 @@ from reader.core.display import printable
 from reader.core.errors import ReaderError
 from reader.core.workspace import Workspace
 from reader.tui.messages import CorpusChanged, TagsChanged, TagServerState
+from reader.tui.workers import NoFileno, show_worker_error
 
 if TYPE_CHECKING:
     from reader.core.tags import TagService
@@ -103,6 +104,8 @@ class ReaderApp(App[int]):
         self._listener: TagListener | None = None
         self._listener_started = False
         self.store_offline: str | None = None  # why the shared store could not be opened
+        self._capture_stdout = NoFileno(self._capture_stdout)  # worker processes can start
+        self._capture_stderr = NoFileno(self._capture_stderr)
 
     # Core objects -------------------------------------------------------------------------
     @property
@@ -287,13 +290,7 @@ class ReaderApp(App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place where an unexpected worker failure is shown (the app keeps running)."""
         if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self.notify(
-                f"{type(error).__name__}: {error}",
-                title=f"{event.worker.group} failed",
-                severity="error",
-                timeout=15,
-            )
+            show_worker_error(self, event.worker)
 
     def on_unmount(self) -> None:
         self.workers.cancel_group(self, "watch")  # the watcher's stop event

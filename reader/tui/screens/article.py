@@ -24,6 +24,7 @@ from reader.tui.messages import InstallProgress, TagsChanged, TranslationStatus,
 from reader.tui.screens import tagkeys
 from reader.tui.screens.team import NOT_SAVED
 from reader.tui.widgets.article_view import ArticleView
+from reader.tui.workers import ShowsWorkerErrors
 
 if TYPE_CHECKING:
     from reader.core.documents.model import Document
@@ -38,7 +39,7 @@ def _b(key: str, action: str, description: str, id: str, show: bool = True, **kw
     return Binding(key, action, description, show=show, id=f"article.{id}", **kw)
 
 
-class ArticleScreen(Screen):
+class ArticleScreen(ShowsWorkerErrors, Screen):
     """One document, read sentence by sentence."""
 
     app: ReaderApp
@@ -582,7 +583,7 @@ class ArticleScreen(Screen):
             self.translation_state = "error"
             self.query_one("#translation-progress").display = False
             self._set_translation_label(f"Translation failed: {event.worker.error}", "error")
-        # the app shows the notification (the message bubbles on)
+        # ShowsWorkerErrors shows the notification
 
     # Leaving --------------------------------------------------------------------------------
     def cancel_work(self) -> None:

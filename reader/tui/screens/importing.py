@@ -21,12 +21,13 @@ from textual.widgets import Input, Label, Static
 from reader.core.display import printable
 from reader.core.errors import ReaderError
 from reader.core.exchange.importer import Prepared, apply_import, prepare_import
+from reader.tui.workers import ShowsWorkerErrors
 
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp
 
 
-class ImportScreen(ModalScreen[str | None]):
+class ImportScreen(ShowsWorkerErrors, ModalScreen[str | None]):
     """Ask for a file and import it: enter imports, escape cancels. Dismissed with the
     report line (`imported N, already present N, …`), or None."""
 

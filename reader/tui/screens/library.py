@@ -30,6 +30,7 @@ from reader.tui.widgets.document_table import COLUMNS, DocumentTable
 from reader.tui.widgets.hit_list import HitList
 from reader.tui.widgets.translate_all import TranslateAll
 from reader.tui.widgets.via import cross_prompt, translated_queries
+from reader.tui.workers import ShowsWorkerErrors
 
 if TYPE_CHECKING:
     from reader.core.documents.model import DocumentInfo
@@ -81,7 +82,7 @@ def _search_page(ws: Any, query: str, offset: int, limit: int, cross: bool = Fal
     return result
 
 
-class LibraryScreen(Screen):
+class LibraryScreen(ShowsWorkerErrors, Screen):
     """The first screen: the document list, the search box and the hits."""
 
     app: ReaderApp
@@ -253,7 +254,7 @@ class LibraryScreen(Screen):
         if event.state == WorkerState.ERROR and event.worker.group == "index":
             self.query_one("#index-status").display = False
             self.indexing = None
-        # the app shows the notification (the message bubbles on)
+        # ShowsWorkerErrors shows the notification
 
     def on_index_progress(self, message: IndexProgress) -> None:
         self.indexing = (message.done, message.total)

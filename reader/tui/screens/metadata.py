@@ -21,6 +21,7 @@ from reader.core.documents import corpus_of
 from reader.core.documents.corrections import FIELDS, correct
 from reader.core.documents.model import Document
 from reader.core.errors import ReaderError
+from reader.tui.workers import ShowsWorkerErrors
 
 if TYPE_CHECKING:
     from reader.tui.app import ReaderApp
@@ -35,7 +36,7 @@ HINTS = {
 }
 
 
-class MetadataScreen(ModalScreen[Document | None]):
+class MetadataScreen(ShowsWorkerErrors, ModalScreen[Document | None]):
     """Edit one document's metadata: ctrl+s saves, escape cancels. Dismissed with the
     corrected document, or None when nothing was saved."""
 
@@ -92,7 +93,7 @@ class MetadataScreen(ModalScreen[Document | None]):
             return
         self._save(changed, unset)
 
-    @work(thread=True, exclusive=True, group="metadata")
+    @work(thread=True, exclusive=True, group="metadata", exit_on_error=False)
     def _save(self, changed: dict[str, str], unset: tuple[str, ...]) -> None:
         try:
             doc = correct(self.app.workspace, self.doc_id, changed, unset)

@@ -37,6 +37,7 @@ from reader.core.tags.story import (
 )
 from reader.tui.messages import TagsChanged
 from reader.tui.screens import tagkeys
+from reader.tui.workers import ShowsWorkerErrors
 
 if TYPE_CHECKING:
     from reader.core.exchange.records import Record
@@ -50,7 +51,7 @@ def _line(text: str | None) -> str:
     return " ".join(printable(str(text or "")).split())
 
 
-class StoryMapScreen(Screen):
+class StoryMapScreen(ShowsWorkerErrors, Screen):
     """Claims with their answers across documents and languages."""
 
     app: ReaderApp

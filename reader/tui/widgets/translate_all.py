@@ -22,11 +22,12 @@ from textual.worker import get_current_worker
 from reader.core.display import printable
 from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
+from reader.tui.workers import ShowsWorkerErrors
 
 UPDATE_EVERY = 0.1  # seconds between progress messages from the worker
 
 
-class TranslateAll(Horizontal):
+class TranslateAll(ShowsWorkerErrors, Horizontal):
     """'Translating 120/900 sentences' and a bar while the corpus is translated; hidden
     otherwise. `toggle()` starts or cancels."""
 
