@@ -338,3 +338,33 @@ def test_recover_refuses_a_sound_store(corpus_dir: Path, capsys) -> None:
     assert main(["tags", "recover", "--corpus", str(corpus_dir)]) == 1
     assert "not damaged" in capsys.readouterr().err
     assert ws.annotations_path.read_bytes() == before
+
+
+def _reader(*argv: str) -> subprocess.CompletedProcess:
+    """The installed command in a process of its own (as a user runs it: no connection to the
+    catalog is open yet, so SQLite must create its -shm file on the full disk)."""
+    return subprocess.run(
+        [sys.executable, "-m", "reader", *argv], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_full_disk_in_a_new_process_reads_the_catalog_and_says_no_space(
+    corpus_dir: Path, small_fs
+) -> None:
+    point, _ = small_fs
+    where = ("--corpus", str(corpus_dir), "--data-dir", str(point / "data"))
+    doc_id = sorted(p.name for p in corpus_dir.iterdir() if p.is_file())[0]
+    made = []
+    for start in (0, 20, 40):
+        done = _reader("tags", "add", doc_id, "--span", str(start), str(start + 10), "--tag",
+                       "claim", "--json", *where)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        made.append(json.loads(done.stdout)["id"])
+    filler = _fill(point)
+    done = _reader("export", "--format", "json", *where)  # the catalog names the documents
+    assert done.returncode == 0, done.stderr
+    assert sorted(a["id"] for a in json.loads(done.stdout)["annotations"]) == sorted(made)
+    done = _reader("tags", "add", doc_id, "--span", "60", "70", "--tag", "claim", *where)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == f"reader: error: {FULL_MESSAGE}"
+    filler.unlink()
