@@ -5,6 +5,7 @@ tab-separated lines when stdout is not a terminal)."""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import re
 import sys
@@ -73,11 +74,20 @@ def stdout_is_terminal() -> bool:
 def console(*, stderr: bool = False) -> Console:
     """A rich console for human-readable output: no highlighting; when the stream is not a
     terminal, long lines are not wrapped at 80 columns. Print `rich.text.Text` with the
-    values passed through `printable`, never markup built from data."""
+    values passed through `printable`, never markup built from data. When the reader of a
+    pipe goes away (`reader search x | head -1`) the command ends as `main` ends it (exit 0),
+    not with rich's exit 1."""
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            try:
+                super().on_broken_pipe()  # stdout to /dev/null, so the exit flush cannot fail
+            except SystemExit:
+                raise BrokenPipeError(errno.EPIPE, "the output's reader went away") from None
+
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, highlight=False, soft_wrap=not stream.isatty())
+    return _Console(stderr=stderr, highlight=False, soft_wrap=not stream.isatty())
 
 
 def print_table(table: Table, out: Console | None = None) -> None:

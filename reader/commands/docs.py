@@ -7,6 +7,7 @@ import argparse
 
 from reader.commands._common import (
     add_corpus_options,
+    console,
     print_json,
     print_table,
     stdout_is_terminal,
@@ -78,11 +79,10 @@ def run(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=not stdout_is_terminal())
+    out = console()
     table = Table(title=f"{len(result.documents)} documents", title_justify="left")
     table.add_column("id", no_wrap=True, max_width=28)
     for name in ("lang", "date"):
@@ -99,15 +99,15 @@ def run(args: argparse.Namespace) -> int:
             str(doc.paragraphs),
             str(doc.sentences),
         )
-    print_table(table, console)
+    print_table(table, out)
     if not stdout_is_terminal():  # piped: stdout holds the rows only; the notes go to stderr
-        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        out = console(stderr=True)
     if any(doc.lang_uncertain for doc in result.documents):
-        console.print(
+        out.print(
             Text("lang? : the language is uncertain; correct it with `reader docs set ID --lang`")
         )
     for skip in result.skipped:
-        console.print(
+        out.print(
             Text.assemble(
                 ("skipped ", "yellow"), printable(str(skip.path)), ": ", printable(skip.reason)
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from reader.commands._common import add_corpus_options, workspace
+from reader.commands._common import add_corpus_options, console, workspace
 from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.exchange.export import FORMATS
@@ -60,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
         ws, args.format, out=out, tag=args.tag, doc_id=doc_id, lang=args.lang, force=args.force
     )
     if written is not None:
-        from rich.console import Console
         from rich.text import Text
 
-        Console(stderr=True, highlight=False).print(Text(f"wrote {printable(str(written))}"))
+        console(stderr=True).print(Text(f"wrote {printable(str(written))}"))
     return 0

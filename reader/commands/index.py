@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from reader.commands._common import add_corpus_options, print_json, warn_settings
+from reader.commands._common import add_corpus_options, console, print_json, warn_settings
 from reader.core.workspace import Workspace
 
 
@@ -23,7 +23,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.text import Text
 
@@ -32,13 +31,13 @@ def run(args: argparse.Namespace) -> int:
 
     ws = Workspace.open(args.path or args.corpus, args.data_dir, tags_db=args.tags_db)
     warn_settings(ws)
-    console = Console(stderr=True)
+    err = console(stderr=True)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=err,
         transient=True,
         disable=args.json,
     ) as bar:
@@ -62,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     if stats.notice:
-        console.print(Text(f"notice: {printable(stats.notice)}", style="yellow"), highlight=False)
+        err.print(Text(f"notice: {printable(stats.notice)}", style="yellow"))
     verb = "rebuilt" if stats.rebuilt else "updated"
-    Console().print(
+    console().print(
         f"index {verb}: {stats.added} added, {stats.updated} updated, {stats.removed} removed; "
         f"{stats.total} documents ({stats.seconds:.2f} s)",
         highlight=False,

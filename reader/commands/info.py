@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from reader.commands._common import add_corpus_options, print_json, workspace
+from reader.commands._common import add_corpus_options, console, print_json, workspace
 from reader.core.display import printable
 from reader.core.documents import corpus_of
 from reader.core.workspace import Workspace
@@ -67,13 +67,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(info)
         return 0
-    from rich.console import Console
     from rich.text import Text
 
     langs = ", ".join(f"{k} {v}" for k, v in info["languages"].items()) or "—"
     tags = ", ".join(f"{k} {v}" for k, v in info["tags"].items()) or "none"
     models = ", ".join(f"{m['from']}→{m['to']} {m['version']}" for m in info["models"])
-    console = Console()
+    out = console()
     for key, value in (
         ("corpus", info["corpus"]),
         ("data folder", info["data_dir"]),
@@ -85,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         ("user settings", info["settings"]["user_file"]),
         ("corpus settings", info["settings"]["corpus_file"]),
     ):
-        console.print(Text.assemble((f"{key:<16}", "bold"), printable(value)), soft_wrap=True)
+        out.print(Text.assemble((f"{key:<16}", "bold"), printable(value)), soft_wrap=True)
     sources = info["settings"]["sources"]
     width = max(map(len, info["settings"]["values"]), default=0) + 2
     for name, value in info["settings"]["values"].items():
@@ -93,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             shown = "—"
         else:
             shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        console.print(
+        out.print(
             Text.assemble(
                 (f"  {name:<{width}}", "dim"), printable(shown), (f"  ({sources[name]})", "dim")
             ),

@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reader.commands._common import add_corpus_options, print_json, print_table, workspace
+from reader.commands._common import (
+    add_corpus_options,
+    console,
+    print_json,
+    print_table,
+    workspace,
+)
 from reader.core.display import printable
 from reader.core.errors import ReaderError
 
@@ -64,13 +70,12 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json([m.to_json() for m in models])
         return 0
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console()
+    out = console()
     if not models:
-        console.print(
+        out.print(
             "No translation models installed. Install one with `reader models install FROM TO` "
             "or `reader models install FILE.argosmodel`.",
             markup=False,
@@ -87,18 +92,16 @@ def run_list(args: argparse.Namespace) -> int:
             Text(printable(m.version)), Text(printable(m.name)),
             "yes" if m.installed else "",
         )  # fmt: skip
-    print_table(table, console)
+    print_table(table, out)
     return 0
 
 
 def run_install(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from reader.core.translation.models import install_model_file
 
     target = args.target
     ws = workspace(args)
-    console = Console(stderr=True)
+    err = console(stderr=True)
     if len(target) == 1:
         path = Path(target[0]).expanduser()
         if not path.is_file() and path.suffix != ".argosmodel":
@@ -110,11 +113,11 @@ def run_install(args: argparse.Namespace) -> int:
     elif len(target) == 2:
         if target[0].endswith(".argosmodel"):
             raise ReaderError("give one .argosmodel file, or two language codes FROM TO")
-        info = _install_with_progress(ws, target[0].lower(), target[1].lower(), console)
+        info = _install_with_progress(ws, target[0].lower(), target[1].lower(), err)
     else:
         _parsers["install"].error("give FROM TO, or one FILE.argosmodel")
         return 2
-    Console().print(
+    console().print(
         printable(
             f"Installed {info.name} ({info.from_code}→{info.to_code}, version {info.version}) "
             f"in {info.path}"
@@ -125,22 +128,20 @@ def run_install(args: argparse.Namespace) -> int:
     return 0
 
 
-def _install_with_progress(
-    ws: Workspace, from_code: str, to_code: str, console: Console
-) -> ModelInfo:
+def _install_with_progress(ws: Workspace, from_code: str, to_code: str, err: Console) -> ModelInfo:
     """Download and install, with a progress bar when stderr is a terminal."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
     from reader.core.translation.models import install_model
 
-    if not console.is_terminal:
+    if not err.is_terminal:
         return install_model(ws, from_code, to_code)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
-        console=console,
+        console=err,
         transient=True,
     ) as bar:
         task = bar.add_task(f"{from_code}→{to_code}", total=None)
@@ -152,11 +153,9 @@ def _install_with_progress(
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from reader.core.translation.models import remove_model
 
     remove_model(workspace(args), args.from_code.lower(), args.to_code.lower())
     removed = printable(f"{args.from_code}→{args.to_code}")
-    Console().print(f"Removed the {removed} model.", markup=False)
+    console().print(f"Removed the {removed} model.", markup=False)
     return 0

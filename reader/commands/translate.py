@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from reader.commands._common import add_corpus_options, print_json, workspace
+from reader.commands._common import add_corpus_options, console, print_json, workspace
 from reader.core.display import printable
 from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
@@ -47,8 +47,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from reader.core.translation.service import (
         SameLanguage,
         clear_cache,
@@ -57,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     ws = workspace(args)
-    err = Console(stderr=True, highlight=False)
+    err = console(stderr=True)
     if args.clear_cache:
         count = clear_cache(ws)
         err.print(f"Cleared the translation cache ({count} sentences).", markup=False)
@@ -68,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.doc_id:
         raise ReaderError("give a DOC_ID to translate (see `reader docs`), or --clear-cache")
     doc = corpus_of(ws).load(corpus_of(ws).resolve_id(args.doc_id))
-    out = Console(highlight=False)
+    out = console()
     printer = None if args.json else _printer(out)
     try:
         result = translate_document(ws, doc, args.to, on_paragraph=printer)

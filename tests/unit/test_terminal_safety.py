@@ -173,3 +173,42 @@ def test_json_output_holds_no_raw_controls_and_parses_back(capsys, hostile: Path
     (hit,) = json.loads(out)["hits"]
     assert hit["id"] == f"evil{HOSTILE}.md"  # the same value once parsed
     assert BIDI in hit["title"]
+
+
+def test_piped_messages_of_every_command_are_not_wrapped(
+    capsys, workspace: Workspace, tiny_argosmodel: Path
+) -> None:
+    """Every command's messages, not only the tables: a path cut at 80 columns breaks scripts."""
+    where = ("--corpus", str(workspace.corpus_root), "--data-dir", str(workspace.data_dir))
+    capsys.readouterr()
+    code, out, err = _run(capsys, "models", "install", str(tiny_argosmodel), *where)
+    assert code == 0, err
+    (line,) = out.splitlines()
+    assert line.startswith("Installed French → English") and line.endswith("translate-fr_en-0_1")
+    code, out, err = _run(capsys, "translate", "--all", *where)
+    assert code == 0, err
+    assert any(line.endswith("the rest from the cache.") for line in err.splitlines()), err
+    code, out, err = _run(capsys, "index", *where)
+    assert code == 0 and len(out.splitlines()) == 1, out
+
+
+def test_output_cut_short_by_the_reader_of_a_pipe_exits_0(corpus_dir: Path) -> None:
+    """`reader search x | head -1`: the reader goes away; rich turned that into exit 1."""
+    import subprocess
+    import sys
+
+    for i in range(60):
+        (corpus_dir / f"w{i}.md").write_text(f"# Wombat {i}\n\n" + "Wombats dig. " * 400)
+    argv = [sys.executable, "-m", "reader", "search", "wombats", "--limit", "60"]
+    proc = subprocess.Popen(
+        [*argv, "--corpus", str(corpus_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith("60 documents for 'wombats'")
+    proc.stdout.close()  # as `head -1` does
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err
