@@ -436,3 +436,23 @@ async def test_control_characters_never_reach_the_screen(make_app, corpus_dir) -
         assert "\\u2066" in shown[0]  # ingest drops the escapes; the bidi control is shown
         assert "\\x1b" in meta and "\\u202e" in meta  # the id, escaped
         assert any("\\x1b" in n for n in notices)
+
+
+async def test_search_header_before_the_scan_knows_its_total(make_app, workspace: Workspace):
+    """An update that has read nothing yet has no N/M: not "indexing 0/0"; no empty facet."""
+    from reader.tui.messages import IndexProgress
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("slash", *"xqzzyv")
+        await settle(app, pilot, delay=0.2)
+        facets = screen.query_one("#facets", Static)
+        assert str(facets.render()).strip() == "0 hits"
+        screen.indexing = (0, 0)  # as action_reindex sets it, before any progress
+        screen._show_facets(screen._last_result)
+        assert str(facets.render()).startswith("indexing — results may be incomplete  0 hits")
+        screen.post_message(IndexProgress(3, 7))
+        await pilot.pause()
+        assert str(facets.render()).startswith("indexing 3/7 — results may be incomplete")

@@ -440,7 +440,8 @@ class LibraryScreen(ShowsWorkerErrors, Screen):
         line = Text()
         if self.indexing is not None:
             done, total = self.indexing
-            line.append(f"indexing {done}/{total} — results may be incomplete  ", "italic")
+            counts = f" {done}/{total}" if total else ""  # (nothing read yet: no N/M to show)
+            line.append(f"indexing{counts} — results may be incomplete  ", "italic")
         result = message.result
         if result is None:
             if self.indexing is None or not message.error:
@@ -451,6 +452,8 @@ class LibraryScreen(ShowsWorkerErrors, Screen):
         if len(self.hits) < result.total:
             line.append(f" · showing {len(self.hits)} of {result.total} (end for more)")
         for name, values in sorted((result.facets or {}).items()):
+            if not values:
+                continue
             parts = " ".join(f"{printable(str(v))} {c}" for v, c in sorted(values.items()))
             line.append(f"  {name}: {parts}")
         suggestion = result.did_you_mean
