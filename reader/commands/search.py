@@ -128,7 +128,12 @@ def run(args: argparse.Namespace) -> int:
         )
         if hit.via is not None:
             label = "via translation" if hit.via["field"] == "translation" else "via"
-            out.print(Text(f"   {label} {hit.via['lang']}: {printable(hit.via['text'])}", "italic"))
+            lang, text = printable(hit.via["lang"]), printable(hit.via["text"])
+            if not text:  # found in the index's machine translation, no longer in the cache
+                text = "(no longer cached: `reader translate --all` shows it again)"
+                out.print(Text(f"   {label} {lang} {text}", "italic"))
+            else:
+                out.print(Text(f"   {label} {lang}: {text}", "italic"))
         for snippet in hit.snippets:
             line = Text("   … ")
             line.append_text(_snippet_text(snippet))

@@ -262,3 +262,21 @@ def test_via_labels_and_sentences_are_escaped() -> None:
     wide, narrow = _render(prompt, 120), _render(prompt, 60)
     for line in (*wide, *narrow, prompt.plain):
         assert not any(c in line for c in "\x1b\x07\u202e\x9b")
+
+
+def test_a_translation_hit_without_its_cached_sentence() -> None:
+    """No translated sentence (the cache was cleared since `translate --all`): the hit keeps
+    its snippets and says why, instead of an empty "en:" beside nothing."""
+    from types import SimpleNamespace
+
+    from reader.tui.widgets.via import cross_prompt
+
+    hit = SimpleNamespace(via={"lang": "en", "text": "", "field": "translation"}, snippets=[])
+    head = Text("Le titre  fr · 2025-01-01\n  … un extrait …")
+    prompt = cross_prompt(hit, head, "newspapers", [])
+    assert isinstance(prompt, Text)
+    assert prompt.plain.splitlines() == [
+        "Le titre  fr · 2025-01-01",
+        "  via translation (no longer cached: translate the corpus again, A)",
+        "  … un extrait …",
+    ]

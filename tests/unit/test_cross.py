@@ -181,3 +181,28 @@ def test_translated_queries_are_cached(workspace, models, calls):
         "text": "remboursement client",
         "source": "translated",
     }
+
+
+def test_a_hit_whose_translation_is_no_longer_cached_says_so(capsys, workspace, models):
+    """The translation cache cleared (or damaged and started afresh) after `translate --all`:
+    the index still finds the document through `mt_en`, but no translated sentence is left to
+    show; the hit says why instead of an empty "via translation en:"."""
+    install(workspace, models, "fr_en")
+    (workspace.corpus_root / "fr_extra.txt").write_text(
+        "Les journaux publient des articles sur la ville.\n", encoding="utf-8"
+    )
+    where = ("--corpus", str(workspace.corpus_root))
+    assert main(["index", *where]) == 0
+    assert main(["translate", "--all", *where]) == 0
+    assert main(["translate", "--clear-cache", *where]) == 0
+    cross.forget_memo()
+    capsys.readouterr()
+    data, _ = cli_json(capsys, workspace, "newspapers", "--cross")
+    hit = next(h for h in data["hits"] if h["id"] == "fr_extra.txt")
+    assert hit["via"] == {"lang": "en", "text": "", "field": "translation"}
+    assert main(["search", "newspapers", "--cross", *where]) == 0
+    lines = capsys.readouterr()[0].splitlines()
+    at = next(i for i, line in enumerate(lines) if "fr_extra.txt" in line)
+    assert lines[at + 1].strip() == (
+        "via translation en (no longer cached: `reader translate --all` shows it again)"
+    )

@@ -24,6 +24,7 @@ from reader.core.display import printable
 
 BESIDE = 100  # columns of the hit list from which the translation sits beside the original
 MARK = "reverse bold"
+UNCACHED = "no longer cached: translate the corpus again, A"
 _MEMO_SIZE = 4096
 
 Spans = list[tuple[int, int]]
@@ -105,6 +106,10 @@ def via_label(hit: Any) -> Text | None:
     if not via:
         return None
     if via.get("field") == "translation":
+        if not via.get("text"):  # in the index's machine translation, not in the cache
+            return Text(
+                "via translation (no longer cached: translate the corpus again, A)", "italic"
+            )
         return Text("via translation", style="italic")
     label = Text(f"via {printable(str(via.get('lang', '')))}: ", style="italic")
     label.append(printable(str(via.get("text", ""))), style="bold italic")
@@ -179,7 +184,7 @@ def cross_prompt(
     label = via_label(hit)
     if label is None:
         return head
-    if not is_translation(hit):
+    if not is_translation(hit) or not hit.via.get("text"):  # (no sentence to show beside)
         title, rest = _split_first(head)
         out = title.copy()
         out.append("\n  ")
