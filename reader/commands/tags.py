@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from contextlib import suppress
 
 from reader.commands._common import (
     add_corpus_options,
@@ -305,11 +304,16 @@ def run_list(args: argparse.Namespace) -> int:
         check_verdict(args.verdict)
     ws = workspace(args)
     doc_id = args.doc
+    unknown: ReaderError | None = None
     if doc_id is not None:
-        with suppress(ReaderError):  # a document that is gone may still have (orphaned) tags
+        try:
             doc_id = corpus_of(ws).resolve_id(doc_id)
+        except ReaderError as exc:  # a document that is gone may still have (orphaned) tags
+            unknown = exc
     with _open(ws, args) as store:
         _reconciled(ws, store)
+        if unknown is not None and not store.list(doc_id=doc_id):
+            raise unknown  # as `export --doc`: no such document, and no tags of one
         found = store.list(
             tag=args.tag,
             doc_id=doc_id,

@@ -558,6 +558,19 @@ def test_cli_a_removed_document_with_tags_still_exports(tagged, capsys) -> None:
     assert [(r["id"], r["status"]) for r in rows] == [(ids["rebuttal"], "orphaned")]
 
 
+def test_cli_tags_list_of_an_unknown_document_exits_1_like_export(tagged, capsys) -> None:
+    ws, ids = tagged
+    where = ["--corpus", str(ws.corpus_root)]
+    assert main(["tags", "list", "--doc", "nope", *where]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "no document 'nope'" in err
+    (ws.corpus_root / "fr.md").unlink()  # a removed document's tags are still listed
+    assert main(["tags", "list", "--doc", "fr.md", "--json", *where]) == 0
+    assert [t["id"] for t in json.loads(capsys.readouterr().out)] == [ids["rebuttal"]]
+    assert main(["tags", "list", "--doc", "fr.md", "--tag", "claim", *where]) == 0
+    assert capsys.readouterr().out == "no tags match\n"
+
+
 async def test_the_export_dialog_asks_before_replacing_a_file(tagged, tmp_path: Path) -> None:
     from textual.widgets import Input, Select
 
