@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from contextlib import suppress
@@ -19,7 +20,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from reader.core.display import printable
 from reader.core.errors import ReaderError
 from reader.core.workspace import Workspace
-from reader.tui.messages import CorpusChanged, TagsChanged, TagServerState
+from reader.tui.messages import CoreNotice, CorpusChanged, TagsChanged, TagServerState
 from reader.tui.workers import NoFileno, show_worker_error
 
 if TYPE_CHECKING:
@@ -73,6 +74,18 @@ def _index_changes(ws: Workspace, paths: list[str]) -> CorpusChanged:
     elif stats.notice:
         notice = printable(stats.notice)
     return CorpusChanged(ids, removed, infos, notice)
+
+
+class _CoreNotices(logging.Handler):
+    """The core's warnings as notifications while the app runs: the CLI prints them on stderr,
+    which inside the app is not the terminal (they were lost)."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__(logging.WARNING)
+        self.app = app
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.app.post_message(CoreNotice(record.getMessage()))  # (from any thread)
 
 
 class ReaderApp(App[int]):
@@ -232,6 +245,13 @@ class ReaderApp(App[int]):
 
         return LibraryScreen()
 
+    def on_load(self) -> None:
+        self._core_notices = _CoreNotices(self)
+        logging.getLogger("reader").addHandler(self._core_notices)
+
+    def on_core_notice(self, message: CoreNotice) -> None:
+        self.notify(message.text, severity="warning", timeout=10)
+
     def on_mount(self) -> None:
         for problem in self.workspace.settings.problems:
             self.notify(problem, title="Settings", severity="warning", timeout=10)
@@ -293,6 +313,7 @@ class ReaderApp(App[int]):
             show_worker_error(self, event.worker)
 
     def on_unmount(self) -> None:
+        logging.getLogger("reader").removeHandler(self._core_notices)
         self.workers.cancel_group(self, "watch")  # the watcher's stop event
         if self._listener is not None:
             self._listener.stop()

@@ -117,3 +117,12 @@ class CorpusChanged(Message):
         self.infos = infos  # the catalog entries of `ids`
         self.notice = notice
         self.severity = severity
+
+
+class CoreNotice(Message):
+    """A warning the core logged (a damaged catalog or translation cache rebuilt, ...); posted
+    from any thread, shown once as a notification."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

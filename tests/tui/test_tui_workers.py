@@ -73,3 +73,21 @@ async def test_a_failing_screen_worker_is_shown(make_app, workspace: Workspace, 
         messages = [str(n.message) for n in app._notifications]
         assert any("disk on fire" in m for m in messages), messages
         assert app.screen.indexing is None
+
+
+async def test_a_cache_repaired_while_the_app_runs_says_so_once(make_app, workspace: Workspace):
+    """The core logs a damaged catalog or translation cache it rebuilt; inside the app stderr
+    is not the terminal, so that one line was lost: it is a notification now."""
+    where = ["--corpus", str(workspace.corpus_root), "--data-dir", str(workspace.data_dir)]
+    subprocess.run([sys.executable, "-m", "reader", "index", *where], check=True, cwd=REPO)
+    path = workspace.catalog_path
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.write_bytes(path.read_bytes()[:3000])  # truncated
+    app = make_app(index_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        notes = [str(n.message) for n in app._notifications]
+        assert len([n for n in notes if "was damaged" in n and "catalog" in n]) == 1, notes
+        assert app.screen.query_one("#documents").row_count == 4
