@@ -503,6 +503,15 @@ def test_a_hyphenated_word_is_a_phrase(hyphen_ws: Workspace) -> None:
     assert [h.id for h in search(hyphen_ws, "2025-01-05").hits] == ["c.txt"]
 
 
+def test_a_word_with_a_typographic_hyphen_is_a_phrase_too(hyphen_ws: Workspace) -> None:
+    """Wire copy and web pages write U+2010 (hyphen) and U+2011 (non-breaking hyphen); a
+    query pasted from them is the same hyphenated word."""
+    for hyphen in ("\u2010", "\u2011"):
+        result = search(hyphen_ws, f"Fake{hyphen}Profil")
+        assert [h.id for h in result.hits] == ["a.txt"], hyphen
+        assert [h.id for h in search(hyphen_ws, f"-Fake{hyphen}Profil fake").hits] == ["b.txt"]
+
+
 def test_query_rewrite() -> None:
     from reader.core.search.query import free_words, replace_words, rewrite
 

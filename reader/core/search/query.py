@@ -24,7 +24,7 @@ _FIELD_PREFIX = re.compile(r"(?<![\w\"])([A-Za-z_]\w*):")
 _FIELD_AT = re.compile(r"([A-Za-z_]\w*):")
 _WORD = re.compile(r"\w+")
 _FIELD_BEFORE = re.compile(r"([A-Za-z_]\w*):$")
-_HYPHENATED = re.compile(r"\w+(?:-\w+)+")
+_HYPHENATED = re.compile(r"\w+(?:[-\u2010\u2011]\w+)+")  # also typographic hyphens
 _CLOSING = {"[": "]", "{": "}"}
 
 
