@@ -731,8 +731,9 @@ def test_plain_text_is_read_from_the_file_and_other_formats_are_stored(
 
 
 @pytest.mark.parametrize("small_join", [0, 48])  # pieces joined as arrays / as lists
+@pytest.mark.parametrize("tiny_buffers", [False, True])  # written out within terms too
 def test_merged_segments_read_back_as_one_written_at_once(
-    workspace: Workspace, tmp_path: Path, monkeypatch, small_join: int
+    workspace: Workspace, tmp_path: Path, monkeypatch, small_join: int, tiny_buffers: bool
 ) -> None:
     """`merge_segments` copies blocks with shifted documents, or joins a term's pieces into
     one block: every term's info and postings (documents, weights, positions), field lengths
@@ -741,9 +742,21 @@ def test_merged_segments_read_back_as_one_written_at_once(
     from whoosh.index import create_in
 
     monkeypatch.setattr(index_writer, "SMALL_JOIN", small_join)
+    if tiny_buffers:  # postings written every few blocks, terms every few terms
+        monkeypatch.setattr(index_writer, "MERGE_FLUSH", 100)
+        monkeypatch.setattr(index_writer, "MERGE_TERMS", 3)
 
     docs = [index_module.document_fields(corpus_of(workspace).load(i.id))
             for i in corpus_of(workspace).infos()] + _extra_documents()  # fmt: skip
+
+    cuts = (3, 4)
+    if tiny_buffers:  # a term in more documents than a block holds (4), in every part
+        docs += [
+            {"id": f"y/{k:03}", "sha256": b"y%03d" % k, "path": "y", "title": "Filler",
+             "lang": "en", "body": f"common filler number{k}", "body_en": "common filler"}
+            for k in range(20)
+        ]  # fmt: skip
+        cuts = (len(docs) // 3, len(docs) // 3 + 1)
 
     def without_blocks(found: tuple) -> tuple:
         terms = {key: (stats, [row[:4] for row in rows]) for key, (stats, rows) in found[0].items()}
@@ -752,14 +765,14 @@ def test_merged_segments_read_back_as_one_written_at_once(
     whole = _read_back(_build(tmp_path / "whole", index_writer.fast_writer_class(), docs))
     (tmp_path / "parts").mkdir()
     ix = create_in(str(tmp_path / "parts"), index_module.build_schema())
-    for part in (docs[:3], docs[3:4], docs[4:]):
+    for part in (docs[: cuts[0]], docs[cuts[0] : cuts[1]], docs[cuts[1] :]):
         writer = index_writer.fast_writer_class()(ix, compound=False, codec=_codec())
         for fields in part:
             writer.add_document(**fields)
         writer.commit(merge=False)
     segments = ix._segments()
     assert len(segments) == 3
-    merged = index_writer.merge_segments(ix, segments)
+    merged = index_writer.merge_segments(ix, segments, _codec() if tiny_buffers else None)
     writer = ix.writer()
     writer._commit_toc([merged])
     writer.cancel()
@@ -771,6 +784,8 @@ def test_merged_segments_read_back_as_one_written_at_once(
     for key, found in got[0].items():
         assert found == without_blocks(whole)[0][key], key
     assert got == without_blocks(whole)
+    if tiny_buffers:
+        assert got[0]["body", b"common"][0][1] == 20  # in all three parts, > a block
     assert not list(tmp_path.joinpath("parts").glob(f"{segments[0].segment_id()}*"))
     with ix.searcher() as searcher:
         from whoosh.qparser import QueryParser

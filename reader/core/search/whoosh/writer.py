@@ -720,21 +720,14 @@ def _block_data(
 
 
 def _add_terms(tindex: Any, keys: list[bytes], values: list[bytes]) -> None:
-    """OrderedHashWriter.add of each key (in increasing order) and value, in one write."""
-    if keys[0] <= tindex.lastkey:
-        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{keys[0]!r}")
-    dbfile, hashfn, buckets, index = tindex.dbfile, tindex.hashfn, tindex.buckets, tindex.index
-    pos = dbfile.tell()
-    records = []
+    """Add each key (in increasing order) and value to a term file, in one write: through
+    `termfile.CompactHashWriter.add_many` (the array codec's), else OrderedHashWriter.add."""
+    add_many = getattr(tindex, "add_many", None)
+    if add_many is not None:
+        add_many(keys, values)
+        return
     for key, value in zip(keys, values, strict=True):
-        index.append(pos)
-        h = hashfn(key)
-        buckets[h & 255].append((h, pos))
-        record = b"".join((_LENGTHS.pack(len(key), len(value)), key, value))
-        records.append(record)
-        pos += len(record)
-    dbfile.write(b"".join(records))
-    tindex.lastkey = keys[-1]
+        tindex.add(key, value)
 
 
 def fast_writer_class():
@@ -841,9 +834,10 @@ _FAST_WRITER: Any = None
 
 # Merging segments --------------------------------------------------------------------------
 MERGE_FLUSH = 4 << 20  # bytes of merged postings buffered before they are written
+MERGE_TERMS = 4096  # terms buffered before they are written (~200 bytes each while held)
 
 
-def merge_segments(ix: Any, segments: list) -> Any:
+def merge_segments(ix: Any, segments: list, codec: Any = None) -> Any:
     """One new segment holding the documents of `segments` (our own array-codec segments,
     without deletions), in their order; returns it (the caller commits it in their place).
 
@@ -853,12 +847,14 @@ def merge_segments(ix: Any, segments: list) -> Any:
     only the first and last document of each block shifted by its segment's base (the
     document deltas inside a block do not change). A term in k segments has at least k
     blocks. Whoosh's own merge decodes every posting into the pool of the new segment (the
-    whole index in memory)."""
+    whole index in memory). `codec`: the new segment's (an ArrayCodec; by default one with
+    the default block size)."""
     from whoosh.reading import SegmentReader
 
     from reader.core.search.whoosh.codec import codec_classes
 
-    writer = fast_writer_class()(ix, _lk=False, compound=False, codec=codec_classes()[0]())
+    codec = codec if codec is not None else codec_classes()[0]()
+    writer = fast_writer_class()(ix, _lk=False, compound=False, codec=codec)
     sources = []
     totals: dict[str, int] = {}  # exact field lengths (a document's is kept as one byte)
     try:
@@ -950,7 +946,7 @@ def _merge_postings(fw: Any, schema: Any, storage: Any, sources: list) -> None:
             for (_field, term), found in group:
                 weight, df, minlen, maxlen, maxweight = 0.0, 0, 255, 0, 0.0
                 first = last = 0
-                pieces: list[tuple[int, bytes]] = []  # (base, postings record) per segment
+                pieces: list[tuple[int, int, int]] = []  # (source, offset, length) each
                 for n, (_f, _t, source, info) in enumerate(found):
                     flags, w, d, lo, hi, top, low, high, offset, length = _TERMINFO.unpack(info)
                     if flags:
@@ -962,41 +958,53 @@ def _merge_postings(fw: Any, schema: Any, storage: Any, sources: list) -> None:
                     if not n:
                         first = low + base
                     last = high + base
-                    f = posts[source]
-                    f.seek(offset)
-                    pieces.append((base, f.read(length)))
+                    pieces.append((source, offset, length))
+                start = pos
                 if len(pieces) > 1 and df <= limit:  # one block, not one per segment
-                    block = _joined_block(pieces, fixed, level, df)
+                    joined = []
+                    for source, offset, length in pieces:
+                        f = posts[source]
+                        f.seek(offset)
+                        joined.append((bases[source], f.read(length)))
+                    block = _joined_block(joined, fixed, level, df)
                     record = b"".join((_MAGIC, pack_len(-len(block)), block))
-                else:
-                    blocks: list[bytes] = []
-                    for base, piece in pieces:
-                        at = 4  # after the term's tag
-                        while at < len(piece):
-                            (size,) = unpack_len(piece, at)
+                    out.append(record)
+                    pos += len(record)
+                    buffered += len(record)
+                else:  # the blocks copied one at a time (a frequent term: many megabytes)
+                    out.append(_MAGIC)
+                    pos += len(_MAGIC)
+                    for k, (source, offset, length) in enumerate(pieces):
+                        f, base, final = posts[source], bases[source], k == len(pieces) - 1
+                        f.seek(offset + 4)  # after the term's tag
+                        at = 4
+                        while at < length:
+                            (size,) = unpack_len(f.read(4))
                             size = -size if size < 0 else size
-                            count, one, end, *rest = unpack_head(piece, at + 4)
-                            blocks.append(pack_len(size))
-                            blocks.append(pack_head(count, one + base, end + base, *rest))
-                            blocks.append(piece[at + 4 + head : at + 4 + size])
+                            data = f.read(size)
+                            count, one, end, *rest = unpack_head(data)
                             at += 4 + size
-                    blocks[-3] = pack_len(-_BLOCK_LENGTH.unpack(blocks[-3])[0])  # the last
-                    record = b"".join((_MAGIC, *blocks))
+                            out.append(pack_len(-size if final and at >= length else size))
+                            out.append(pack_head(count, one + base, end + base, *rest))
+                            out.append(data[head:])
+                            pos += 4 + size
+                            buffered += 4 + size
+                            if buffered >= MERGE_FLUSH:  # within a term too
+                                postfile.write(b"".join(out))
+                                out, buffered = [], 0
                 keys.append(prefix + term)
                 values.append(
                     _TERMINFO.pack(
-                        0, weight, df, minlen, maxlen, maxweight, first, last, pos, len(record)
+                        0, weight, df, minlen, maxlen, maxweight, first, last, start, pos - start
                     )
                 )
-                out.append(record)
-                pos += len(record)
-                buffered += len(record)
-                if buffered >= MERGE_FLUSH:
+                if buffered >= MERGE_FLUSH or len(keys) >= MERGE_TERMS:
                     postfile.write(b"".join(out))
                     _add_terms(fw._tindex, keys, values)
                     out, keys, values, buffered = [], [], [], 0
             if out:
                 postfile.write(b"".join(out))
+            if keys:
                 _add_terms(fw._tindex, keys, values)
             fw.finish_field()
 
