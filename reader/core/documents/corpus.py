@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
 import os
 import sqlite3
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from reader.core.documents.model import Document, DocumentInfo, Skipped
 from reader.core.errors import ReaderError
@@ -25,7 +26,7 @@ from reader.core.settings import DEFAULT_RESCAN_SECONDS
 from reader.core.workspace import DATA_DIR_NAME
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from reader.core.documents.corrections import Corrections
     from reader.core.documents.ingest import Candidate
@@ -59,19 +60,16 @@ _COLUMNS = (
     "id, path, sha256, title, lang, date, author, paragraphs, sentences, url, site, lang_confidence"
 )
 _LOADED_KEEP = 8  # documents kept in memory
+_BATCH = 256  # files a full scan compares with the catalog at a time (one query)
+_KNOWN = "SELECT id, mtime_ns, size, sha256 FROM documents"
+_SEEN = "temp.scan_seen"  # the ids a full scan found (a temporary table: not kept in memory)
+_UNSEEN = "SELECT id FROM documents WHERE id NOT IN (SELECT id FROM temp.scan_seen) ORDER BY id"
 _COMMIT_EVERY = 1.0  # seconds between catalog commits during a scan
 # How long after a full scan (stat of every file) a refresh trusts the folders' mtimes
 # alone (files added, removed or renamed), unless the `rescan_seconds` setting says
 # otherwise. An edit in place changes no folder's mtime: within the window only `reader
 # index`, the app's folder watcher (`refresh_paths`) or opening the document notices it.
 RESCAN_SECONDS = DEFAULT_RESCAN_SECONDS
-
-
-class _Stat(NamedTuple):
-    """What a scan compares of a file's stat result (a full one takes ~0.5 KB)."""
-
-    st_mtime_ns: int
-    st_size: int
 
 
 @dataclass
@@ -90,6 +88,29 @@ class ScanResult:
     added: list[str] = field(default_factory=list)  # the new ones among `changed`
 
     @cached_property
+    def count_files(self) -> int:
+        """About how many files a scan will look at, for a progress total or to size a job:
+        the names with a document extension under the corpus folder (not hidden, not in the
+        data folder, symlinked folders not followed), counted without a stat or a read
+        (0.04 s for 80,000 files, against 0.4 s for the scan's walk)."""
+        formats = _ingest().FORMATS
+        skip = str(self.workspace.data_dir.resolve())
+        count, stack = 0, [str(self.root)]
+        while stack:
+            try:
+                with os.scandir(stack.pop()) as it:
+                    for entry in it:
+                        if entry.name.startswith("."):
+                            continue
+                        if entry.is_dir(follow_symlinks=False):
+                            if not _skip_dir(entry, skip):
+                                stack.append(entry.path)
+                        elif os.path.splitext(entry.name)[1].lower() in formats:
+                            count += 1
+            except OSError:
+                continue
+        return count
+
     def sha256s(self) -> dict[str, str]:
         """id -> sha256 of every document, read from the catalog on first use."""
         return self.load_sha256s()
@@ -144,6 +165,10 @@ def _seconds(value: object, default: float) -> float:
         return float(value) if value is not None else default  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return default
+
+
+def _rows(ids: Iterable[str]) -> Iterator[tuple[str]]:
+    return ((i,) for i in ids)
 
 
 def _parent(doc_id: str) -> str:
@@ -395,6 +420,29 @@ class Corpus:
         with self._db() as db:
             return int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
 
+    def count_files(self) -> int:
+        """About how many files a scan will look at, for a progress total or to size a job:
+        the names with a document extension under the corpus folder (not hidden, not in the
+        data folder, symlinked folders not followed), counted without a stat or a read
+        (0.04 s for 80,000 files, against 0.4 s for the scan's walk)."""
+        formats = _ingest().FORMATS
+        skip = str(self.workspace.data_dir.resolve())
+        count, stack = 0, [str(self.root)]
+        while stack:
+            try:
+                with os.scandir(stack.pop()) as it:
+                    for entry in it:
+                        if entry.name.startswith("."):
+                            continue
+                        if entry.is_dir(follow_symlinks=False):
+                            if not _skip_dir(entry, skip):
+                                stack.append(entry.path)
+                        elif os.path.splitext(entry.name)[1].lower() in formats:
+                            count += 1
+            except OSError:
+                continue
+        return count
+
     def sha256s(self) -> dict[str, str]:
         """id -> sha256 of every document in the catalog."""
         with self._db() as db:
@@ -419,15 +467,23 @@ class Corpus:
         follow = self._follow_outside
         ingest = _ingest()
         skipped: list[Skipped] = []
-        files: list[Candidate] = []
-        for e in ingest.walk(self.root, self.workspace.data_dir, follow_symlinks_outside=follow):
-            if isinstance(e, ingest.Candidate):  # keep what is compared: 0.9 -> 0.4 KB a file
-                stat = _Stat(e.stat.st_mtime_ns, e.stat.st_size)
-                files.append(ingest.Candidate(e.id, e.path, stat))  # type: ignore[arg-type]
-            elif isinstance(e, Skipped):
-                skipped.append(e)
+        # the folders' mtimes before their files are listed: a file added meanwhile changes
+        # one after it, so `refresh` notices it
         folders = _folder_mtimes(self.root, self.workspace.data_dir)
-        result = self._apply(files, skipped, None, progress, cancelled, on_document, "full")
+        total = self.count_files() if progress else None
+
+        def files() -> Iterator[Candidate]:
+            """The walk, streamed: memory does not grow with the number of files."""
+            data_dir = self.workspace.data_dir
+            for e in ingest.walk(self.root, data_dir, follow_symlinks_outside=follow):
+                if isinstance(e, ingest.Candidate):
+                    yield e
+                elif isinstance(e, Skipped):
+                    skipped.append(e)
+
+        result = self._apply(
+            files(), skipped, None, progress, cancelled, on_document, "full", total
+        )
         if not (cancelled and cancelled()):
             with self._db() as db:
                 db.execute("DELETE FROM folders")
@@ -555,69 +611,87 @@ class Corpus:
 
     def _apply(
         self,
-        files: list[Candidate],
+        files: Iterable[Candidate],
         skipped: list[Skipped],
         scope: tuple[set[str], list[str]] | None,
         progress: Callable[[int, int], None] | None,
         cancelled: Callable[[], bool] | None,
         on_document: Callable[[Document], None] | None,
         kind: str,
+        total: int | None = None,
     ) -> ScanResult:
         """Compare `files` with the catalog: read the new and changed ones, drop the known
         documents in `scope` that are not among them. `scope`: (ids, folders) of the
-        documents looked at (every document under a folder; "" is the root), None for all."""
-        columns = "SELECT id, mtime_ns, size, sha256 FROM documents"
+        documents looked at (every document under a folder; "" is the root), None for all.
+        `files` may be a stream (`total`: about how many, for `progress`).
+
+        Memory: for the whole catalog (`scope` None or the root folder), what the catalog
+        knows of the files is looked up a batch of files at a time and the files seen are
+        noted in a temporary table, so nothing held grows with the number of files but the
+        lists of changed and removed ids; a smaller scope's documents are loaded at once."""
+        whole = scope is None or "" in scope[1]
+        if total is None:
+            total = len(files) if isinstance(files, list) else 0
         with self._db() as db:
-            # id -> (mtime_ns, size, sha256), straight from the cursor (no list of rows too)
-            known: dict[str, tuple[int, int, str]] = {}
-            if scope is None or "" in scope[1]:
-                known.update((r[0], r[1:]) for r in db.execute(columns))
-            else:
-                ids, folders = scope
-                for rel in folders:
-                    found = db.execute(f"{columns} WHERE id >= ? AND id < ?", _under(rel))
-                    known.update((r[0], r[1:]) for r in found)
-                for doc_id in {*ids, *(f.id for f in files)}:
-                    known.update(
-                        (r[0], r[1:]) for r in db.execute(f"{columns} WHERE id=?", (doc_id,))
-                    )
+            known = self._known(db, files, scope) if not whole else {}
+            # a catalog that has documents, compared with the whole folder: batch lookups
+            batched = whole and db.execute("SELECT 1 FROM documents LIMIT 1").fetchone()
+            if batched:
+                db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_SEEN} (id TEXT PRIMARY KEY)")
+                db.execute(f"DELETE FROM {_SEEN}")
             stored = False
-            seen: set[str] = set()
+            seen: set[str] = set()  # (a smaller scope's)
             changed: list[str] = []
             added: list[str] = []
             last_commit = time.monotonic()
-            for done, file in enumerate(files, 1):
+            done = 0
+            stream = iter(files)
+            while batch := list(itertools.islice(stream, _BATCH)):
+                if batched:
+                    known = self._known_batch(db, batch)
+                    seen = set()
+                for file in batch:
+                    if cancelled and cancelled():
+                        break
+                    done += 1
+                    stat = file.stat
+                    old = known.get(file.id)
+                    if old and old[0] == stat.st_mtime_ns and old[1] == stat.st_size:
+                        seen.add(file.id)
+                    else:
+                        try:
+                            doc = self._read(Path(file.path), file.id)
+                        except _ingest().SkipFile as exc:
+                            skipped.append(Skipped(Path(file.path), str(exc)))
+                        else:
+                            seen.add(file.id)
+                            self._store(db, doc, stat.st_mtime_ns, stat.st_size)
+                            stored = True
+                            if not old or old[2] != doc.sha256:
+                                changed.append(file.id)
+                                if not old:
+                                    added.append(file.id)
+                                if on_document:
+                                    on_document(doc)
+                            if time.monotonic() - last_commit > _COMMIT_EVERY:
+                                _bump(db)
+                                db.commit()  # never hold the catalog's write lock for long
+                                last_commit = time.monotonic()
+                    if progress:
+                        progress(done, max(total, done))
+                if batched:
+                    db.executemany(f"INSERT OR IGNORE INTO {_SEEN} VALUES (?)", _rows(seen))
                 if cancelled and cancelled():
                     break
-                stat = file.stat
-                old = known.get(file.id)
-                if old and old[0] == stat.st_mtime_ns and old[1] == stat.st_size:
-                    seen.add(file.id)
-                else:
-                    try:
-                        doc = self._read(Path(file.path), file.id)
-                    except _ingest().SkipFile as exc:
-                        skipped.append(Skipped(Path(file.path), str(exc)))
-                    else:
-                        seen.add(file.id)
-                        self._store(db, doc, stat.st_mtime_ns, stat.st_size)
-                        stored = True
-                        if not old or old[2] != doc.sha256:
-                            changed.append(file.id)
-                            if not old:
-                                added.append(file.id)
-                            if on_document:
-                                on_document(doc)
-                        if time.monotonic() - last_commit > _COMMIT_EVERY:
-                            _bump(db)
-                            db.commit()  # never hold the catalog's write lock for long
-                            last_commit = time.monotonic()
-                if progress:
-                    progress(done, len(files))
-            removed = []
+            removed: list[str] = []
             if not (cancelled and cancelled()):
-                removed = sorted(set(known) - seen)
-                db.executemany("DELETE FROM documents WHERE id=?", [(i,) for i in removed])
+                if batched:
+                    removed = [r[0] for r in db.execute(_UNSEEN)]
+                elif not whole:
+                    removed = sorted(set(known) - seen)
+                db.executemany("DELETE FROM documents WHERE id=?", _rows(removed))
+            if batched:
+                db.execute(f"DELETE FROM {_SEEN}")
             if stored or removed:
                 _bump(db)
             db.commit()
@@ -636,6 +710,30 @@ class Corpus:
             added=added,
         )
         return self.last_scan
+
+    @staticmethod
+    def _known(
+        db: sqlite3.Connection, files: Iterable[Candidate], scope: tuple[set[str], list[str]]
+    ) -> dict[str, tuple[int, int, str]]:
+        """id -> (mtime_ns, size, sha256) of the catalog's documents in `scope` (ids and
+        folders, not the root) and of `files` (a list)."""
+        known: dict[str, tuple[int, int, str]] = {}
+        ids, folders = scope
+        for rel in folders:
+            found = db.execute(f"{_KNOWN} WHERE id >= ? AND id < ?", _under(rel))
+            known.update((r[0], r[1:]) for r in found)
+        for doc_id in {*ids, *(f.id for f in files)}:
+            known.update((r[0], r[1:]) for r in db.execute(f"{_KNOWN} WHERE id=?", (doc_id,)))
+        return known
+
+    @staticmethod
+    def _known_batch(
+        db: sqlite3.Connection, batch: list[Candidate]
+    ) -> dict[str, tuple[int, int, str]]:
+        """id -> (mtime_ns, size, sha256) of the catalog's documents among `batch`."""
+        marks = ",".join("?" * len(batch))
+        found = db.execute(f"{_KNOWN} WHERE id IN ({marks})", [f.id for f in batch])
+        return {r[0]: r[1:] for r in found}
 
     @staticmethod
     def _store(db: sqlite3.Connection, doc: Document, mtime_ns: int, size: int) -> None:

@@ -615,10 +615,8 @@ def _holds_lock(ws: Workspace) -> bool:
 
 # Updating ----------------------------------------------------------------------------------
 def _corpus_size(ws: Workspace) -> int:
-    """How many candidate files the corpus folder holds (a walk, no file reads)."""
-    from reader.core.documents.ingest import Candidate, walk
-
-    return sum(isinstance(e, Candidate) for e in walk(ws.corpus_root, ws.data_dir))
+    """About how many candidate files the corpus folder holds (names only: no stat, no read)."""
+    return corpus_of(ws).count_files()
 
 
 def memory_budget(ws: Workspace) -> int:
@@ -725,7 +723,11 @@ class _Update:
                 progress(reported, total)
 
         try:
-            scan = scan_fn(progress=scan_progress, cancelled=cancelled, on_document=self.write)
+            scan = scan_fn(
+                progress=scan_progress if progress else None,
+                cancelled=cancelled,
+                on_document=self.write,
+            )
             if cancelled and cancelled():
                 pass
             elif self.synced:

@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 # Whoosh's RegexTokenizer default pattern `[\w\*]+(\.?[\w\*]+)*`, rewritten to match the same
 # tokens faster: the first run takes every word character, so a further run needs the dot.
 TOKEN = re.compile(r"[\w*]+(?:\.[\w*]+)*")
-PACK_TOKENS = 1 << 16  # term ids kept in a list (fast to extend) before packing them
+PACK_TOKENS = 1 << 18  # term ids kept in a list (fast to extend) before packing them;
+# packed arrays of 1 MB are mapped memory (`_return_freed_memory`), so those copied into one
+# at a flush go back to the system at once instead of staying in the heap
 CHUNK_TOKENS = 1 << 18  # tokens turned into postings at a time when writing a field
 PASS_TOKENS = 1 << 19  # tokens sorted at a time (whole terms) when a field's postings are made
 # Memory of a segment pool, calibrated on a worker indexing news articles (bench/scale.py):
