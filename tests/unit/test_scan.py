@@ -135,3 +135,25 @@ def test_refresh_of_the_root_folder_uses_the_same_comparison(ws: Workspace) -> N
     scan = corpus_of(ws).refresh(max_age=3600)
     assert scan.kind == "folders"
     assert scan.changed == ["c.txt"] and scan.removed == ["a2.txt"]
+
+
+def test_ids_hold_any_file_name_in_order(monkeypatch) -> None:
+    """`Ids` (the scan's changed and added ids) give back exactly what went in, across
+    blocks: non-ASCII names, names undecodable as UTF-8 (surrogate escapes), spaces."""
+    monkeypatch.setattr(corpus_module, "IDS_BLOCK", 3)
+    names = [
+        "a.txt",
+        "ünï/cödé.md",
+        os.fsdecode(b"bad-\xff\xfe.txt"),
+        "\udcc3\udca9.txt",  # escaped bytes that together would be valid UTF-8
+        "日本/記事.txt",
+        "with space/x y.txt",
+        "z.txt",
+    ]
+    ids = corpus_module.Ids(names)
+    assert list(ids) == names and len(ids) == len(names)
+    assert ids == names and ids == tuple(names) and ids != names[:-1]
+    assert ids != [*names[:-1], "other"]
+    assert ids[2] == names[2] and ids[-1] == "z.txt" and ids[1:3] == names[1:3]
+    assert sorted(ids) == sorted(names)
+    assert corpus_module.Ids() == [] and not corpus_module.Ids()

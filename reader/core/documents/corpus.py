@@ -12,7 +12,7 @@ import stat as stat_module
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,8 +26,6 @@ from reader.core.settings import DEFAULT_RESCAN_SECONDS
 from reader.core.workspace import DATA_DIR_NAME
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
-
     from reader.core.documents.corrections import Corrections
     from reader.core.documents.ingest import Candidate
     from reader.core.workspace import Workspace
@@ -72,12 +70,59 @@ _COMMIT_EVERY = 1.0  # seconds between catalog commits during a scan
 RESCAN_SECONDS = DEFAULT_RESCAN_SECONDS
 
 
+class Ids(Sequence[str]):
+    """Document ids held compactly: UTF-8, NUL-separated, a block of IDS_BLOCK at a time
+    (about an id's length in bytes each, against ~80 more for a str in a list), so the
+    ids a scan of 80,000 new files reports cost 1.5 MB, not 6. Appends in order; reads
+    decode a block at a time. Equal to any sequence of the same ids in the same order."""
+
+    __slots__ = ("_blocks", "_count", "_tail")
+
+    def __init__(self, ids: Iterable[str] = ()) -> None:
+        self._blocks: list[bytes] = []
+        self._tail: list[str] = []
+        self._count = 0
+        for doc_id in ids:
+            self.append(doc_id)
+
+    def append(self, doc_id: str) -> None:
+        self._tail.append(doc_id)
+        self._count += 1
+        if len(self._tail) >= IDS_BLOCK:
+            self._blocks.append("\0".join(self._tail).encode("utf-8", "surrogatepass"))
+            self._tail = []
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[str]:
+        for block in self._blocks:
+            yield from block.decode("utf-8", "surrogatepass").split("\0")
+        yield from list(self._tail)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Ids | list | tuple):
+            return len(self) == len(other) and all(map(str.__eq__, self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Ids({list(self)!r})"
+
+
+IDS_BLOCK = 1024
+
+
 @dataclass
 class ScanResult:
     """The corpus after a scan: its documents, skipped files, and what changed."""
 
     skipped: list[Skipped]
-    changed: list[str] = field(default_factory=list)
+    changed: Sequence[str] = field(default_factory=Ids)  # `Ids`: compact
     removed: list[str] = field(default_factory=list)
     load: Callable[[], list[DocumentInfo]] = field(default=list, repr=False)
     # Which scan: "full" (every file's stat), "folders" (only changed folders listed) or
@@ -85,32 +130,9 @@ class ScanResult:
     kind: str = "full"
     generation: str = ""  # the catalog's version after the scan (Corpus.version)
     load_sha256s: Callable[[], dict[str, str]] = field(default=dict, repr=False)
-    added: list[str] = field(default_factory=list)  # the new ones among `changed`
+    added: Sequence[str] = field(default_factory=Ids)  # the new ones among `changed`
 
     @cached_property
-    def count_files(self) -> int:
-        """About how many files a scan will look at, for a progress total or to size a job:
-        the names with a document extension under the corpus folder (not hidden, not in the
-        data folder, symlinked folders not followed), counted without a stat or a read
-        (0.04 s for 80,000 files, against 0.4 s for the scan's walk)."""
-        formats = _ingest().FORMATS
-        skip = str(self.workspace.data_dir.resolve())
-        count, stack = 0, [str(self.root)]
-        while stack:
-            try:
-                with os.scandir(stack.pop()) as it:
-                    for entry in it:
-                        if entry.name.startswith("."):
-                            continue
-                        if entry.is_dir(follow_symlinks=False):
-                            if not _skip_dir(entry, skip):
-                                stack.append(entry.path)
-                        elif os.path.splitext(entry.name)[1].lower() in formats:
-                            count += 1
-            except OSError:
-                continue
-        return count
-
     def sha256s(self) -> dict[str, str]:
         """id -> sha256 of every document, read from the catalog on first use."""
         return self.load_sha256s()
@@ -607,6 +629,7 @@ class Corpus:
                 continue
             files.append(_ingest().Candidate(rel, path, info))
 
+        files = list({f.id: f for f in files}.values())  # a file given and in a folder given
         return self._apply(files, skipped, (ids, prefixes), None, None, on_document, "paths")
 
     def _apply(
@@ -641,8 +664,7 @@ class Corpus:
                 db.execute(f"DELETE FROM {_SEEN}")
             stored = False
             seen: set[str] = set()  # (a smaller scope's)
-            changed: list[str] = []
-            added: list[str] = []
+            changed, added = Ids(), Ids()
             last_commit = time.monotonic()
             done = 0
             stream = iter(files)

@@ -46,6 +46,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from reader.core.documents import corpus_of
+from reader.core.documents.corpus import Ids
 from reader.core.errors import ReaderError
 from reader.core.repair import is_full
 from reader.core.search.whoosh.writer import TOKEN as TOKEN  # the tokens of the text fields
@@ -656,7 +657,9 @@ class _Update:
         self.workers = procs if procs > 1 else 0
         self.budget, self.synced = budget, synced
         self.writer: Any = None
-        self.done: set[str] = set()
+        # the ids written, compactly (`Ids`): each document comes once from a scan (the corpus
+        # reports an id once) and the catch-up skips these, so no set is needed while writing
+        self.done = Ids()
         self._since_check = 0
         self.lock: Any = None  # the writer lock, when this update took it itself
         self.translated: Callable[[Document], dict[str, str]] | None = None  # mt_<lang>
@@ -668,7 +671,7 @@ class _Update:
 
     def write(self, doc: Document) -> None:
         """(Re)index `doc` unless the index already has this version of it."""
-        if doc.id in self.done or (not self.synced and self.indexed.get(doc.id) == doc.sha256):
+        if not self.synced and self.indexed.get(doc.id) == doc.sha256:
             return
         writer = self._open()
         fields = document_fields(doc, self.translated(doc) if self.translated else None)
@@ -679,7 +682,7 @@ class _Update:
         else:
             writer.add_document(**fields)
             self.stats.added += 1
-        self.done.add(doc.id)
+        self.done.append(doc.id)
         self._since_check += 1
         if not self.workers and self._since_check >= 32:
             self._since_check = 0
@@ -751,11 +754,13 @@ class _Update:
         wanted = scan.sha256s
         for doc_id in sorted(set(indexed) - set(wanted)):
             self.delete(doc_id)
+        done = set(self.done)
         todo = [
             doc_id
             for doc_id, sha in wanted.items()
-            if doc_id not in self.done and indexed.get(doc_id) != sha
+            if doc_id not in done and indexed.get(doc_id) != sha
         ]
+        del done
         for done, doc_id in enumerate(todo, 1):
             if cancelled and cancelled():
                 break
@@ -1089,6 +1094,7 @@ def refresh_documents(ws: Workspace, docs: list[Document]) -> int:
     catalog. Returns how many were re-indexed."""
     if not docs or not index_exists(ws):
         return 0
+    docs = list({doc.id: doc for doc in docs}.values())  # each once (the last given)
     ix = open_index(ws)
     with _in_process_writer(ws), _write_lock(ix):
         update = _Update(ix, {doc.id: "" for doc in docs}, IndexStats(), 1)
