@@ -8,7 +8,9 @@ into a fresh bench/.cache/scale-data-N:
 
 - full index: `reader index` in a new process (scan, read, parse, index), wall time;
 - peak RSS: the largest sum of the resident memory of that process and all its children
-  (the index writer's worker processes), sampled every 20 ms from /proc;
+  (the index writer's worker process and multiprocessing's resource tracker), sampled every
+  20 ms from /proc; and the peaks of that process alone ("main") and of its descendants
+  together ("workers"), which need not coincide;
 - disk: the index folder, and the whole data folder (index + catalog), per document;
 - one-document update: a file edited, then `update_paths(ws, [path])` (what the app's
   folder watcher calls); and a file added, then `update_index(ws, full_scan=False)` (what
@@ -66,31 +68,38 @@ def _children() -> dict[int, list[int]]:
     return kids
 
 
-def tree_rss(pid: int) -> int:
-    """Bytes resident in `pid` and all its descendants now."""
-    kids, todo, total = _children(), [pid], 0
+def tree_rss(pid: int) -> tuple[int, int]:
+    """Bytes resident in `pid` itself, and in all its descendants together, now."""
+    kids, todo, own, total = _children(), [pid], 0, 0
     while todo:
         current = todo.pop()
         todo += kids.get(current, [])
         try:
             with open(f"/proc/{current}/statm", encoding="ascii") as f:
-                total += int(f.read().split()[1]) * PAGE
+                rss = int(f.read().split()[1]) * PAGE
         except (OSError, ValueError, IndexError):
             continue
-    return total
+        total += rss
+        if current == pid:
+            own = rss
+    return own, total - own
 
 
-def run_measured(args: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
-    """Run a command; (wall seconds, peak process-tree RSS in bytes, the result)."""
+def run_measured(
+    args: list[str],
+) -> tuple[float, tuple[int, int, int], subprocess.CompletedProcess]:
+    """Run a command; (wall seconds, peak RSS in bytes of (the process tree, the process
+    itself, its descendants together), the result)."""
     started = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    tree = own = kids = 0
     while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
+        now = tree_rss(proc.pid)
+        tree, own, kids = max(tree, sum(now)), max(own, now[0]), max(kids, now[1])
         time.sleep(0.02)
     out, err = proc.communicate()
     seconds = time.perf_counter() - started
-    return seconds, peak, subprocess.CompletedProcess(args, proc.returncode, out, err)
+    return seconds, (tree, own, kids), subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
 def folder_bytes(path: Path) -> int:
@@ -126,7 +135,7 @@ def measure(n: int, queries: int, seed: int, with_tui: bool) -> dict[str, str]:
     corpus = news.write_corpus(news.CACHE / f"corpus-{n}", n, seed)
     data = news.CACHE / f"scale-data-{n}"
     shutil.rmtree(data, ignore_errors=True)
-    seconds, peak, done = run_measured(
+    seconds, (peak, own, kids), done = run_measured(
         [*READER, "index", "--corpus", str(corpus), "--data-dir", str(data)]
     )
     if done.returncode:
@@ -171,6 +180,8 @@ def measure(n: int, queries: int, seed: int, with_tui: bool) -> dict[str, str]:
         "docs": f"{n:,}",
         "index s": f"{seconds:.1f}",
         "peak RSS MB": f"{peak / 1e6:.0f}",
+        "main MB": f"{own / 1e6:.0f}",
+        "workers MB": f"{kids / 1e6:.0f}",
         "segments": str(segments),
         "index KB/doc": f"{index_bytes / n / 1000:.2f}",
         "data KB/doc": f"{data_bytes / n / 1000:.2f}",

@@ -792,3 +792,13 @@ def test_merged_segments_read_back_as_one_written_at_once(
 
         hits = searcher.search(QueryParser("body", ix.schema).parse('"data science"'))
         assert [hit["id"] for hit in hits] == ["x/repeats"]
+
+
+def test_the_memory_budget_defaults_to_the_settings_default(workspace: Workspace) -> None:
+    """One source of truth: without the setting, the budget is the settings' default."""
+    from reader.core.settings import DEFAULT_INDEX_MEMORY_MB
+
+    assert workspace.setting("index_memory_mb") in (None, DEFAULT_INDEX_MEMORY_MB)
+    assert index_module.memory_budget(workspace) == DEFAULT_INDEX_MEMORY_MB << 20
+    workspace.set_setting("index_memory_mb", 48)
+    assert index_module.memory_budget(workspace) == 48 << 20

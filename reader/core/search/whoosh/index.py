@@ -57,6 +57,7 @@ from reader.core.search.whoosh.writer import (
     pool_budget,
     word_analysis,
 )
+from reader.core.settings import DEFAULT_INDEX_MEMORY_MB
 
 if TYPE_CHECKING:
     from whoosh.index import Index
@@ -77,7 +78,7 @@ MP_BATCH = 250  # documents per job file handed to a worker process
 STOCK_WRITER_ENV = "READER_STOCK_WRITER"  # "1": index with Whoosh's own writer and W3 codec
 # Memory for the postings of the segment being written (all writer processes together),
 # unless the `index_memory_mb` setting says otherwise; a segment is written out at this.
-INDEX_MEMORY_MB = 160
+INDEX_MEMORY_MB = DEFAULT_INDEX_MEMORY_MB  # the setting's default: one source of truth
 MIN_MEMORY_MB = 16
 # Languages with a Snowball stemmer in whoosh.lang; each gets its own `body_<lang>` field.
 STEM_LANGS: tuple[str, ...] = (
