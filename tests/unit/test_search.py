@@ -662,11 +662,6 @@ def test_any_query_is_answered_and_rewriting_keeps_it_valid(ws: Workspace, piece
         assert result.error is None, query
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ranking.Context.top keeps an arbitrary subset of the hits tied at the page's last "
-    "score (np.argpartition), so pages overlap and skip hits; fix in the index's ranking.py",
-)
 def test_pages_of_tied_hits_are_the_full_ranking_cut_in_pieces(tmp_path: Path) -> None:
     """Wire copy repeats itself: many hits share a score. Page after page (`--offset`, the
     app's "load more") must be the one ranking cut in pieces: no hit twice, none skipped."""

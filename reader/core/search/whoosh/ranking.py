@@ -67,8 +67,9 @@ class Context:
         if not len(docs) or page <= 0:
             return []
         scores = found.score[docs]
-        if len(docs) > page:
-            keep = np.argpartition(-scores, page - 1)[:page]
+        if len(docs) > page:  # the page's last score, and every hit tied with it
+            last = -np.partition(-scores, page - 1)[page - 1]
+            keep = scores >= last
             docs, scores = docs[keep], scores[keep]
         order = np.lexsort((docs, -scores))[:page]
         return [(int(d), float(s)) for d, s in zip(docs[order], scores[order], strict=True)]
