@@ -65,9 +65,9 @@ async def test_a_failing_screen_worker_is_shown(make_app, workspace: Workspace, 
     monkeypatch.setattr(search, "update_index", boom)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(100):  # (waiting on the worker would raise its error here)
+        for _ in range(200):  # (waiting on the worker would raise its error here)
             await pilot.pause(0.05)
-            if not app.workers:
+            if app._notifications:
                 break
         await pilot.pause()
         messages = [str(n.message) for n in app._notifications]
