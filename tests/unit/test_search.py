@@ -64,6 +64,14 @@ def test_date_range(ws: Workspace) -> None:
     assert ids(search(ws, "tesla date:[2025-11-01 TO 2025-11-01]")) == ["001"]
 
 
+def test_a_year_or_a_month_is_every_date_in_it(ws: Workspace) -> None:
+    """`date:2025` and `date:2025-11` as a user means them (they found nothing)."""
+    assert ids(search(ws, "date:2025")) == ["001"]
+    assert ids(search(ws, "date:2025-11")) == ["001"]
+    assert search(ws, "date:2026").total == 0
+    assert "001" not in ids(search(ws, "tesla -date:2025"))
+
+
 def test_facets_count_every_match_not_only_the_shown_hits(ws: Workspace) -> None:
     result = search(ws, "tesla", limit=1)
     assert len(result.hits) == 1

@@ -5,7 +5,8 @@ ranges (`date:[2025-01-01 TO 2025-12-31]`), parentheses. On top of it, as users 
 web search:
 - `-word` excludes and `+word` requires (also before a "phrase", a field or a group);
   a lone `-` or `+` stays literal (it is no word, so it matches nothing by itself);
-- a hyphenated word (`Fake-Profil`, `COVID-19`) is searched as a phrase, not as two words.
+- a hyphenated word (`Fake-Profil`, `COVID-19`) is searched as a phrase, not as two words;
+- `date:2025` and `date:2025-11` mean every date in that year or month.
 
 `rewrite` turns a query into the plain syntax (`tesla -musk` -> `tesla NOT musk`), which an
 engine (`reader.core.search.whoosh.parse`) parses. `free_words` and `replace_words` serve the
@@ -24,6 +25,7 @@ _FIELD_PREFIX = re.compile(r"(?<![\w\"])([A-Za-z_]\w*):")
 _FIELD_AT = re.compile(r"([A-Za-z_]\w*):")
 _WORD = re.compile(r"\w+")
 _FIELD_BEFORE = re.compile(r"([A-Za-z_]\w*):$")
+_YEAR_OR_MONTH = re.compile(r"\d{4}(?:-\d{2})?")
 _HYPHENATED = re.compile(r"\w+(?:[-\u2010\u2011]\w+)+")  # also typographic hyphens
 _CLOSING = {"[": "]", "{": "}"}
 
@@ -176,6 +178,8 @@ def _phrased(token: str) -> str:
     found = _FIELD_AT.match(token)
     if found:
         field, value = found.group(), token[found.end() :]
+        if found.group(1).lower() == "date" and _YEAR_OR_MONTH.fullmatch(value):
+            return f"{field}{value}*"  # `date:2025`: every date in 2025
         if not _words_field(found.group(1)):
             return token
     if _HYPHENATED.fullmatch(value):
