@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Search the corpus. Syntax: words (AND by default), OR, NOT, -word "
         '(excluded), +word (required), "a phrase", a hyphenated-word (a phrase), prefix*, '
         "fuzzy~, lang:fr, author:name, tag:claim, date:2025 (or date:2025-11, or "
-        "date:[2025-01-01 TO 2025-03-31]). A query that finds nothing is retried with its unknown words respelled (did you mean). "
+        "date:[2025-01-01 TO 2025-03-31]). A query that finds nothing is retried with its "
+        "unknown words respelled (did you mean). "
         "Put a query that starts with '-' after `--`.",
     )
     parser.add_argument("query", metavar="QUERY", help="the query")
