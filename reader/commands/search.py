@@ -74,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
 
     ws = workspace(args)
     err = console(stderr=True)
+    if args.from_lang and not args.cross:
+        err.print(Text("reader: warning: --from only applies with --cross; searched as typed"))
     result = search(
         ws,
         args.query,

@@ -206,3 +206,9 @@ def test_a_hit_whose_translation_is_no_longer_cached_says_so(capsys, workspace, 
     assert lines[at + 1].strip() == (
         "via translation en (no longer cached: `reader translate --all` shows it again)"
     )
+
+
+def test_from_without_cross_says_it_is_ignored(capsys, workspace):
+    assert main(["search", "refund", "--from", "fr", "--corpus", str(workspace.corpus_root)]) == 0
+    err = capsys.readouterr().err
+    assert "reader: warning: --from only applies with --cross; searched as typed" in err
