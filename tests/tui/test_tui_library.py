@@ -456,3 +456,6 @@ async def test_search_header_before_the_scan_knows_its_total(make_app, workspace
         screen.post_message(IndexProgress(3, 7))
         await pilot.pause()
         assert str(facets.render()).startswith("indexing 3/7 — results may be incomplete")
+        screen.post_message(IndexProgress(7, 7))  # every file read: the index is written out
+        await pilot.pause()
+        assert str(facets.render()).startswith("indexing 7/7, writing it out — results may")

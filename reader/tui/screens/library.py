@@ -260,7 +260,10 @@ class LibraryScreen(ShowsWorkerErrors, Screen):
         self.indexing = (message.done, message.total)
         bar = self.query_one("#index-progress", ProgressBar)
         bar.update(total=max(message.total, 1), progress=message.done)
-        self.query_one("#index-label", Label).update(f"Indexing {message.done}/{message.total}")
+        finishing = ", writing it out" if message.total and message.done >= message.total else ""
+        self.query_one("#index-label", Label).update(
+            f"Indexing {message.done}/{message.total}{finishing}"
+        )
         if message.infos:
             table = self.query_one("#documents", DocumentTable)
             table.add_documents(message.infos)
@@ -441,6 +444,8 @@ class LibraryScreen(ShowsWorkerErrors, Screen):
         if self.indexing is not None:
             done, total = self.indexing
             counts = f" {done}/{total}" if total else ""  # (nothing read yet: no N/M to show)
+            if total and done >= total:  # the segments are merged and committed now
+                counts += ", writing it out"
             line.append(f"indexing{counts} — results may be incomplete  ", "italic")
         result = message.result
         if result is None:
