@@ -62,8 +62,13 @@ def print_json(data: Any) -> None:
     """Print `data` as pretty UTF-8 JSON on stdout. JSON escapes C0 controls itself; DEL, C1
     controls (an 8-bit CSI) and bidi controls are written as `\\uXXXX` escapes too, so JSON
     shown on a terminal cannot drive it either (the parsed values are the same)."""
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+    sys.stdout.write(json_safe(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with DEL, C1 and bidi controls written as `\\uXXXX` escapes (C0 controls
+    are escaped by JSON itself): the same values, nothing that drives a terminal."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def stdout_is_terminal() -> bool:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import io
+import sys
 from pathlib import Path
 
-from reader.commands._common import add_corpus_options, console, workspace
+from reader.commands._common import (
+    add_corpus_options,
+    console,
+    json_safe,
+    stdout_is_terminal,
+    workspace,
+)
 from reader.core.documents import corpus_of
 from reader.core.errors import ReaderError
 from reader.core.exchange.export import FORMATS
@@ -29,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--lang", metavar="L", help="only documents in this language")
     add_corpus_options(parser)
     parser.set_defaults(func=run)
+
+
+JSON_FORMATS = ("json", "jsonl", "w3c", "claimreview")
 
 
 def _doc_id(ws, name: str) -> str:
@@ -56,9 +67,18 @@ def run(args: argparse.Namespace) -> int:
         raise ReaderError(f"{printable(str(out))} exists; give --force to replace it")
     corpus_of(ws).scan()  # so the documents' text and metadata are current
     doc_id = _doc_id(ws, args.doc) if args.doc is not None else None
+    stream = io.StringIO() if out is None else None
     written = export(
-        ws, args.format, out=out, tag=args.tag, doc_id=doc_id, lang=args.lang, force=args.force
-    )
+        ws, args.format, out=out, tag=args.tag, doc_id=doc_id, lang=args.lang,
+        stream=stream, force=args.force,
+    )  # fmt: skip
+    if stream is not None:  # to stdout, perhaps a terminal: nothing may drive it
+        text = stream.getvalue()
+        if args.format in JSON_FORMATS:
+            text = json_safe(text)  # the same values
+        elif stdout_is_terminal():  # CSV has no escapes: shown escaped, exact when piped
+            text = printable(text, keep="\n\t\r")
+        sys.stdout.write(text)
     if written is not None:
         from rich.text import Text
 

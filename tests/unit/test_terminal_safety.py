@@ -212,3 +212,39 @@ def test_output_cut_short_by_the_reader_of_a_pipe_exits_0(corpus_dir: Path) -> N
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0, err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "w3c", "claimreview"])
+def test_json_exports_to_stdout_hold_no_raw_controls(capsys, hostile: Path, fmt: str) -> None:
+    """A JSON export shown on a terminal cannot drive it: C1 controls (an 8-bit CSI) and bidi
+    controls are written as \\u escapes, as `--json` does (the parsed values are the same)."""
+    import json
+
+    doc_id = _tag_the_hostile_document(hostile)
+    capsys.readouterr()
+    code, out, err = _run(capsys, "export", "--format", fmt, "--corpus", str(hostile))
+    assert code == 0, err
+    _assert_safe(out)
+    if fmt == "json":
+        assert json.loads(out)["annotations"][0]["doc_id"] == doc_id  # the same value
+
+
+@pytest.mark.parametrize("terminal", [False, True], ids=["piped", "terminal"])
+def test_csv_export_to_stdout(capsys, monkeypatch, hostile: Path, terminal: bool) -> None:
+    """CSV has no escapes: piped, the values are exact; on a terminal they are shown escaped."""
+    import csv
+    import io
+    import sys
+
+    doc_id = _tag_the_hostile_document(hostile)
+    capsys.readouterr()
+    if terminal:
+        monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, err = _run(capsys, "export", "--format", "csv", "--corpus", str(hostile))
+    assert code == 0, err
+    (row,) = csv.DictReader(io.StringIO(out.lstrip("\ufeff")))
+    if terminal:
+        _assert_safe(out)
+        assert row["doc_id"] == _common.printable(doc_id)
+    else:
+        assert row["doc_id"] == doc_id
