@@ -157,3 +157,31 @@ def test_ids_hold_any_file_name_in_order(monkeypatch) -> None:
     assert ids[2] == names[2] and ids[-1] == "z.txt" and ids[1:3] == names[1:3]
     assert sorted(ids) == sorted(names)
     assert corpus_module.Ids() == [] and not corpus_module.Ids()
+
+
+def test_a_first_scan_holds_little_per_file(tmp_path: Path) -> None:
+    """Between the 1,024th and the 3,072nd file read, a first scan's traced memory grows by
+    less than 100 bytes a file: the compact ids of what changed and was added (~20 bytes
+    each), not a set or list of every id or candidate (~150 bytes a file or more)."""
+    import tracemalloc
+
+    root = tmp_path / "corpus"
+    for k in range(3100):
+        _write(root / f"f{k // 100:02}" / f"doc{k:05}.txt", f"Doc {k}\n\nSome words of text {k}.")
+    ws = Workspace.open(root, tmp_path / "data")
+    marks: dict[int, int] = {}
+    read = iter(range(1, 10_000))
+
+    def on_document(doc) -> None:
+        count = next(read)
+        if count in (1024, 3072):
+            marks[count] = tracemalloc.get_traced_memory()[0]
+
+    tracemalloc.start()
+    try:
+        scan = corpus_of(ws).scan(on_document=on_document)
+    finally:
+        tracemalloc.stop()
+    assert len(scan.changed) == 3100
+    grown = marks[3072] - marks[1024]
+    assert grown < 2048 * 100, grown

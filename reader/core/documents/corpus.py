@@ -669,8 +669,8 @@ class Corpus:
             done = 0
             stream = iter(files)
             while batch := list(itertools.islice(stream, _BATCH)):
-                if batched:
-                    known = self._known_batch(db, batch)
+                if whole:  # the ids seen go to the temporary table batch by batch (if any)
+                    known = self._known_batch(db, batch) if batched else {}
                     seen = set()
                 for file in batch:
                     if cancelled and cancelled():

@@ -46,7 +46,6 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from reader.core.documents import corpus_of
-from reader.core.documents.corpus import Ids
 from reader.core.errors import ReaderError
 from reader.core.repair import is_full
 from reader.core.search.whoosh.writer import TOKEN as TOKEN  # the tokens of the text fields
@@ -658,9 +657,10 @@ class _Update:
         self.workers = procs if procs > 1 else 0
         self.budget, self.synced = budget, synced
         self.writer: Any = None
-        # the ids written, compactly (`Ids`): each document comes once from a scan (the corpus
-        # reports an id once) and the catch-up skips these, so no set is needed while writing
-        self.done = Ids()
+        # how many documents were written: each comes once from a scan (the corpus reports an
+        # id once), and the catch-up skips the ones the scan reported (`scan.changed`), so
+        # no set of ids is held while writing
+        self.written = 0
         self._since_check = 0
         self.lock: Any = None  # the writer lock, when this update took it itself
         self.translated: Callable[[Document], dict[str, str]] | None = None  # mt_<lang>
@@ -683,7 +683,7 @@ class _Update:
         else:
             writer.add_document(**fields)
             self.stats.added += 1
-        self.done.append(doc.id)
+        self.written += 1
         self._since_check += 1
         if not self.workers and self._since_check >= 32:
             self._since_check = 0
@@ -722,8 +722,8 @@ class _Update:
 
         def scan_progress(_done: int, total: int) -> None:
             nonlocal reported
-            if progress and len(self.done) > reported:  # a file the scan read went in
-                reported = len(self.done)
+            if progress and self.written > reported:  # a file the scan read went in
+                reported = self.written
                 progress(reported, total)
 
         try:
@@ -750,12 +750,13 @@ class _Update:
 
     def _catch_up(self, ws: Workspace, scan: Any, progress: Any, cancelled: Any) -> None:
         indexed = self.indexed
-        if not indexed and len(self.done) >= corpus_of(ws).count():
+        if not indexed and self.written >= corpus_of(ws).count():
             return  # a first build that indexed every document as the scan read it
         wanted = scan.sha256s
         for doc_id in sorted(set(indexed) - set(wanted)):
             self.delete(doc_id)
-        done = set(self.done)
+        # what the scan read with new text went in then (or was already in: same sha256)
+        done = set(scan.changed)
         todo = [
             doc_id
             for doc_id, sha in wanted.items()
