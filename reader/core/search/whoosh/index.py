@@ -979,6 +979,10 @@ def _update_in(
     else:
         assert ix is not None
         with _write_lock(ix):
+            if not stats.rebuilt:  # what is indexed now: another process may have written
+                forget_index(ws)  # while this one waited for the lock (documents twice)
+                with searching(ws) as searcher:
+                    indexed = _indexed(searcher.reader())
             update = _Update(ix, indexed, stats, procs, budget)
             if workers is not None:
                 update.workers = workers
