@@ -89,6 +89,14 @@ def test_short_queries_are_never_guessed(workspace: Workspace):
 
 
 # Searching ---------------------------------------------------------------------------------
+def test_via_names_the_translated_words_not_the_filters(capsys, workspace, models):
+    install(workspace, models, "en_fr")
+    data, _err = cli_json(capsys, workspace, "refund lang:fr -tribunal", "--cross")
+    assert data["queries"][1]["text"].split()[:2] == ["remboursement", "lang:fr"]
+    (hit,) = data["hits"]
+    assert hit["via"] == {"lang": "fr", "text": "remboursement", "field": "query"}
+
+
 def test_refund_reaches_the_french_document_through_the_query(capsys, workspace, models):
     install(workspace, models, "en_fr")
     data, err = cli_json(capsys, workspace, "refund", "--cross")

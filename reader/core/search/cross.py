@@ -84,6 +84,15 @@ def texts(parts: Sequence[Piece]) -> list[str]:
     return [p.text for p in parts if p.text]
 
 
+def matched_words(query: str) -> str:
+    """What a translated query looks for, as a hit's `via` shows it: its words and phrases,
+    without filters, operators or excluded words ("remboursement", not
+    "remboursement lang:fr -tribunal")."""
+    return " ".join(
+        f'"{p.text}"' if p.phrase else p.text for p in pieces(query) if p.text and p.mark != "-"
+    )
+
+
 def assemble(parts: Sequence[Piece], translated: dict[str, str]) -> str:
     """The query again, each text replaced by its translation (kept parts as they were)."""
     out = []
@@ -422,7 +431,7 @@ def _ranked(
         if original:
             spans = _marker(query, hit.lang).spans(hit.text, hit.lang)
         elif sub.mt is None:
-            via = {"lang": sub.lang, "text": sub.query, "field": "query"}
+            via = {"lang": sub.lang, "text": matched_words(sub.query), "field": "query"}
             spans = _marker(sub.query, hit.lang).spans(hit.text, hit.lang)
         else:
             key = (str(ws.index_dir), found.generation, hit.id, query, source)
