@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--from",
         dest="from_lang",
         metavar="LANG",
+        type=_language,
         help="with --cross: the query's language (default: detected when the query is long "
         "enough, else the query_lang setting)",
     )
@@ -64,6 +65,19 @@ def _not_negative(value: str) -> int:
     if number < 0:
         raise argparse.ArgumentTypeError("must be at least 0")
     return number
+
+
+def _language(value: str) -> str:
+    """--from: an ISO 639-1 code (en, fr, de, ...), as document languages are."""
+    from reader.core.display import printable
+    from reader.core.documents.corrections import ISO_639_1
+
+    code = value.strip().lower()
+    if code not in ISO_639_1:
+        raise argparse.ArgumentTypeError(
+            f"'{printable(value)}' is not a language code; use ISO 639-1, e.g. en, fr, de"
+        )
+    return code
 
 
 def run(args: argparse.Namespace) -> int:

@@ -220,3 +220,15 @@ def test_from_without_cross_says_it_is_ignored(capsys, workspace):
     assert main(["search", "refund", "--from", "fr", "--corpus", str(workspace.corpus_root)]) == 0
     err = capsys.readouterr().err
     assert "reader: warning: --from only applies with --cross; searched as typed" in err
+
+
+@pytest.mark.parametrize("given", ["xx", "f!r", "\x1b]0;owned\x07"])
+def test_from_must_be_a_language_code(capsys, workspace, given):
+    with pytest.raises(SystemExit) as exited:
+        main(
+            ["search", "refund", "--cross", "--from", given, "--corpus", str(workspace.corpus_root)]
+        )
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "is not a language code; use ISO 639-1" in err
+    assert "\x1b" not in err and "\x07" not in err
