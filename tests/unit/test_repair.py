@@ -241,7 +241,10 @@ def test_the_data_folder_removed_mid_index_gives_one_line(corpus_dir: Path, tmp_
     with pytest.raises(ReaderError) as raised:
         update_index(ws, progress=progress, procs=1)
     message = str(raised.value)
-    assert "\n" not in message and str(data) in message
+    assert "\n" not in message and str(data) in message and "removed" in message
+    with pytest.raises(ReaderError) as again:  # the next update, with the folder still gone
+        update_index(ws, procs=1)
+    assert str(again.value) == f"the data folder {data} was removed; nothing was indexed"
 
 
 def test_a_damaged_index_found_by_a_quick_update_is_rebuilt(corpus_dir: Path) -> None:

@@ -889,6 +889,8 @@ def _update(
 
     started = time.perf_counter()
     stats = IndexStats()
+    if not ws.data_dir.is_dir():  # the workspace made it: removed since (mid-index)
+        raise ReaderError(f"the data folder {ws.data_dir} was removed; nothing was indexed")
     if not _writable_dir(ws.data_dir) or (
         ws.index_dir.is_dir() and not _writable_dir(ws.index_dir)
     ):
