@@ -368,3 +368,21 @@ def test_a_full_disk_in_a_new_process_reads_the_catalog_and_says_no_space(
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == f"reader: error: {FULL_MESSAGE}"
     filler.unlink()
+
+
+def test_a_full_disk_still_searches_the_index_as_it_is(corpus_dir: Path, small_fs) -> None:
+    point, _ = small_fs
+    where = ("--corpus", str(corpus_dir), "--data-dir", str(point / "data"))
+    done = _reader("search", "wombat", "--json", *where)  # builds the index
+    assert done.returncode == 0 and json.loads(done.stdout)["total"] == 0, done.stderr
+    (corpus_dir / "wombat.txt").write_text("Wombats\n\nA wombat ate the oats.\n", "utf-8")
+    filler = _fill(point)  # the update cannot write the new document: nothing is saved
+    done = _reader("search", "the", "--json", *where)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["total"] >= 1  # the index as it is
+    assert "wombat.txt" not in done.stdout
+    assert "Traceback" not in done.stderr
+    assert f"searching the index as it is: {FULL_MESSAGE}" in done.stderr
+    filler.unlink()  # space again: the update writes it
+    done = _reader("search", "wombat", "--json", *where)
+    assert done.returncode == 0 and json.loads(done.stdout)["total"] == 1, done.stderr

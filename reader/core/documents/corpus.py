@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reader.core.documents.model import Document, DocumentInfo, Skipped
-from reader.core.errors import ReaderError
-from reader.core.repair import NO_SPACE, is_damaged, is_full, is_read_only, remove_database
+from reader.core.errors import NoSpace, ReaderError
+from reader.core.repair import is_damaged, is_full, is_read_only, remove_database
 from reader.core.settings import DEFAULT_RESCAN_SECONDS
 from reader.core.workspace import DATA_DIR_NAME
 
@@ -377,7 +377,7 @@ class Corpus:
 
     def _error(self, exc: sqlite3.Error) -> ReaderError:
         if is_full(exc):
-            return ReaderError(NO_SPACE)
+            return NoSpace()
         if not self.workspace.data_dir.is_dir():
             return ReaderError(f"the data folder {self.workspace.data_dir} was removed")
         return ReaderError(f"the catalog {self.workspace.catalog_path} failed: {exc}")

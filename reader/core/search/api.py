@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from reader.core.errors import ReaderError
+from reader.core.errors import NoSpace, ReaderError
 from reader.core.search import query as query_language
 from reader.core.search.highlight import Snippet, make_snippets
 from reader.core.search.whoosh import engine
@@ -170,7 +170,7 @@ def search(
     elif update_first:
         try:
             notice = update_index(ws, full_scan=False).notice  # folder mtimes, see Corpus.refresh
-        except IndexLocked as exc:
+        except (IndexLocked, NoSpace) as exc:  # reading needs no room: search what is there
             notice = f"searching the index as it is: {exc}"
     languages = (cross, from_lang)
     result = _search(ws, query, limit, offset, languages)

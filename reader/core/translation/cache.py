@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from reader.core.errors import ReaderError
-from reader.core.repair import NO_SPACE, is_damaged, is_full, is_read_only, remove_database
+from reader.core.errors import NoSpace, ReaderError
+from reader.core.repair import is_damaged, is_full, is_read_only, remove_database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -109,7 +109,7 @@ class TranslationCache:
 
     def _error(self, exc: sqlite3.Error) -> ReaderError:
         if is_full(exc):
-            return ReaderError(NO_SPACE)
+            return NoSpace()
         return ReaderError(f"the translation cache {self.path} failed: {exc}")
 
     def _reset(self, exc: sqlite3.Error) -> None:

@@ -24,8 +24,8 @@ from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
-from reader.core.errors import ReaderError
-from reader.core.repair import NO_SPACE, is_full
+from reader.core.errors import NoSpace, ReaderError
+from reader.core.repair import is_full
 from reader.core.workspace import Workspace
 
 DEFAULT_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
@@ -480,7 +480,7 @@ def install_model_file(ws: Workspace, path: str | Path) -> ModelInfo:
                 zf.extractall(staging)
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
             if is_full(exc):
-                raise ReaderError(NO_SPACE) from None
+                raise NoSpace() from None
             raise BadPackage(f"{source.name}: corrupt archive ({exc})") from None
         info = _validate(ws, staging / top, source)
         previous = find_installed(ws, info.from_code, info.to_code)

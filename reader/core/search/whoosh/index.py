@@ -46,7 +46,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from reader.core.documents import corpus_of
-from reader.core.errors import ReaderError
+from reader.core.errors import NoSpace, ReaderError
 from reader.core.repair import is_full
 from reader.core.search.whoosh.writer import TOKEN as TOKEN  # the tokens of the text fields
 from reader.core.search.whoosh.writer import (
@@ -885,7 +885,6 @@ def _update(
 ) -> IndexStats:
     """An update with `scan_fn`; `trust`: believe the state file when it says the index is in
     step with the catalog (else the index's documents are read and compared)."""
-    from reader.core.repair import NO_SPACE
 
     started = time.perf_counter()
     stats = IndexStats()
@@ -905,7 +904,7 @@ def _update(
             )
     except OSError as exc:
         if is_full(exc):
-            raise ReaderError(NO_SPACE) from exc
+            raise NoSpace() from exc
         if not ws.data_dir.is_dir():
             raise ReaderError(
                 f"the data folder {ws.data_dir} was removed while indexing; nothing more was saved"
