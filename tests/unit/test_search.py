@@ -532,6 +532,10 @@ def test_query_rewrite() -> None:
     )
     assert rewrite("a - b + c") == "a - b + c"
     assert rewrite('"unclosed -x') == '"unclosed -x'  # a syntax error is left to the fallback
+    # an operator with nothing to join is dropped (typed on the way to `tesla AND musk`)
+    assert rewrite("tesla AND") == rewrite("tesla OR") == rewrite("tesla NOT") == "tesla"
+    assert rewrite("AND tesla") == "tesla" and rewrite("NOT tesla") == "NOT tesla"
+    assert rewrite("(tesla OR) musk") == "(tesla) musk" and rewrite("OR") == "OR"
     assert free_words('teslla -musk "a phrase" lang:fr title:roadstr ref* x~ NOT y') == [
         "teslla",
         "roadstr",
@@ -539,6 +543,12 @@ def test_query_rewrite() -> None:
     assert replace_words(
         'teslla "teslla" title:teslla teslla* lang:teslla', {"teslla": "tesla"}
     ) == ('tesla "teslla" title:tesla teslla* lang:teslla')
+
+
+def test_a_dangling_operator_finds_what_the_words_find(ws: Workspace) -> None:
+    assert search(ws, "tesla").total > 1
+    for typed in ("tesla AND", "tesla OR", "tesla NOT", "AND tesla", "OR tesla"):
+        assert search(ws, typed).total == search(ws, "tesla").total, typed
 
 
 def test_did_you_mean(ws: Workspace) -> None:

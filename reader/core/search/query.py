@@ -156,11 +156,8 @@ def _render(items: list[_Item]) -> str:
     required = [it for it in items if it.mark == "+"]
     excluded = [it for it in items if it.mark == "-"]
     if not required and not excluded:
-        return " ".join(it.text for it in items)
-    while plain and plain[-1].operator:  # `a OR -b`: the OR has nothing to join
-        plain.pop()
-    while plain and plain[0].operator and plain[0].text != "NOT":
-        plain.pop(0)
+        return " ".join(it.text for it in _joined(items))
+    plain = _joined(plain)  # `a OR -b`: the OR has nothing to join
     parts = []
     if plain:
         rest = " ".join(it.text for it in plain)
@@ -170,6 +167,19 @@ def _render(items: list[_Item]) -> str:
     for it in excluded:
         out = f"{out} NOT {it.text}" if out else f"NOT {it.text}"
     return out
+
+
+def _joined(items: list[_Item]) -> list[_Item]:
+    """`items` without the operators that have nothing to join: at the end (`tesla AND`, as
+    typed on the way to `tesla AND musk`), or at the start but NOT. An operator alone is
+    left as it is (a word to look for)."""
+    end = len(items)
+    while end and items[end - 1].operator:
+        end -= 1
+    start = 0
+    while start < end and items[start].operator and items[start].text != "NOT":
+        start += 1
+    return items[start:end] or items
 
 
 def _phrased(token: str) -> str:
