@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     if stats.notice:
-        err.print(Text(f"notice: {printable(stats.notice)}", style="yellow"))
+        err.print(Text(f"reader: notice: {printable(stats.notice)}", style="yellow"))
     verb = "rebuilt" if stats.rebuilt else "updated"
     console().print(
         f"index {verb}: {stats.added} added, {stats.updated} updated, {stats.removed} removed; "

@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     if result.missing_models:
         err.print(Text(printable(missing_models_hint(result.missing_models)), style="yellow"))
     if result.notice:
-        err.print(Text(f"notice: {printable(result.notice)}", style="yellow"))
+        err.print(Text(f"reader: notice: {printable(result.notice)}", style="yellow"))
     if result.error:
         message = f"query syntax: {printable(result.error)}; searched the plain words instead"
         err.print(Text(message, "yellow"))

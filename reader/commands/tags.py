@@ -190,13 +190,13 @@ def _reconciled(ws: Workspace, store: TagService) -> None:
     A read-only store or a full disk leaves the tags as last saved, with a note."""
     if store.readonly:
         why = getattr(store.store, "readonly_reason", "") or "read-only"
-        _warn(f"note: the tag store is read-only ({why}); positions are as last saved")
+        _warn(f"reader: notice: the tag store is read-only ({why}); positions are as last saved")
         return
     try:
         corpus_of(ws).scan()
         report = store.reconcile(corpus_of(ws))
     except (StoreFullError, ReadOnlyError) as exc:
-        _warn(f"note: tags not re-anchored ({exc}); positions are as last saved")
+        _warn(f"reader: notice: tags not re-anchored ({exc}); positions are as last saved")
         return
     if report:
         parts = [
@@ -208,7 +208,7 @@ def _reconciled(ws: Workspace, store: TagService) -> None:
             )
             if ids
         ]
-        _warn("note: tags " + ", ".join(parts))
+        _warn("reader: notice: tags " + ", ".join(parts))
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -293,7 +293,7 @@ def run_add(args: argparse.Namespace) -> int:
     _print_one("added", tag)
     if matches > 1 and args.occurrence is None:
         _warn(
-            f"note: the quote occurs {matches} times; tagged the first "
+            f"reader: notice: the quote occurs {matches} times; tagged the first "
             "(use --occurrence N for another)"
         )
     return 0
