@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from reader.commands._common import add_corpus_options, console, print_json, workspace
+
+if TYPE_CHECKING:
+    from reader.core.workspace import Workspace
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -100,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         from_lang=args.from_lang,
     )
     if result.missing_models:
-        err.print(Text(printable(missing_models_hint(result.missing_models)), style="yellow"))
+        err.print(Text(printable(missing_models_hint(ws, result.missing_models)), style="yellow"))
     if result.notice:
         err.print(Text(f"reader: notice: {printable(result.notice)}", style="yellow"))
     if result.error:
@@ -180,11 +184,13 @@ def _snippet_text(snippet):
     return text
 
 
-def missing_models_hint(pairs: list[tuple[str, str]]) -> str:
-    """One line naming the language pairs no model reaches, and how to install them."""
+def missing_models_hint(ws: Workspace, pairs: list[tuple[str, str]]) -> str:
+    """One line naming the language pairs no model reaches, and the models to install."""
+    from reader.core.search.cross import installs_for
+
     names = ", ".join(f"{a}→{b}" for a, b in pairs)
-    first = pairs[0]
+    commands = ", ".join(f"`reader models install {a} {b}`" for a, b in installs_for(ws, pairs))
     return (
         f"no translation model for {names}: those languages were searched without a "
-        f"translated query; install one with `reader models install {first[0]} {first[1]}`"
+        f"translated query; install with {commands}"
     )

@@ -168,6 +168,16 @@ def test_pivot_through_english(capsys, workspace, models):
     assert data["queries"][0] == {"lang": "fr", "text": "Bonjour", "source": "original"}
 
 
+def test_the_hint_names_the_models_a_route_through_english_still_needs(capsys, workspace, models):
+    install(workspace, models, "fr_en")
+    _data, err = cli_json(capsys, workspace, "Bonjour", "--cross", "--from", "fr")
+    (line,) = [line for line in err.splitlines() if "no translation model" in line]
+    assert "fr→de" in line and "fr→it" in line
+    assert line.endswith(
+        "install with `reader models install en de`, `reader models install en it`"
+    )  # fr→en is there; Argos publishes no fr→de or fr→it
+
+
 def test_no_models_still_searches_and_exits_0(capsys, workspace):
     data, err = cli_json(capsys, workspace, "refund", "--cross")
     assert data["queries"] == [{"lang": "en", "text": "refund", "source": "original"}]

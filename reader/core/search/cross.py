@@ -251,6 +251,20 @@ def _routed(ws: Workspace, source: str, targets: list[str], models: list | None)
     return [lang for lang in targets if find_route(models, source, lang) is not None]
 
 
+def installs_for(ws: Workspace, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The models to install so that every (from, to) pair in `pairs` is reached: through
+    English when neither side is English (Argos publishes models to and from English), less
+    the ones installed; in order, each once."""
+    from reader.core.translation.service import PIVOT
+
+    have = {(m.from_code, m.to_code) for m in _installed(ws)}
+    out: list[tuple[str, str]] = []
+    for a, b in pairs:
+        legs = [(a, b)] if PIVOT in (a, b) else [(a, PIVOT), (PIVOT, b)]
+        out += [leg for leg in legs if leg not in have and leg not in out]
+    return out
+
+
 class OpenCache:
     """The translation cache, opened on first use (once per search, not once per language or
     per hit; a query translated before opens nothing) and closed by `close()`."""

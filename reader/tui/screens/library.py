@@ -553,7 +553,7 @@ class LibraryScreen(ShowsWorkerErrors, Screen):
         from reader.commands.search import missing_models_hint
 
         self._missing_hint_shown = True
-        hint = missing_models_hint(result.missing_models)
+        hint = missing_models_hint(self.app.workspace, result.missing_models)
         self.app.notify(printable(hint), title="Cross-language", severity="warning", timeout=10)
 
     def action_translate_all(self) -> None:
