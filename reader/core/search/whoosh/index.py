@@ -22,8 +22,10 @@ are indexed as the corpus scan reads them, and a full build of 4,000+ documents 
 worker process, which writes a segment whenever its postings reach the memory budget
 (`index_memory_mb`, default INDEX_MEMORY_MB); the build then merges its segments into one
 (`writer.merge_segments`: streamed, blocks copied), so the index has one term dictionary,
-not one per segment (half its size at 80,000 documents). Updates add small segments, which
-are merged as they pile up (`merge_small`).
+not one per segment (half its size at 80,000 documents). Term files are written from typed
+arrays (`reader.core.search.whoosh.termfile`: Whoosh's bytes, ~20 bytes held a term instead of
+~120), so neither a segment's flush nor the merge holds much per term. Updates add small
+segments, which are merged as they pile up (`merge_small`).
 
 Tags are not indexed: `tag:claim` is resolved at query time from the annotation store, so the
 filter is never stale (see `reader.core.search.api`).
