@@ -261,6 +261,14 @@ class ReaderApp(App[int]):
         theme = self.workspace.setting("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
+        elif theme is not None:
+            self.notify(
+                f"theme {theme!r} is not a theme of this app; using {self.theme!r} "
+                "(ctrl+p, then Theme, lists them)",
+                title="Settings",
+                severity="warning",
+                timeout=10,
+            )
         self.theme_changed_signal.subscribe(self, self._save_theme)
         if self.watch_folder:
             self._watch_worker()

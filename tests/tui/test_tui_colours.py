@@ -123,3 +123,17 @@ async def test_palette_lists_the_apps_actions_first(make_app, workspace: Workspa
         first_internal = titles.index("Move cursor left")
         for own in ("Export tags", "Search", "Clear", "Reindex"):
             assert titles.index(own) < first_internal
+
+
+async def test_a_theme_setting_the_app_does_not_have_says_so(make_app, workspace: Workspace):
+    workspace.set_setting("theme", "solarised-\x1b]0;owned\x07")
+    app = make_app(index_on_start=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.theme == "textual-dark"
+        (note,) = [n for n in app._notifications if n.title == "Settings"]
+        assert "is not a theme of this app; using 'textual-dark'" in note.message
+        assert "\x1b" not in note.message and "\x07" not in note.message
+        app.theme = "nord"  # choosing one saves it
+        await pilot.pause()
+        assert workspace.setting("theme") == "nord"
