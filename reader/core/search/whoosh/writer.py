@@ -27,6 +27,8 @@ from itertools import pairwise
 from struct import Struct
 from typing import TYPE_CHECKING, Any
 
+from reader.core.errors import ReaderError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -1127,6 +1129,7 @@ def _subwriter(
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops us
+    _stderr_to_log(storage)
     _return_freed_memory()
     try:
         ix = storage.open_index(indexname)
@@ -1151,6 +1154,61 @@ def _subwriter(
         results.put(segments)
     except OSError as exc:
         results.put(("error", exc.errno, str(exc)))
+
+
+WORKER_LOG = "index-worker.log"  # in the data folder: what a worker process printed
+
+
+def _worker_log(storage: Any) -> str:
+    import os
+
+    return os.path.join(os.path.dirname(os.path.abspath(storage.folder)), WORKER_LOG)
+
+
+def _stderr_to_log(storage: Any) -> None:
+    """Send this worker's stderr (a traceback, a library's warning) to WORKER_LOG instead of
+    the terminal, where it would write over the app or the command's output."""
+    import os
+
+    try:
+        fd = os.open(_worker_log(storage), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError:  # a read-only or full data folder: the parent says what went wrong
+        return
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _check_workers(tasks: list, storage: Any) -> None:
+    """Raise the one line for a worker process that stopped (a crash, or the system's
+    out-of-memory killer): nothing of this update is written."""
+    import signal
+
+    for task in tasks:
+        code = task.exitcode
+        if code not in (None, 0):
+            how = f"was killed ({signal.Signals(-code).name})" if code < 0 else f"exited ({code})"
+            raise ReaderError(
+                f"an index worker process {how}; nothing of this update was written (what "
+                f"it printed is in {_worker_log(storage)}); run the command again"
+            )
+
+
+class _Jobs:
+    """The worker processes' job queue (bounded): a put that waits for room gives up with
+    `_check_workers`' line when a worker has stopped, whose jobs nobody would take."""
+
+    def __init__(self, jobs: Any, tasks: list, storage: Any) -> None:
+        self.queue, self.tasks, self.storage = jobs, tasks, storage
+
+    def put(self, item: Any) -> None:
+        import queue
+
+        while True:
+            try:
+                self.queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                _check_workers(self.tasks, self.storage)
 
 
 def _return_freed_memory() -> None:
@@ -1211,10 +1269,12 @@ def mp_writer_class():
             self.budget = budget
 
         def _new_task(self) -> Any:
+            if not isinstance(self.jobqueue, _Jobs):
+                self.jobqueue = _Jobs(self.jobqueue, self.tasks, self.storage)
             args = (
                 self.storage,
                 self.indexname,
-                self.jobqueue,
+                self.jobqueue.queue,
                 self.resultqueue,
                 self.subargs,
                 max(1, self.budget // self.procs),
@@ -1234,8 +1294,7 @@ def mp_writer_class():
                 try:
                     found = self.resultqueue.get(timeout=0.5)
                 except queue.Empty:
-                    if any(t.exitcode not in (None, 0) for t in self.tasks):
-                        raise RuntimeError("an index worker process failed") from None
+                    _check_workers(self.tasks, self.storage)
                     continue
                 if isinstance(found, tuple) and found and found[0] == "error":
                     raise OSError(found[1], found[2])
@@ -1246,9 +1305,9 @@ def mp_writer_class():
         def _commit(self, mergetype: Any, optimize: Any, merge: Any) -> None:
             if self.docbuffer:
                 self._enqueue()
-            for _task in self.tasks:
-                self.jobqueue.put(None)
             try:
+                for _task in self.tasks:
+                    self.jobqueue.put(None)
                 finalsegments = self._merge_segments(mergetype, optimize, merge)
                 written = self._results()
             except BaseException:
