@@ -758,13 +758,13 @@ class _Update:
         for doc_id in sorted(set(indexed) - set(wanted)):
             self.delete(doc_id)
         # what the scan read with new text went in then (or was already in: same sha256)
-        done = set(scan.changed)
+        read = set(scan.changed)
         todo = [
             doc_id
             for doc_id, sha in wanted.items()
-            if doc_id not in done and indexed.get(doc_id) != sha
+            if doc_id not in read and indexed.get(doc_id) != sha
         ]
-        del done
+        del read
         for done, doc_id in enumerate(todo, 1):
             if cancelled and cancelled():
                 break
@@ -925,7 +925,7 @@ def _update_in(
     procs: int | None,
     trust: bool,
 ) -> IndexStats:
-    ix, indexed = None, {}
+    ix, indexed, generation = None, {}, None
     state = _read_state(ws)
     version = state.get("schema_version")
     synced = False
@@ -951,6 +951,7 @@ def _update_in(
                 ix = open_index(ws)
                 with searching(ws) as searcher:  # reuses this process's open reader if any
                     indexed = _indexed(searcher.reader())
+                    generation = searcher.reader().generation()
             except index_errors() as exc:  # any failure to read it means it must be rebuilt
                 forget_index(ws)
                 raise RebuildNeeded(
@@ -982,8 +983,9 @@ def _update_in(
     else:
         assert ix is not None
         with _write_lock(ix):
-            if not stats.rebuilt:  # what is indexed now: another process may have written
-                forget_index(ws)  # while this one waited for the lock (documents twice)
+            if not stats.rebuilt and ix.latest_generation() != generation:
+                # another process wrote while this one waited for the lock: what is indexed
+                # now (else its documents would be written twice)
                 with searching(ws) as searcher:
                     indexed = _indexed(searcher.reader())
             update = _Update(ix, indexed, stats, procs, budget)

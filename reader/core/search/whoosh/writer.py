@@ -17,7 +17,9 @@ own writer.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -890,8 +892,6 @@ def _segment_terms(storage: Any, segment: Any, source: int) -> Iterator[tuple]:
     """A segment's terms in order as (field name, term, `source`, term info bytes), read
     through its term file from start to end (Whoosh's hash file: a header, then records of
     key and value lengths, key, value; the key is the field number then the term)."""
-    import os
-
     from whoosh.filedb.filetables import OrderedHashReader
 
     name = segment.make_filename(".trm")
@@ -915,7 +915,6 @@ def _merge_postings(fw: Any, schema: Any, storage: Any, sources: list) -> None:
     """Write the terms and postings of `sources` ((segment, first document number) pairs)
     through `fw`, term by term (see `merge_segments`)."""
     import heapq
-    import os
     from contextlib import ExitStack
     from itertools import groupby
     from operator import itemgetter
@@ -1126,7 +1125,6 @@ def _subwriter(
     segment whenever the pooled postings reach `budget` bytes; then send the parent the
     list of segments (or ("error", errno, message) for an OSError such as a full disk)."""
     import pickle
-    import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops us
     _stderr_to_log(storage)
@@ -1160,16 +1158,12 @@ WORKER_LOG = "index-worker.log"  # in the data folder: what a worker process pri
 
 
 def _worker_log(storage: Any) -> str:
-    import os
-
     return os.path.join(os.path.dirname(os.path.abspath(storage.folder)), WORKER_LOG)
 
 
 def _stderr_to_log(storage: Any) -> None:
     """Send this worker's stderr (a traceback, a library's warning) to WORKER_LOG instead of
     the terminal, where it would write over the app or the command's output."""
-    import os
-
     try:
         fd = os.open(_worker_log(storage), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     except OSError:  # a read-only or full data folder: the parent says what went wrong
@@ -1181,8 +1175,6 @@ def _stderr_to_log(storage: Any) -> None:
 def _check_workers(tasks: list, storage: Any) -> None:
     """Raise the one line for a worker process that stopped (a crash, or the system's
     out-of-memory killer): nothing of this update is written."""
-    import signal
-
     for task in tasks:
         code = task.exitcode
         if code not in (None, 0):
@@ -1267,10 +1259,9 @@ def mp_writer_class():
             kwargs.setdefault("start_method", "spawn")
             super().__init__(ix, multisegment=True, **kwargs)
             self.budget = budget
+            self.jobqueue = _Jobs(self.jobqueue, self.tasks, self.storage)
 
         def _new_task(self) -> Any:
-            if not isinstance(self.jobqueue, _Jobs):
-                self.jobqueue = _Jobs(self.jobqueue, self.tasks, self.storage)
             args = (
                 self.storage,
                 self.indexname,
