@@ -161,6 +161,65 @@ def test_a_damaged_store_names_its_backup_and_recover_restores_backup_plus_log(
         store.add(corpus_of(ws).load(a.doc_id), *_span(ws, a.doc_id, fourth), "claim")
 
 
+def _alone(store_file: Path, where: Path) -> dict[str, str]:
+    """Open a copy of one store file by itself (no -wal beside it): its tags' ids and notes."""
+    where.mkdir()
+    lone = where / store_file.name
+    shutil.copyfile(store_file, lone)
+    db = sqlite3.connect(f"file:{lone}?mode=ro", uri=True)
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        found = dict(db.execute("SELECT id, note FROM annotations"))
+    finally:
+        db.close()
+    assert sorted(p.name for p in where.iterdir()) == [lone.name]  # nothing made beside it
+    return found
+
+
+def test_recover_and_backups_leave_single_self_contained_files(
+    corpus_dir: Path, tmp_path: Path, capsys
+) -> None:
+    from reader.cli import main
+    from reader.core.tags import sqlite as backend
+
+    ws = Workspace.open(corpus_dir)
+    corpus_of(ws).scan()
+    first, second, third = _words(ws, 3)
+    with open_tag_store(ws) as store:
+        a, b = _tag_quotes(ws, store, [first, second])
+    with open_tag_store(ws) as store:  # takes the backup: a and b
+        c = store.add(corpus_of(ws).load(a.doc_id), *_span(ws, a.doc_id, third), "context")
+        store.edit(a.id, note="after the backup")
+    backup = backend.latest_backup(ws.annotations_path)
+    assert backup is not None
+    _damage_table(ws.annotations_path, "annotations")
+
+    assert main(["tags", "recover", "--json", "--corpus", str(corpus_dir)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["backup"] == str(backup) and report["tags"] == 3
+    # The backups folder holds the one backup, alone: no -wal, -shm or stray working backup.
+    assert sorted(p.name for p in backup.parent.iterdir()) == [backup.name]
+    assert _alone(backup, tmp_path / "backup") == {a.id: "", b.id: ""}
+    damaged = Path(report["damaged_copy"])
+    assert not damaged.with_name(damaged.name + "-shm").exists()
+    assert not ws.annotations_path.with_name(ws.annotations_path.name + ".recovering").exists()
+
+    # The recovered store holds every tag, and a backup of it is one file that holds them too.
+    expected = {a.id: "after the backup", b.id: "", c.id: ""}
+    store = backend.SQLiteTagStore(ws.annotations_path, backup_every=0)
+    try:
+        assert {t.id: t.note for t in store.list()} == expected
+    finally:
+        store.close()
+    newest = backend.latest_backup(ws.annotations_path)
+    assert newest is not None and newest != backup
+    assert sorted(p.name for p in newest.parent.iterdir()) == sorted([backup.name, newest.name])
+    assert _alone(newest, tmp_path / "newest") == expected
+    assert backend.integrity_check(newest, immutable=True) == "ok"
+    assert sorted(p.name for p in newest.parent.iterdir()) == sorted([backup.name, newest.name])
+
+
 def _span(ws: Workspace, doc_id: str, quote: str) -> tuple[int, int]:
     text = corpus_of(ws).load(doc_id).text
     start = text.index(quote)

@@ -618,7 +618,9 @@ async def test_server_down_at_start_offers_the_last_copy_or_the_local_store(
     doc = corpus.load(corpus.resolve_id("000"))
     with open_tag_store(ws) as shared:
         shared.add(doc, 2, 9, "claim")
-        save_last_copy(ws, shared)
+        last = save_last_copy(ws, shared)
+    assert [t.tag for t in open_last_copy_tags(ws)] == ["claim"]
+    assert sorted(p.name for p in last.parent.iterdir()) == [last.name]  # one file, alone
     with open_tag_store(ws, str(ws.annotations_path)) as local:
         local.add(doc, 20, 30, "context")
     postgres_server.kill()

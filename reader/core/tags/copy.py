@@ -73,7 +73,7 @@ def last_copy_path(ws: Workspace, url: str | None = None) -> Path:
 def save_last_copy(ws: Workspace, service: TagService) -> Path:
     """Copy every tag of a shared store into a local SQLite file, exactly (no rules applied),
     replacing the previous copy at once (temporary file, then rename)."""
-    from reader.core.tags.sqlite import SQLiteTagStore
+    from reader.core.tags.sqlite import SQLiteTagStore, single_file
 
     target = last_copy_path(ws)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +100,7 @@ def save_last_copy(ws: Workspace, service: TagService) -> Path:
         )
     finally:
         store.close()  # the last connection: SQLite folds the WAL into the file
+    single_file(part)  # read later read-only: no -wal or -shm made beside it
     os.replace(part, target)
     for side in ("-wal", "-shm"):
         part.with_name(part.name + side).unlink(missing_ok=True)

@@ -6,7 +6,9 @@ and nothing in it is dropped. A damaged file is never deleted or rebuilt: every 
 fails with `DamagedStoreError`, naming the newest backup, until `recover()` (`reader tags
 recover`) rebuilds a store from that backup plus the event log, and moves the damaged file
 aside. Backups are taken when a store is opened for writing and the newest is older than
-BACKUP_EVERY. A folder that cannot be written opens the store read-only (`mode=ro`).
+BACKUP_EVERY; each backup is one self-contained file (rollback-journal mode, read with
+`immutable=1`), so nothing is left beside it. A folder that cannot be written opens the store
+read-only (`mode=ro`).
 """
 
 from __future__ import annotations
@@ -165,29 +167,65 @@ def latest_backup(path: Path) -> Path | None:
     return backups[0] if backups else None
 
 
-def copy_database(source: Path | str, target: Path) -> None:
-    """Copy a SQLite database consistently (backup API), through a temporary file."""
+def _connect_ro(path: str | Path, *, immutable: bool = False) -> sqlite3.Connection:
+    """A read-only connection. `immutable` for a file that never changes (a backup): SQLite then
+    makes no -wal or -shm beside it, even for a copy an older version left in WAL mode."""
+    flags = "mode=ro&immutable=1" if immutable else "mode=ro"
+    return sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True)
+
+
+def copy_database(
+    source: Path | str | sqlite3.Connection, target: Path, *, immutable: bool = False
+) -> None:
+    """Copy a SQLite database consistently (backup API) into one self-contained file.
+
+    `source` is a path (opened read-only; `immutable` for a backup) or an open connection.
+    The copy is written through a temporary file and left in rollback-journal mode, so it
+    is a single file: opening it later, even read-only, puts no -wal or -shm beside it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
-    src = sqlite3.connect(f"file:{quote(str(source))}?mode=ro", uri=True)
+    src = (
+        source
+        if isinstance(source, sqlite3.Connection)
+        else _connect_ro(source, immutable=immutable)
+    )
     try:
         dest = sqlite3.connect(part)
         try:
             src.backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")  # a WAL source's copy says WAL
         finally:
             dest.close()
         os.replace(part, target)
     except BaseException:
-        with suppress(OSError):
-            part.unlink()
+        for leftover in (part, *_sides(part)):
+            with suppress(OSError):
+                leftover.unlink()
         raise
     finally:
-        src.close()
+        if src is not source:
+            src.close()
 
 
-def integrity_check(path: str | Path) -> str:
-    """SQLite's `PRAGMA integrity_check` of a store file ("ok" when sound)."""
-    db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+def _sides(path: Path) -> tuple[Path, Path]:
+    """The -wal and -shm files SQLite keeps beside a database in WAL mode."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def single_file(path: Path) -> None:
+    """Fold a closed store's WAL into its file and leave it in rollback-journal mode: one
+    self-contained file (a copy to keep, read later perhaps read-only)."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        db.close()
+
+
+def integrity_check(path: str | Path, *, immutable: bool = False) -> str:
+    """SQLite's `PRAGMA integrity_check` of a store file ("ok" when sound); `immutable` for a
+    backup (nothing is made beside it)."""
+    db = _connect_ro(path, immutable=immutable)
     try:
         return "; ".join(r[0] for r in db.execute("PRAGMA integrity_check"))
     except sqlite3.DatabaseError as exc:
@@ -338,12 +376,7 @@ class SQLiteTagStore:
         if version == SCHEMA_VERSION:
             return
         if version > 0:  # keep a copy of the user's tags before changing their layout
-            backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
-            target = sqlite3.connect(backup)
-            try:
-                db.backup(target)
-            finally:
-                target.close()
+            copy_database(db, self.path.with_name(f"{self.path.name}.v{version}.bak"))
         db.execute("BEGIN IMMEDIATE")
         try:
             current = db.execute("PRAGMA user_version").fetchone()[0]
@@ -357,7 +390,10 @@ class SQLiteTagStore:
             raise
 
     def _maybe_backup(self, db: sqlite3.Connection, every: float) -> None:
-        """Back the store up if the newest backup is older than `every` (best effort)."""
+        """Back the store up if the newest backup is older than `every` (best effort); never
+        when `every` is infinite (a working copy: recovery, the last copy of a shared store)."""
+        if every == float("inf"):
+            return
         newest = latest_backup(self.path)
         if newest is not None and time.time() - newest.stat().st_mtime < every:
             return
@@ -369,7 +405,7 @@ class SQLiteTagStore:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time() % 1:.3f}"[1:]
         target = backups_dir(self.path) / f"{self.path.stem}-{stamp}Z.sqlite"
         try:
-            copy_database(self.path, target)
+            copy_database(db, target)
         except (OSError, sqlite3.Error):
             return  # a full or read-only disk: the store itself is untouched
         for old in list_backups(self.path)[BACKUPS_KEPT:]:
@@ -774,14 +810,16 @@ def recover(path: Path, *, author: str, session: str) -> RecoverReport:
             f"the tag store {printable(str(path))} is not damaged (its integrity check passes): "
             "nothing to recover"
         )
-    backup = next((b for b in list_backups(path) if integrity_check(b) == "ok"), None)
+    backup = next(
+        (b for b in list_backups(path) if integrity_check(b, immutable=True) == "ok"), None
+    )
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     work = path.with_name(f"{path.name}.recovering")
-    for leftover in (work, work.with_name(work.name + "-wal"), work.with_name(work.name + "-shm")):
+    for leftover in (work, *_sides(work)):
         with suppress(FileNotFoundError):
             leftover.unlink()
     if backup is not None:
-        copy_database(backup, work)
+        copy_database(backup, work, immutable=True)
     store = SQLiteTagStore(work, backup_every=float("inf"))
     report = RecoverReport(backup=backup, damaged_copy=None)
     try:
@@ -822,15 +860,19 @@ def recover(path: Path, *, author: str, session: str) -> RecoverReport:
     if path.exists():
         damaged = path.with_name(f"{path.name}.damaged-{stamp}")
         os.replace(path, damaged)
-        for suffix in ("-wal", "-shm"):
-            side = path.with_name(path.name + suffix)
-            if side.exists():
-                os.replace(side, damaged.with_name(damaged.name + suffix))
+        wal, shm = _sides(path)
+        # A -wal with frames may hold the last changes: it goes with the damaged copy. An empty
+        # one (left by the read-only checks above) and the -shm (an index SQLite rebuilds) go.
+        if wal.exists() and wal.stat().st_size > 0:
+            os.replace(wal, _sides(damaged)[0])
+        for side in (wal, shm):
+            with suppress(FileNotFoundError):
+                side.unlink()
         report.damaged_copy = damaged
     os.replace(work, path)
-    for suffix in ("-wal", "-shm"):
+    for side in _sides(work):
         with suppress(FileNotFoundError):
-            work.with_name(work.name + suffix).unlink()
+            side.unlink()
     return report
 
 
@@ -845,4 +887,5 @@ __all__ = [
     "latest_backup",
     "list_backups",
     "recover",
+    "single_file",
 ]
