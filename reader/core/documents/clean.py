@@ -13,7 +13,9 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
+from itertools import islice
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -85,7 +87,37 @@ _WHATWG_ALIASES = {
     "latin_1": "cp1252",
     "ascii": "cp1252",
     "iso8859_1": "cp1252",
+    "iso8859_9": "cp1254",
+    "tis_620": "cp874",
+    "iso8859_11": "cp874",
     "utf_8_sig": "utf-8",
+}
+# ... and the legacy CJK labels the Windows (or later) supersets that pages are really in:
+# Shift_JIS pages hold NEC's circled digits and "№", EUC-KR pages Unified Hangul Code. The
+# label's own codec reads first (it maps a few shared bytes differently: 〜, ·).
+_SUPERSETS = {
+    "shift_jis": "cp932",
+    "euc_kr": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "big5": "big5hkscs",
+}
+# WHATWG encoding labels that Python's codec registry does not know.
+_WHATWG_LABELS = {
+    **dict.fromkeys(("x-sjis", "windows-31j"), "cp932"),
+    **dict.fromkeys(("x-euc-jp",), "euc_jp"),
+    **dict.fromkeys(("windows-949", "cseuckr"), "cp949"),
+    **dict.fromkeys(("x-gbk", "gb_2312-80", "csgb2312"), "gb18030"),
+    **dict.fromkeys(("x-x-big5", "cn-big5"), "big5hkscs"),
+    **dict.fromkeys(("windows-874", "dos-874"), "cp874"),
+    **dict.fromkeys(("iso-8859-8-i", "iso-8859-8-e", "logical", "visual"), "iso8859_8"),
+    **dict.fromkeys(("koi", "koi8"), "koi8_r"),
+    **dict.fromkeys(("x-mac-cyrillic", "x-mac-ukrainian"), "mac_cyrillic"),
+    **dict.fromkeys(("x-mac-roman",), "mac_roman"),
+    **dict.fromkeys(("x-mac-ce",), "mac_latin2"),
+    **dict.fromkeys(("x-mac-greek",), "mac_greek"),
+    **dict.fromkeys(("unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8"), "utf-8"),
+    **{f"x-cp125{digit}": f"cp125{digit}" for digit in range(9)},
 }
 # Python codecs that are no charset a page can be written in.
 _NOT_CHARSETS = frozenset(
@@ -117,6 +149,72 @@ _MOJIBAKE_HINT = re.compile(
     rf"[\x80-\x9f\xc2-\xf4РС](?:(?<=[\x80-\x9f])|(?<=[\xc2-\xf4])[{_CONTINUATION}]"
     rf"|(?<=[РС])[{_CYRILLIC_CONTINUATION}])"
 )
+# Charset detection among the Latin code pages (`_best_latin`), in order of preference.
+_LATIN_CODEPAGES = (
+    *("cp1252", "iso8859_2", "cp1250", "cp1254", "cp1257"),
+    *("iso8859_15", "iso8859_16", "mac_roman"),
+)
+_LATIN_SAMPLE = 20_000
+_C1_RANGE = re.compile(rb"[\x80-\x9f]")
+# Letters of Greek, Cyrillic, Armenian, Hebrew and Arabic, and such a letter touching a Latin one.
+_NON_LATIN_LETTER = re.compile(
+    r"[\u0370-\u03ff\u0400-\u052f\u0531-\u0587\u05d0-\u05ea\u0620-\u064a]"
+)
+_MIXED_SCRIPT = re.compile(
+    rf"(?<=[A-Za-z]){_NON_LATIN_LETTER.pattern}|{_NON_LATIN_LETTER.pattern}(?=[A-Za-z])"
+)
+_ACCENTED_LATIN = re.compile(r"[\xc0-\xd6\xd8-\xf6\xf8-\u024f]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+# The escape sequences that switch 7-bit ISO-2022 text to JIS X 0208/0212 or KS X 1001.
+_ISO2022 = re.compile(rb"\x1b\$[@B(]|\x1b\$\)C")
+_BEYOND_ASCII = re.compile(r"[^\x00-\x7f]")
+_OTHER_SCRIPTS = re.compile(
+    "CYRILLIC|GREEK|ARABIC|HEBREW|CJK|HIRAGANA|KATAKANA|HANGUL|THAI|DEVANAGARI|ARMENIAN|GEORGIAN"
+)
+_INSIDE_WORDS = frozenset("’‘·‐‑ʼ")
+_TYPOGRAPHY = frozenset("‘’‚“”„«»‹›–—…•·€£¥°§©®™¶±×÷¿¡\xa0\xad²³½¼¾")
+# The letters beyond ASCII of the Latin-script languages that legacy code pages serve.
+_ALPHABETS = {
+    lang: frozenset(letters)
+    for lang, letters in {
+        "en": "éèêëïôüçñæœ",
+        "de": "äöüßéèàç",
+        "fr": "àâæçéèêëîïôœùûüÿ",
+        "es": "áéíóúüñ",
+        "ca": "àçèéíïòóúü",
+        "gl": "áéíóúüñ",
+        "eu": "ñü",
+        "pt": "áâãàçéêíóôõúü",
+        "it": "àèéìíîòóùú",
+        "nl": "áäéèëíïóöüú",
+        "af": "áéèêëíîïóôöúûü",
+        "sv": "åäöéü",
+        "da": "æøåéü",
+        "no": "æøåéèóòôü",
+        "nb": "æøåéèóòôü",
+        "nn": "æøåéèóòôü",
+        "is": "áðéíóúýþæö",
+        "fi": "äöåšž",
+        "et": "äõöüšž",
+        "pl": "ąćęłńóśźż",
+        "cs": "áčďéěíňóřšťúůýž",
+        "sk": "áäčďéíĺľňóôŕšťúýž",
+        "sl": "čšžćđ",
+        "hr": "čćđšž",
+        "bs": "čćđšž",
+        "sr": "čćđšž",
+        "hu": "áéíóöőúüű",
+        "ro": "ăâîșțşţ",
+        "tr": "çğıöşüâîû",
+        "lv": "āčēģīķļņšūž",
+        "lt": "ąčęėįšųūž",
+        "sq": "çë",
+        "ga": "áéíóú",
+    }.items()
+}
+_ANY_ALPHABET = frozenset().union(*_ALPHABETS.values())
+# CJK code pages tried strictly when charset-normalizer finds nothing.
+_CJK_CODEPAGES = ("cp932", "euc_jp", "gb18030", "big5hkscs", "cp949")
 _REPAIR_CHUNK = 65536  # ftfy works on line-aligned pieces of about this size
 
 
@@ -188,6 +286,8 @@ def binary_reason(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] in _RIFF_KINDS:
         return _RIFF_KINDS[data[8:12]]
     sample = data[:_SNIFF_BYTES]
+    if sample.isascii() and _ISO2022.search(sample) and _iso2022(data) is not None:
+        return None  # ISO-2022 shifts with SO/SI and ESC: control bytes of a text
     nuls = sample.count(0)
     if nuls and _wide_encoding(sample):
         return None
@@ -210,8 +310,9 @@ def _codec(name: bytes | str) -> str | None:
     charset at all (a page may name "base64", "rot13" or "utf-7": those are ignored)."""
     if isinstance(name, bytes):
         name = name.decode("ascii", "replace")
+    name = name.strip().lower()
     try:
-        info = codecs.lookup(name.strip().lower())
+        info = codecs.lookup(_WHATWG_LABELS.get(name, name))
     except LookupError:
         return None
     codec = info.name.replace("-", "_")
@@ -243,18 +344,154 @@ def _utf8_with_few_errors(data: bytes) -> str | None:
     return text if good >= bad else None
 
 
+def _is_latin(text: str) -> bool:
+    """Whether no letter of `text` (of the first 2,000 beyond ASCII) belongs to a script
+    other than Latin (a wrong Latin reading may hold "ª", "µ" or "ˆ": still Latin)."""
+    letters = islice((ch for ch in text if ch > "\x7f" and ch.isalpha()), 2000)
+    return not any(_OTHER_SCRIPTS.search(unicodedata.name(ch, "")) for ch in letters)
+
+
+def _glued_symbols(text: str) -> int:
+    """What a wrong code page makes of letters inside words: a capital after a small letter
+    ("kŠsitys", "sillŠ"), a symbol touching a letter ("yksil‰", "€ideill", "Ninguˇm"), a
+    dash or quote between two letters ("educaci—n"). Real text holds few of these."""
+    count = 0
+    for found in _BEYOND_ASCII.finditer(text):
+        char, at = found.group(), found.start()
+        before = text[at - 1] if at else " "
+        after = text[at + 1] if at + 1 < len(text) else " "
+        if char.isalpha():
+            count += char.isupper() and before.islower()
+        elif char in _INSIDE_WORDS or unicodedata.category(char).startswith(("M", "Z")):
+            continue
+        elif unicodedata.category(char).startswith(("S", "Po")):
+            count += before.isalpha() or after.isalpha()
+        else:
+            count += before.isalpha() and after.isalpha()
+    return count
+
+
+def _expected_share(text: str, letters: frozenset[str]) -> float:
+    """The share of the characters beyond ASCII in `text` that are among `letters` (either
+    case) or typographic punctuation."""
+    counts = Counter(ch for ch in text if ch > "\x7f")
+    total = sum(counts.values())
+    if not total:
+        return 1.0
+    expected = sum(n for ch, n in counts.items() if ch.lower() in letters or ch in _TYPOGRAPHY)
+    return expected / total
+
+
+def _best_latin(data: bytes, first_choice: str, reading: str) -> str | None:
+    """The Latin code page that reads `data` best, or None when none of them reads it.
+
+    charset-normalizer confuses the Latin code pages on short texts and on texts with few
+    letters beyond ASCII (Spanish "niños" read as cp1250 "nińos", Finnish as hp_roman8 or
+    mac_iceland, ISO-8859-2 Czech as cp1250). Each common code page reads the text, and the
+    readings are ranked by: letters mangled inside words (fewest first); then the share of
+    characters beyond ASCII that the alphabet of a likely language holds (the languages the
+    model sees in the ASCII letters, which all readings share, and in charset-normalizer's
+    reading), that of the language the ASCII letters make clear first; ties go to
+    charset-normalizer's choice, then to the commoner code page.
+    ISO-8859 readings are out when bytes 0x80-0x9F (C1 controls there) occur.
+    """
+    from reader.core.documents.language import probabilities
+
+    head = data[:_LATIN_SAMPLE]
+    sample = reading[:_LATIN_SAMPLE]
+    in_ascii = probabilities(sample.encode("ascii", "ignore").decode(), k=3)
+    langs = dict.fromkeys([*in_ascii, *probabilities(sample, k=1)])
+    alphabets = [_ALPHABETS[lang] for lang in langs if lang in _ALPHABETS] or [_ANY_ALPHABET]
+    # The language the ASCII letters make clear comes first.
+    main = next((lang for lang, p in in_ascii.items() if p >= 0.5 and lang in _ALPHABETS), None)
+    main_letters = _ALPHABETS[main] if main else None
+    has_c1 = _C1_RANGE.search(head) is not None
+    order = [first_choice, *(c for c in _LATIN_CODEPAGES if c != first_choice)]
+    ranked = []
+    for rank, codec in enumerate(order):
+        if codec not in _LATIN_CODEPAGES or (has_c1 and codec.startswith("iso")):
+            continue
+        try:
+            text = head.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        share = max(_expected_share(text, letters) for letters in alphabets)
+        main_share = _expected_share(text, main_letters) if main_letters else share
+        ranked.append((_glued_symbols(text), -round(main_share, 3), -round(share, 3), rank, codec))
+    return min(ranked)[-1] if ranked else None
+
+
 def _detect_charset(data: bytes) -> str | None:
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:
+        return _strict_cjk(data)
+    reading = str(best)
+    if not _is_latin(reading[:_LATIN_SAMPLE]):
+        return reading
+    chosen = _codec_id(best.encoding)
+    codec = _best_latin(data, chosen, reading)
+    return reading if codec is None or codec == chosen else data.decode(codec)
+
+
+def _codec_id(name: str) -> str:
+    """A codec's canonical Python name with underscores ("iso8859_2", "mac_roman")."""
+    try:
+        return codecs.lookup(name).name.replace("-", "_")
+    except LookupError:
+        return name
+
+
+def _strict_cjk(data: bytes) -> str | None:
+    """`data` read strictly by the one CJK code page that decodes it whole, if exactly one
+    does (charset-normalizer gives up on some Shift-JIS pages with vendor characters)."""
+    fits = []
+    for codec in _CJK_CODEPAGES:
+        try:
+            fits.append(data.decode(codec))
+        except UnicodeDecodeError:
+            continue
+    return fits[0] if len(fits) == 1 else None
+
+
+def _iso2022(data: bytes) -> str | None:
+    """7-bit ISO-2022 text (Japanese mail and old pages, Korean) read by the codec its escape
+    sequences name, or None when they do not read as one."""
+    codec = "iso2022_kr" if b"\x1b$)C" in data else "iso2022_jp_2"
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
         return None
-    if best.encoding != "cp1252" and all("Latin" in name for name in best.alphabets):
-        # Short Western texts fit several code pages equally well; prefer the common one.
-        western = from_bytes(data, cp_isolation=["cp1252"]).best()
-        if western is not None and western.chaos <= best.chaos:
-            return str(western)
-    return str(best)
+
+
+def _read_declared(data: bytes, declared: str) -> str | None:
+    """`data` read by its declared charset: strictly, else by the charset's Windows superset
+    (Shift_JIS pages with NEC characters), else with bad bytes replaced."""
+    try:
+        return data.decode(declared)
+    except UnicodeDecodeError:
+        superset = _SUPERSETS.get(_codec_id(declared))
+        if superset is not None:
+            return data.decode(superset, errors="replace")
+    except (LookupError, UnicodeError):
+        return None
+    try:
+        return data.decode(declared, errors="replace")
+    except (LookupError, UnicodeError):  # a codec that cannot decode with replacement
+        return None
+
+
+def _implausible(text: str) -> bool:
+    """Whether a reading of a page is no real text: its words mix Latin letters with those of
+    another script ("dйfendu": a cp1252 page read as windows-1251), or most of its Latin
+    letters are accented ("ïðåçèäåíò": a windows-1251 page read as windows-1252)."""
+    sample = text[:_LATIN_SAMPLE]
+    other = len(_NON_LATIN_LETTER.findall(sample))
+    if other and len(_MIXED_SCRIPT.findall(sample)) > other * 0.1:
+        return True
+    accented = len(_ACCENTED_LATIN.findall(sample))
+    return accented >= 20 and accented > len(_ASCII_LETTER.findall(sample)) * 0.5
 
 
 def decode(data: bytes) -> str:
@@ -272,24 +509,27 @@ def decode(data: bytes) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = None
+    fallback = None
     if declared and declared != "utf-8":
         # A declared single-byte charset loses to bytes that are valid UTF-8 beyond ASCII
-        # (a page saved as UTF-8 that kept its old declaration); otherwise it is honoured.
+        # (a page saved as UTF-8 that kept its old declaration), and to the detected one when
+        # it reads as no text does (a cp1252 page that says windows-1251: "dйfendu").
         if text is not None and not text.isascii():
             return text
-        try:
-            return data.decode(declared, errors="replace")
-        except (LookupError, UnicodeError):  # a codec that cannot decode with replacement
-            pass
+        fallback = _read_declared(data, declared)
+        if fallback is not None and not _implausible(fallback):
+            return fallback
     if text is not None:
+        if text.isascii() and _ISO2022.search(data):
+            return _iso2022(data) or text
         return text
-    if declared == "utf-8":
-        return data.decode("utf-8", errors="replace")
     text = _utf8_with_few_errors(data)
     if text is not None:
         return text
     detected = _detect_charset(data)
-    return detected if detected is not None else data.decode("utf-8", errors="replace")
+    if detected is not None:
+        return detected
+    return fallback if fallback is not None else data.decode("utf-8", errors="replace")
 
 
 # Cleaning ------------------------------------------------------------------------------------

