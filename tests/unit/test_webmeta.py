@@ -97,3 +97,141 @@ def test_navigation_titles_give_way_to_the_page_title(extracted, head, expected)
 )
 def test_web_url(value, ok):
     assert (web_url(value) is not None) is ok
+
+
+# Pages as news sites save them: JSON-LD instead of OpenGraph, relative canonical links,
+# tracking parameters, a fact check's ClaimReview, a footer year that is no date.
+ARTICLE = "".join(
+    f"<p>{s}</p>"
+    for s in (
+        "The city council voted on Tuesday to approve a new housing plan that would add "
+        "thousands of affordable homes over the next decade.",
+        "Critics said the plan did not go far enough, while developers warned that new rules "
+        "on materials would raise construction costs.",
+        "The mayor said the first projects would break ground next spring, pending a final "
+        "review by the state planning board.",
+    )
+)
+
+
+def news_page(head: str) -> str:
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{head}</head><body>'
+        '<nav><a href="/">Home</a></nav><main><article>'
+        f"{ARTICLE}</article></main><footer>© 2024 Metro Daily</footer></body></html>"
+    )
+
+
+def read_page(tmp_path, head: str):
+    (tmp_path / "page.html").write_text(news_page(head), encoding="utf-8")
+    return read_document(tmp_path / "page.html", tmp_path)
+
+
+def test_json_ld_news_article_gives_url_outlet_and_date(tmp_path):
+    ld = (
+        '{"@context":"https://schema.org","@type":"NewsArticle",'
+        '"headline":"Council approves housing plan",'
+        '"url":"https://metrodaily.example.com/news/housing",'
+        '"datePublished":"2024-03-06T10:00:00+01:00",'
+        '"publisher":{"@type":"Organization","name":"Metro Daily"}}'
+    )
+    doc = read_page(tmp_path, f'<script type="application/ld+json">{ld}</script>')
+    assert (doc.url, doc.site, doc.date) == (
+        "https://metrodaily.example.com/news/housing",
+        "Metro Daily",
+        "2024-03-06",
+    )
+
+
+def test_json_ld_graph_with_main_entity_and_publisher_reference(tmp_path):
+    ld = (
+        '{"@context":"https://schema.org","@graph":['
+        '{"@type":"WebSite","name":"Metro","url":"https://metrodaily.example.com/"},'
+        '{"@type":["NewsArticle"],"mainEntityOfPage":{"@id":"https://metrodaily.example.com/n/1"},'
+        '"publisher":{"@id":"#org"},"datePublished":"2024-05-01"},'
+        '{"@type":"Organization","@id":"#org","name":"Metro Daily Media"}]}'
+    )
+    doc = read_page(tmp_path, f"<script type='application/ld+json'>{ld}</script>")
+    assert (doc.url, doc.site) == ("https://metrodaily.example.com/n/1", "Metro Daily Media")
+
+
+def test_claimreview_page_is_cited_as_the_fact_check(tmp_path):
+    ld = (
+        '{"@context":"https://schema.org","@type":"ClaimReview",'
+        '"url":"https://factcheck.example.org/2024/05/housing/",'
+        '"claimReviewed":"The plan adds 50,000 homes.",'
+        '"itemReviewed":{"@type":"Claim","datePublished":"2024-04-30",'
+        '"appearance":{"url":"https://metrodaily.example.com/news/housing"}},'
+        '"author":{"@type":"Organization","name":"Example FactCheck"},'
+        '"reviewRating":{"@type":"Rating","ratingValue":2,"alternateName":"Mostly false"},'
+        '"datePublished":"2024-05-02"}'
+    )
+    doc = read_page(tmp_path, f'<script type="application/ld+json">{ld}</script>')
+    assert (doc.url, doc.site, doc.date) == (
+        "https://factcheck.example.org/2024/05/housing/",
+        "Example FactCheck",
+        "2024-05-02",
+    )
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "{not json",
+        "[" * 5000 + "]" * 5000,
+        '{"@type":"NewsArticle","url":["x"],"publisher":[null]}',
+        '{"@type":5,"@graph":"x"}',
+        "<!-- {} -->",
+    ],
+)
+def test_broken_json_ld_is_passed_over(tmp_path, block):
+    doc = read_page(tmp_path, f'<script type="application/ld+json">{block}</script>')
+    assert doc.url is None
+
+
+def test_relative_canonical_resolves_against_base_or_og_url(tmp_path):
+    doc = read_page(
+        tmp_path,
+        '<base href="https://metrodaily.example.com/"><link rel="canonical" href="/news/a-1">',
+    )
+    assert doc.url == "https://metrodaily.example.com/news/a-1"
+    doc = read_page(
+        tmp_path,
+        '<link rel="canonical" href="news/a-2">'
+        '<meta property="og:url" content="https://metrodaily.example.com/">',
+    )
+    assert doc.url == "https://metrodaily.example.com/news/a-2"
+    assert read_page(tmp_path, '<link rel="canonical" href="/news/a-3">').url is None
+
+
+def test_tracking_parameters_fragment_and_scheme_relative_urls(tmp_path):
+    doc = read_page(
+        tmp_path,
+        '<meta property="og:url" content="//metrodaily.example.com/news/housing'
+        '?id=7&amp;utm_source=twitter&amp;utm_medium=social&amp;fbclid=abc#comments">',
+    )
+    assert doc.url == "https://metrodaily.example.com/news/housing?id=7"
+
+
+def test_footer_copyright_year_is_no_date(tmp_path):
+    assert read_page(tmp_path, "<title>Housing plan approved</title>").date is None
+
+
+def test_time_element_date_is_still_read(tmp_path):
+    (tmp_path / "p.html").write_text(
+        news_page("").replace(
+            "<article>", '<article><p class="byline"><time datetime="2024-06-02">2 June</time></p>'
+        ),
+        encoding="utf-8",
+    )
+    assert read_document(tmp_path / "p.html", tmp_path).date == "2024-06-02"
+
+
+def test_escape_sequences_written_as_character_references_leave_no_residue(tmp_path):
+    doc = read_page(
+        tmp_path,
+        '<meta property="og:title" content="Breaking &#27;]0;pwned&#7; news &#x1b;[31mred">'
+        "<title>Breaking \x1b]0;pwned\x07 news</title>",
+    )
+    assert "pwned" not in doc.title and "[31m" not in doc.title
+    assert "Breaking" in doc.title

@@ -570,6 +570,25 @@ def repair(text: str) -> str:
     return "".join(out)
 
 
+_CONTROL_REFERENCE = re.compile(r"&#(?:0*(\d{1,3})|[xX]0*([0-9a-fA-F]{1,2}));")
+
+
+def strip_markup_escapes(markup: str) -> str:
+    """HTML with its terminal escape sequences taken out before it is parsed, also those
+    written as character references (`&#27;]0;title&#7;`): the parser would drop the ESC and
+    keep the rest of the sequence as text."""
+    if "&#" in markup:
+        markup = _CONTROL_REFERENCE.sub(_control_reference, markup)
+    if "\x1b" not in markup:
+        return markup
+    return _ESCAPES.sub("", markup)
+
+
+def _control_reference(found: re.Match[str]) -> str:
+    code = int(found.group(1)) if found.group(1) else int(found.group(2), 16)
+    return chr(code) if code in (0x07, 0x1B) else found.group(0)
+
+
 def clean_text(text: str) -> str:
     """LF line ends, mojibake repaired, no escape sequences or control characters (TAB and
     LF kept), NFC."""

@@ -42,8 +42,9 @@ def _ingest():
 
 
 # Bump when ingestion would read a file differently: every cached entry is then re-read.
-INGEST_VERSION = 4  # 2: url, site, lang_confidence; 3: wire copy unwrapped, quotations split;
-# 4: UTF-16 CJK without BOM, invisible characters out of the language sample
+INGEST_VERSION = 5  # 2: url, site, lang_confidence; 3: wire copy unwrapped, quotations split;
+# 4: UTF-16 CJK without BOM, invisible characters out of the language sample; 5: legacy code
+# pages ranked, lying charsets overruled, JSON-LD citation, no footer-year dates
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (

@@ -15,11 +15,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
 
-from reader.core.documents.clean import binary_reason, clean_text, decode
+from reader.core.documents.clean import binary_reason, clean_text, decode, strip_markup_escapes
 from reader.core.documents.language import SHORT_TEXT_LETTERS, detect, letter_count, sample_of
 from reader.core.documents.model import Document, Skipped
 from reader.core.documents.segment import PARAGRAPH_SEPARATOR, assemble, layout_paragraphs
-from reader.core.documents.webmeta import choose_title, page_metadata, web_url
+from reader.core.documents.webmeta import (
+    choose_title,
+    citation_url,
+    page_metadata,
+    structured_metadata,
+    web_url,
+)
 from reader.core.workspace import DATA_DIR_NAME, DEFAULT_MAX_FILE_BYTES
 
 FORMATS = {
@@ -307,6 +313,9 @@ _FLAT_ELEMENTS = frozenset(
 )
 _TAG = re.compile(r"<!--|<(/?)([a-z][a-z0-9:-]*)[^<>]*?(/?)>")
 _RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp"})  # no tags inside
+# The date is the page's own (metadata, markup, URL), never a guess from its text: htmldate's
+# extensive search takes a footer's "© 2024" for 2024-01-01.
+_DATES = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"}
 # libxml2's HTML parser drops everything below depth 255 (and everything after it).
 HTML_MAX_DEPTH = 250
 
@@ -348,6 +357,7 @@ def read_html(text: str) -> Parsed:
     (canonical URL, outlet) and the page's own title when the extracted one is navigation."""
     import trafilatura
 
+    text = strip_markup_escapes(text)
     depth = html_depth(text)
     if depth > HTML_MAX_DEPTH:
         raise SkipFile(
@@ -355,7 +365,9 @@ def read_html(text: str) -> Parsed:
             "HTML parser reads"
         )
     try:
-        found = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
+        found = trafilatura.bare_extraction(
+            text, with_metadata=True, include_comments=False, date_extraction_params=_DATES
+        )
     except AssertionError:
         # htmldate's cleaning asserts on some malformed trees ("<svg><title>x</title><p>"):
         # take the text without the metadata rather than fail the whole scan.
@@ -367,14 +379,21 @@ def read_html(text: str) -> Parsed:
         raise SkipFile("no main text found in the HTML")
     lang_attr = re.search(r"<html[^>]*\blang=[\"']?([A-Za-z]{2,3})", text[:4096], re.IGNORECASE)
     head = page_metadata(text)
-    site = head.get("og:site_name") or _text_str(found.sitename)
+    ld = structured_metadata(text)
+    site = head.get("og:site_name") or _text_str(found.sitename) or ld.get("ld:site")
     return Parsed(
         text=found.text,
         title=choose_title(_text_str(found.title), head, site),
-        date=_iso_date(found.date),
+        date=_iso_date(ld.get("ld:date")) or _iso_date(found.date),
         author=_text_str(found.author),
         declared_lang=lang_attr.group(1) if lang_attr else None,
-        url=web_url(head.get("canonical")) or web_url(head.get("og:url")) or web_url(found.url),
+        url=citation_url(
+            head.get("canonical"),
+            head.get("og:url"),
+            ld.get("ld:url"),
+            found.url,
+            base=ld.get("base"),
+        ),
         site=site,
     )
 

@@ -1,19 +1,41 @@
 """Citation metadata of a web page: its canonical URL, its outlet and its own title.
 
 Read from the `<head>` with a few tolerant patterns (no second HTML parse): `<link
-rel=canonical>`, OpenGraph `<meta property="og:...">` and `<title>`.
+rel=canonical>`, OpenGraph `<meta property="og:...">`, `<base href>` and `<title>`; and from
+schema.org JSON-LD (`NewsArticle`, `ClaimReview`, ... also inside an `@graph`), read with
+`json`: the article's `url`/`mainEntityOfPage`, its publisher and its date.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _HEAD_LIMIT = 65536  # the head of any sane page fits; a huge page is not scanned whole
 _TAG = re.compile(r"<(meta|link)\b([^>]*)>", re.IGNORECASE)
 _ATTR = re.compile(r"""([a-zA-Z:_-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_BASE = re.compile(r"<base\b[^>]*>", re.IGNORECASE)
+_JSON_LD = re.compile(
+    r"<script\b[^>]*type\s*=\s*[\"']?application/ld\+json[^>]*>(.*?)</script\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_JSON_LD_LIMIT = 1 << 20  # JSON-LD may sit at the end of the body: the first MB is read
+_JSON_LD_BLOCK = 256 * 1024  # a larger block is no page metadata
+# schema.org types of the main thing on a news page (their subtypes as publishers name them).
+_ARTICLE_TYPES = frozenset(
+    {
+        *("NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle"),
+        *("OpinionNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle"),
+        *("LiveBlogPosting", "BlogPosting", "SocialMediaPosting", "Report", "ClaimReview"),
+        *("ScholarlyArticle", "TechArticle", "SatiricalArticle", "AskPublicQuestionAction"),
+    }
+)
+# Query parameters that track a click, not name a page (utm_*, and the ad networks' ids).
+_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|yclid|igshid)$", re.I)
 _SUFFIX = re.compile(r"\s+[|–—:-]\s+([^|–—]{1,60})$")  # "Headline | Outlet"
 # Titles that name a page's furniture, not its story (seen as the extracted <h1> of a page).
 NAVIGATION = frozenset(
@@ -116,3 +138,117 @@ def choose_title(extracted: str | None, head: dict[str, str], site: str | None) 
     if extracted and not is_navigation(extracted, page_title):
         return extracted
     return page_title or extracted
+
+
+def _node_types(node: dict[str, Any]) -> set[str]:
+    kinds = node.get("@type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds if isinstance(kinds, list) else []
+    return {k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
+
+
+def _ld_nodes(value: Any, depth: int = 0) -> list[dict[str, Any]]:
+    """The JSON-LD objects of a block: the top one, a list's, an `@graph`'s (not deeper)."""
+    if depth > 3:
+        return []
+    if isinstance(value, list):
+        return [n for item in value[:200] for n in _ld_nodes(item, depth + 1)]
+    if not isinstance(value, dict):
+        return []
+    return [value, *_ld_nodes(value.get("@graph"), depth + 1)]
+
+
+def _text_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return " ".join(value.split()) or None
+    return None
+
+
+def _ld_url(node: dict[str, Any]) -> str | None:
+    """A node's own page: `url`, else `mainEntityOfPage` (an IRI or an object's `@id`/`url`)."""
+    for value in (node.get("url"), node.get("mainEntityOfPage")):
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, dict):
+            value = value.get("@id") or value.get("url")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def structured_metadata(page: str) -> dict[str, str]:
+    """`ld:url`, `ld:site` and `ld:date` of the page's main article in its schema.org JSON-LD
+    (a ClaimReview's site is its author: the fact-checker), and `base` (`<base href>`).
+
+    Broken, huge or deeply nested blocks are passed over; this never raises.
+    """
+    found: dict[str, str] = {}
+    base = _BASE.search(page[:_HEAD_LIMIT])
+    if base:
+        href = _attrs(base.group(0)).get("href")
+        if href:
+            found["base"] = href
+    nodes: list[dict[str, Any]] = []
+    for block in _JSON_LD.finditer(page[:_JSON_LD_LIMIT]):
+        raw = block.group(1).strip()
+        if not raw or len(raw) > _JSON_LD_BLOCK:
+            continue
+        if raw.startswith("<!--"):
+            raw = raw.removeprefix("<!--").removesuffix("-->").strip()
+        try:
+            nodes += _ld_nodes(json.loads(raw, strict=False))
+        except (ValueError, RecursionError):
+            continue
+    by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
+    main = next((n for n in nodes if _node_types(n) & _ARTICLE_TYPES), None)
+    if main is None:
+        return found
+    url = _ld_url(main)
+    if url:
+        found["ld:url"] = url
+    owner = main.get("author") if "ClaimReview" in _node_types(main) else main.get("publisher")
+    if isinstance(owner, list):
+        owner = owner[0] if owner else None
+    if isinstance(owner, dict) and set(owner) <= {"@id", "@type"}:
+        owner = by_id.get(owner.get("@id"), owner)
+    name = _text_of(owner.get("name")) if isinstance(owner, dict) else _text_of(owner)
+    if name:
+        found["ld:site"] = name
+    date = _text_of(main.get("datePublished"))
+    if date:
+        found["ld:date"] = date
+    return found
+
+
+def citation_url(*candidates: str | None, base: str | None = None) -> str | None:
+    """The first candidate that is, or resolves against `base` (else against the first
+    absolute candidate) to, an http(s) URL; its fragment and click-tracking parameters
+    (utm_*, fbclid, ...) dropped. `//host/path` takes https."""
+    absolute = [web_url(_scheme(c)) for c in candidates if c]
+    root = web_url(_scheme(base)) or next((u for u in absolute if u), None)
+    for candidate in candidates:
+        if not candidate or not candidate.strip():
+            continue
+        url = web_url(_scheme(candidate))
+        if url is None and root is not None and not urlsplit(candidate.strip()).scheme:
+            url = web_url(urljoin(root, candidate.strip()))
+        if url is not None:
+            return _without_tracking(url)
+    return None
+
+
+def _scheme(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return "https:" + value if value.startswith("//") else value
+
+
+def _without_tracking(url: str) -> str:
+    parts = urlsplit(url)
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if not _TRACKING.match(k)]
+        if len(kept) != len(pairs):
+            query = urlencode(kept)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
