@@ -1,4 +1,4 @@
-"""`reader import FILE`: bring tags back from our exports or from a QDA tool's .qdpx."""
+"""`reader import FILE`: bring tags back from our exports or in from other tools' files."""
 
 from __future__ import annotations
 
@@ -13,10 +13,14 @@ from reader.core.documents import corpus_of
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "import",
-        help="import tags (our json, jsonl, w3c or qdpx exports; qdpx from QDA tools)",
-        description="Import tags from FILE: a json, jsonl, W3C Web Annotation or .qdpx export "
-        "of reader, or a REFI-QDA .qdpx project from a QDA tool. Documents are matched by "
-        "content (sha256), then id or file name, then the passage's text; passages are "
+        help="import tags (our json, jsonl, csv, w3c, qdpx or claimreview exports; other "
+        "tools' W3C annotations, Hypothesis exports, QDA projects, fact checks)",
+        description="Import tags from FILE: a json, jsonl, csv (also as a spreadsheet saves it "
+        "again), W3C Web Annotation, .qdpx or ClaimReview export of reader; another tool's W3C "
+        "annotations or Hypothesis export (a comment without our kinds becomes context); a "
+        "REFI-QDA .qdpx project from a QDA tool; schema.org ClaimReview JSON-LD, also embedded "
+        "in a fact-check page's HTML (claims with their verdicts). Documents are matched by "
+        "content (sha256), then id, URL or file name, then the passage's text; passages are "
         "re-anchored by their quotes. Importing the same file again adds nothing. The import "
         "is one event in the tag log and one undo. Prints: imported N, already present N, "
         "orphaned N, skipped N (reason).",

@@ -305,7 +305,7 @@ BOMB = """<?xml version="1.0"?>
             lambda p: _write(p / "x.json", b"[" * 200_000 + b"]" * 200_000),
             "nested too deeply",
         ),
-        ("binary", lambda p: _write(p / "x.json", b"\xff\xfe\x00bad"), "not UTF-8"),
+        ("binary", lambda p: _write(p / "x.json", b"\x80\x81\x00bad"), "not UTF-8"),
         ("missing", lambda p: p / "nope.json", "cannot read"),
         (
             "zip bomb",

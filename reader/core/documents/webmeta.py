@@ -140,21 +140,21 @@ def choose_title(extracted: str | None, head: dict[str, str], site: str | None) 
     return page_title or extracted
 
 
-def _node_types(node: dict[str, Any]) -> set[str]:
+def node_types(node: dict[str, Any]) -> set[str]:
     kinds = node.get("@type")
     kinds = [kinds] if isinstance(kinds, str) else kinds if isinstance(kinds, list) else []
     return {k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
 
 
-def _ld_nodes(value: Any, depth: int = 0) -> list[dict[str, Any]]:
+def ld_nodes(value: Any, depth: int = 0) -> list[dict[str, Any]]:
     """The JSON-LD objects of a block: the top one, a list's, an `@graph`'s (not deeper)."""
     if depth > 3:
         return []
     if isinstance(value, list):
-        return [n for item in value[:200] for n in _ld_nodes(item, depth + 1)]
+        return [n for item in value[:200] for n in ld_nodes(item, depth + 1)]
     if not isinstance(value, dict):
         return []
-    return [value, *_ld_nodes(value.get("@graph"), depth + 1)]
+    return [value, *ld_nodes(value.get("@graph"), depth + 1)]
 
 
 def _text_of(value: Any) -> str | None:
@@ -175,6 +175,23 @@ def _ld_url(node: dict[str, Any]) -> str | None:
     return None
 
 
+def json_ld_nodes(page: str) -> list[dict[str, Any]]:
+    """The schema.org objects of a page's JSON-LD blocks (top level, lists, `@graph`);
+    broken, huge or deeply nested blocks are passed over."""
+    nodes: list[dict[str, Any]] = []
+    for block in _JSON_LD.finditer(page[:_JSON_LD_LIMIT]):
+        raw = block.group(1).strip()
+        if not raw or len(raw) > _JSON_LD_BLOCK:
+            continue
+        if raw.startswith("<!--"):
+            raw = raw.removeprefix("<!--").removesuffix("-->").strip()
+        try:
+            nodes += ld_nodes(json.loads(raw, strict=False))
+        except (ValueError, RecursionError):
+            continue
+    return nodes
+
+
 def structured_metadata(page: str) -> dict[str, str]:
     """`ld:url`, `ld:site` and `ld:date` of the page's main article in its schema.org JSON-LD
     (a ClaimReview's site is its author: the fact-checker), and `base` (`<base href>`).
@@ -187,25 +204,15 @@ def structured_metadata(page: str) -> dict[str, str]:
         href = _attrs(base.group(0)).get("href")
         if href:
             found["base"] = href
-    nodes: list[dict[str, Any]] = []
-    for block in _JSON_LD.finditer(page[:_JSON_LD_LIMIT]):
-        raw = block.group(1).strip()
-        if not raw or len(raw) > _JSON_LD_BLOCK:
-            continue
-        if raw.startswith("<!--"):
-            raw = raw.removeprefix("<!--").removesuffix("-->").strip()
-        try:
-            nodes += _ld_nodes(json.loads(raw, strict=False))
-        except (ValueError, RecursionError):
-            continue
+    nodes = json_ld_nodes(page)
     by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
-    main = next((n for n in nodes if _node_types(n) & _ARTICLE_TYPES), None)
+    main = next((n for n in nodes if node_types(n) & _ARTICLE_TYPES), None)
     if main is None:
         return found
     url = _ld_url(main)
     if url:
         found["ld:url"] = url
-    owner = main.get("author") if "ClaimReview" in _node_types(main) else main.get("publisher")
+    owner = main.get("author") if "ClaimReview" in node_types(main) else main.get("publisher")
     if isinstance(owner, list):
         owner = owner[0] if owner else None
     if isinstance(owner, dict) and set(owner) <= {"@id", "@type"}:

@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import io
 import json
 import re
 import uuid
@@ -51,6 +53,12 @@ _IDS = uuid.UUID("2b7e1516-28ae-4d2a-a6ab-f7cf4f3c9a11")  # for ids of foreign s
 _OUR_META = re.compile(
     r"^(?P<kind>[\w-]+) · status (?P<status>\w+) · tag (?P<id>[0-9a-fA-F-]{36})"
     r"(?: · verdict (?P<verdict>[\w-]+))?(?: · labels (?P<labels>.+))?$"
+)
+
+
+_NOT_AN_EXPORT = (
+    "cannot import {name}: not a tag export (expected our json/jsonl/csv, W3C Web Annotation "
+    "JSON-LD, a Hypothesis export or a REFI-QDA .qdpx)"
 )
 
 
@@ -142,10 +150,16 @@ def read_file(path: Path) -> Parsed:
         raise ImportRefused(f"cannot read {path}: {exc.strerror or exc}") from exc
     if data[:4] == b"PK\x03\x04" or path.suffix.lower() in (".qdpx", ".zip"):
         return read_qdpx(data, path.name)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        data = data.decode("utf-16", errors="replace").encode("utf-8")  # "Unicode text"
+    if path.suffix.lower() in (".csv", ".tsv") or _looks_like_csv(data):
+        return read_csv_text(_spreadsheet_text(data), path.name)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportRefused(f"cannot import {path.name}: not UTF-8 text ({exc.reason})") from exc
+    if text.lstrip()[:1] == "<":
+        return read_page(text, path.name)
     return read_json_text(text, path.name)
 
 
@@ -163,6 +177,8 @@ def _read_json_text(text: str, name: str) -> Parsed:
     except json.JSONDecodeError:
         data = None
         lines = [line for line in text.splitlines() if line.strip()]
+        if lines and not lines[0].lstrip().startswith(("{", "[")):
+            raise ImportRefused(_NOT_AN_EXPORT.format(name=name)) from None
         rows = []
         for number, line in enumerate(lines, 1):
             try:
@@ -174,6 +190,12 @@ def _read_json_text(text: str, name: str) -> Parsed:
         if not rows:
             raise ImportRefused(f"cannot import {name}: it is empty") from None
         return _flat(rows, "jsonl", name)
+    rows = _hypothesis_rows(data)
+    if rows is not None:
+        return read_hypothesis(rows, name)
+    reviews = _claim_reviews(data)
+    if reviews:
+        return read_claimreview(reviews, name)
     if isinstance(data, dict) and isinstance(data.get("annotations"), list):
         return _flat(data["annotations"], "json", name)
     if isinstance(data, dict) and _is_w3c(data):
@@ -182,10 +204,7 @@ def _read_json_text(text: str, name: str) -> Parsed:
         if all(_is_w3c(x) for x in data):
             return read_w3c({"type": "AnnotationPage", "items": data}, name)
         return _flat(data, "json", name)
-    raise ImportRefused(
-        f"cannot import {name}: not a tag export (expected our json/jsonl, W3C Web Annotation "
-        "JSON-LD or a REFI-QDA .qdpx)"
-    )
+    raise ImportRefused(_NOT_AN_EXPORT.format(name=name))
 
 
 def _flat(rows: list[Any], fmt: str, name: str) -> Parsed:
@@ -299,23 +318,32 @@ def read_w3c(data: dict[str, Any], name: str = "the file") -> Parsed:
             return [
                 b["value"]
                 for b in bodies
-                if b.get("purpose") == purpose and isinstance(b.get("value"), str)
+                if _term(b.get("purpose")) == purpose and isinstance(b.get("value"), str)
             ]
 
-        motivations = [m for m in _listed(item.get("motivation")) if isinstance(m, str)]
+        motivations = [_term(m) for m in _listed(item.get("motivation")) if isinstance(m, str)]
+        # A comment without a purpose (the model's plain TextualBody, `bodyValue`) is a note.
+        comments = [
+            b["value"]
+            for b in bodies
+            if not b.get("purpose") and isinstance(b.get("value"), str)
+            and (_types(b) & {"TextualBody", "oa:TextualBody"} or "type" not in b)
+        ]  # fmt: skip
+        if isinstance(item.get("bodyValue"), str):
+            comments.append(item["bodyValue"])
         tagging = values("tagging")
         kind = next((v for v in tagging if v in kinds), None)
         if kind is not None:  # the other tagging bodies are labels (and older files' classifying)
             tagging.remove(kind)
         kind = kind or next((KIND_OF[m] for m in motivations if m in KIND_OF), None)
-        if kind is None:
-            parsed.skipped.append("no tag kind")
-            continue
+        # Another tool's annotation (commenting, highlighting, tagging...): a context passage,
+        # its comment the note and its tags the labels.
+        kind = kind or CONTEXT
         target = next((t for t in _listed(item.get("target")) if isinstance(t, dict)), None)
         if target is None:
             parsed.skipped.append("no target passage")
             continue
-        selectors = _listed(target.get("selector"))
+        selectors = _selectors(target.get("selector"))
         quote = next((s for s in selectors if "TextQuoteSelector" in _types(s)), None)
         if quote is None or not isinstance(quote.get("exact"), str):
             parsed.skipped.append("no TextQuoteSelector")
@@ -349,7 +377,7 @@ def read_w3c(data: dict[str, Any], name: str = "the file") -> Parsed:
                 suffix=_str(quote.get("suffix")) or "",
                 start=_int(position.get("start")),
                 end=_int(position.get("end")),
-                note="\n\n".join(values("commenting")),
+                note="\n\n".join([*values("commenting"), *comments]),
                 links=links,
                 author=author,
                 created=_str(item.get("created")),
@@ -367,6 +395,26 @@ def read_w3c(data: dict[str, Any], name: str = "the file") -> Parsed:
     return parsed
 
 
+def _term(value: Any) -> Any:
+    """A vocabulary term without its prefix ("oa:commenting" -> "commenting")."""
+    if isinstance(value, str):
+        return value.rsplit("#", 1)[-1].removeprefix("oa:")
+    return value
+
+
+def _selectors(value: Any, depth: int = 0) -> list[dict[str, Any]]:
+    """A target's selectors, with those they are refined by (a TextQuoteSelector refining
+    a FragmentSelector or an XPathSelector) and with their types' prefixes dropped."""
+    found: list[dict[str, Any]] = []
+    for selector in _listed(value):
+        if not isinstance(selector, dict) or depth > 8:
+            continue
+        kinds = {_term(k) for k in _types(selector)}
+        found.append({**selector, "type": sorted(kinds)})
+        found += _selectors(selector.get("refinedBy"), depth + 1)
+    return found
+
+
 def _web_url(iri: Any) -> str | None:
     return iri if isinstance(iri, str) and iri.startswith(("http://", "https://")) else None
 
@@ -375,6 +423,270 @@ def _file_path(iri: Any) -> str | None:
     if not isinstance(iri, str) or not iri.startswith("file:"):
         return None
     return unquote(urlparse(iri).path)
+
+
+# Hypothesis ----------------------------------------------------------------------------------
+def _hypothesis_rows(data: Any) -> list[Any] | None:
+    """The annotations of a Hypothesis API answer (`rows`), a Hypothesis export
+    (`annotations`) or a bare list of them; None when `data` is none of these."""
+    rows = None
+    if isinstance(data, dict):
+        rows = data.get("rows") if isinstance(data.get("rows"), list) else data.get("annotations")
+    elif isinstance(data, list):
+        rows = data
+    if not isinstance(rows, list) or not rows:
+        return None
+    first = rows[0]
+    is_hypothesis = (
+        isinstance(first, dict)
+        and "tag" not in first
+        and "exact" not in first
+        and isinstance(first.get("target"), list)
+        and ("uri" in first or "user" in first)
+    )
+    return rows if is_hypothesis else None
+
+
+def read_hypothesis(rows: list[Any], name: str = "the file") -> Parsed:
+    """Hypothesis annotations: a tag named like a kind gives the kind (else context), the
+    other tags are labels, the text is the note; page notes and replies (no quote) are
+    skipped with that reason."""
+    parsed = Parsed("hypothesis")
+    kinds = _kinds()
+    for row in rows:
+        if not isinstance(row, dict):
+            parsed.skipped.append("not an annotation")
+            continue
+        target = next((t for t in _listed(row.get("target")) if isinstance(t, dict)), None)
+        selectors = _selectors(target.get("selector")) if target else []
+        quote = next((s for s in selectors if "TextQuoteSelector" in s["type"]), None)
+        if quote is None or not isinstance(quote.get("exact"), str):
+            parsed.skipped.append("a page note or reply (no quoted passage)")
+            continue
+        position = next((s for s in selectors if "TextPositionSelector" in s["type"]), {})
+        tags = [t for t in _listed(row.get("tags")) if isinstance(t, str)]
+        kind = next((t.strip().lower() for t in tags if t.strip().lower() in kinds), None)
+        labels = [t for t in tags if t.strip().lower() != kind]
+        document = row.get("document") if isinstance(row.get("document"), dict) else {}
+        titles = [t for t in _listed(document.get("title")) if isinstance(t, str)]
+        info = row.get("user_info") if isinstance(row.get("user_info"), dict) else {}
+        user = _str(row.get("user")) or ""
+        author = _str(info.get("display_name")) or (
+            user.removeprefix("acct:").split("@", 1)[0] or None
+        )
+        uri = _str(target.get("source")) or _str(row.get("uri"))
+        parsed.tags.append(
+            Incoming(
+                tag=kind or CONTEXT,
+                exact=quote["exact"],
+                id=_tag_id(f"hypothesis:{row['id']}") if isinstance(row.get("id"), str) else None,
+                prefix=_str(quote.get("prefix")) or "",
+                suffix=_str(quote.get("suffix")) or "",
+                start=_int(position.get("start")),
+                end=_int(position.get("end")),
+                note=_str(row.get("text")) or "",
+                author=author,
+                created=_str(row.get("created")),
+                updated=_str(row.get("updated")),
+                labels=_labels(labels),
+                doc_names=tuple(n for n in (_file_path(uri),) if n),
+                doc_title=titles[0] if titles else None,
+                doc_url=_web_url(uri),
+            )
+        )
+    return parsed
+
+
+# schema.org ClaimReview ----------------------------------------------------------------------
+# A rating's words as fact-checkers write them, and our verdict for them.
+_VERDICT_WORDS = {
+    "true": "true",
+    "correct": "true",
+    "accurate": "true",
+    "mostly true": "mostly-true",
+    "mostly correct": "mostly-true",
+    "half true": "mixed",
+    "half-true": "mixed",
+    "mixed": "mixed",
+    "mixture": "mixed",
+    "partly true": "mixed",
+    "partly false": "mostly-false",
+    "misleading": "mostly-false",
+    "mostly false": "mostly-false",
+    "false": "false",
+    "fake": "false",
+    "incorrect": "false",
+    "pants on fire": "false",
+    "pants on fire!": "false",
+    "unproven": "unproven",
+    "unsupported": "unproven",
+    "unverified": "unproven",
+    "no evidence": "unproven",
+}
+
+
+def _claim_reviews(data: Any) -> list[dict[str, Any]]:
+    from reader.core.documents.webmeta import ld_nodes, node_types
+
+    return [n for n in ld_nodes(data) if "ClaimReview" in node_types(n)]
+
+
+def read_page(text: str, name: str = "the file") -> Parsed:
+    """A fact-check page: the schema.org ClaimReview JSON-LD embedded in its HTML."""
+    from reader.core.documents.webmeta import json_ld_nodes, node_types
+
+    reviews = [n for n in json_ld_nodes(text) if "ClaimReview" in node_types(n)]
+    if not reviews:
+        raise ImportRefused(
+            f"cannot import {name}: a web page without schema.org ClaimReview JSON-LD "
+            "(import a fact-check page, or one of the tag exports)"
+        )
+    return read_claimreview(reviews, name)
+
+
+def _verdict_of(rating: Any) -> str | None:
+    """Our verdict for a schema.org Rating: its words when we know them, else its value on
+    its own scale (worstRating..bestRating, 1..5 when not given) in five steps."""
+    if not isinstance(rating, dict):
+        return None
+    words = _str(rating.get("alternateName")) or _str(rating.get("name")) or ""
+    verdict = _VERDICT_WORDS.get(" ".join(words.lower().split()).strip(" .!"))
+    if verdict:
+        return verdict
+    try:
+        value = float(rating.get("ratingValue"))
+        best = float(rating.get("bestRating", 5))
+        worst = float(rating.get("worstRating", 1))
+    except (TypeError, ValueError):
+        return None
+    if not worst <= value <= best or best <= worst:
+        return None
+    steps = ("false", "mostly-false", "mixed", "mostly-true", "true")
+    return steps[min(4, int((value - worst) / (best - worst) * 5))]
+
+
+def _name_of(value: Any) -> str | None:
+    for item in _listed(value):
+        if isinstance(item, dict) and _str(item.get("name")):
+            return item["name"]
+        if isinstance(item, str) and item.strip():
+            return item
+    return None
+
+
+def read_claimreview(reviews: list[dict[str, Any]], name: str = "the file") -> Parsed:
+    """ClaimReviews (ours or a fact-checker's) as claims: the quote `claimReviewed`, the
+    verdict from `reviewRating`, the document from the claim's appearance (URL, title)."""
+    parsed = Parsed("claimreview")
+    for review in reviews:
+        quote = _str(review.get("claimReviewed"))
+        if not quote or not quote.strip():
+            parsed.skipped.append("a ClaimReview without claimReviewed")
+            continue
+        claim = review.get("itemReviewed") if isinstance(review.get("itemReviewed"), dict) else {}
+        works = [
+            w
+            for w in (*_listed(claim.get("firstAppearance")), *_listed(claim.get("appearance")))
+            if isinstance(w, dict)
+        ]
+        urls = [u for w in works if (u := _web_url(w.get("url")))]
+        titles = [t for w in works if (t := _str(w.get("name")) or _str(w.get("headline")))]
+        rating = review.get("reviewRating")
+        verdict = _verdict_of(rating)
+        words = _str(rating.get("alternateName")) if isinstance(rating, dict) else None
+        note_lines = []
+        if words and verdict is None:
+            note_lines.append(f"Rating: {words}")
+        if _web_url(review.get("url")):
+            note_lines.append(f"Fact check: {review['url']}")
+        author = _name_of(
+            [a for a in _listed(review.get("author")) if isinstance(a, dict)
+             and "Person" in _types({"type": a.get("@type")})] or review.get("author")
+        )  # fmt: skip
+        review_id = _str(review.get("@id")) or _str(review.get("url"))
+        parsed.tags.append(
+            Incoming(
+                tag="claim",
+                exact=quote,
+                id=_tag_id(f"claimreview:{review_id}|{quote}") if review_id else None,
+                note="\n".join(note_lines),
+                author=author,
+                created=_str(review.get("datePublished")),
+                verdict=verdict,
+                doc_title=titles[0] if titles else None,
+                doc_url=urls[0] if urls else None,
+            )
+        )
+    return parsed
+
+
+# CSV -----------------------------------------------------------------------------------------
+_CSV_DELIMITERS = ",;\t|"
+
+
+def _looks_like_csv(data: bytes) -> bool:
+    """Whether `data` starts with the header row of our csv export (any delimiter)."""
+    head = data[:2048].lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].lower()
+    return b"doc_id" in head and b"exact" in head and not head.lstrip().startswith((b"{", b"["))
+
+
+def _spreadsheet_text(data: bytes) -> str:
+    """A spreadsheet's CSV as text: UTF-8 with or without a BOM, UTF-16 ("Unicode text"),
+    or the legacy code page a spreadsheet program saved it in."""
+    from reader.core.documents.clean import decode
+
+    return decode(data).lstrip("\ufeff")
+
+
+def read_csv_text(text: str, name: str = "the file") -> Parsed:
+    """Our csv export, also as a spreadsheet program saves it again: `;` or tab delimited, a
+    BOM or none, the `'` that kept a cell from running as a formula taken off."""
+    import csv
+
+    from reader.core.exchange.csv_ import FORMULA_STARTS
+
+    lines = text.splitlines()
+    if not lines:
+        raise ImportRefused(f"cannot import {name}: it is empty")
+    header = lines[0]
+    delimiter = max(_CSV_DELIMITERS, key=header.count)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        fields = [f.strip().lower() for f in reader.fieldnames or ()]
+        reader.fieldnames = fields
+        missing = [f for f in ("tag", "exact") if f not in fields]
+        if not ("doc_id" in fields or "doc_path" in fields):
+            missing.append("doc_id")
+        if missing:
+            raise ImportRefused(
+                f"cannot import {name}: a CSV needs the columns tag, exact and doc_id, as "
+                f"`reader export --format csv` writes them (missing: {', '.join(missing)})"
+            )
+        rows = []
+        for row in reader:
+            if not any((v or "").strip() for k, v in row.items() if k is not None):
+                continue
+            clean: dict[str, Any] = {}
+            for key, value in row.items():
+                if key is None or value is None:
+                    continue
+                if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+                    value = value[1:]
+                clean[key] = value
+            for key in ("start", "end"):
+                number = (clean.get(key) or "").strip()
+                clean[key] = int(number) if number.isdigit() else None
+            for key in ("links", "labels"):
+                clean[key] = (clean.get(key) or "").split()
+            for key in list(clean):
+                if clean[key] == "" and key not in ("tag", "exact", "note", "prefix", "suffix"):
+                    clean[key] = None
+            rows.append(clean)
+    except csv.Error as exc:
+        raise ImportRefused(f"cannot import {name}: malformed CSV ({exc})") from exc
+    if not rows:
+        raise ImportRefused(f"cannot import {name}: it holds no tags")
+    return _flat(rows, "csv", name)
 
 
 # REFI-QDA ------------------------------------------------------------------------------------
@@ -467,9 +779,14 @@ def read_qdpx(data: bytes, name: str = "the file") -> Parsed:
             )
     kinds = _kinds()
     parsed = Parsed("qdpx")
-    for source in root.iter(f"{_Q}TextSource"):
+    # Text sources, and the text representations of PDF sources (NVivo, ATLAS.ti).
+    for source in root.iter(f"{_Q}TextSource", f"{_Q}Representation"):
         if source.getparent() is not None and source.getparent().tag == f"{_Q}Notes":
             continue
+        if source.find(f"{_Q}PlainTextSelection") is None:
+            continue  # a source nobody coded: nothing to import from it
+        if source.tag == f"{_Q}Representation" and not source.get("name"):
+            source.set("name", source.getparent().get("name") or "")
         text = _source_text(source, archive, members, name)
         if text is None:
             parsed.skipped.append("source text missing")
@@ -555,15 +872,23 @@ def _source_text(source: Any, archive, members, name: str) -> str | None:
     if not path.startswith("internal://"):
         return None
     member = path.removeprefix("internal://").lstrip("/")
-    for folder in ("sources/", "Sources/"):
-        info = members.get(folder + member)
-        if info is not None:
-            raw = _read_member(archive, info, name)
-            try:
-                return raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                return raw.decode("utf-8", errors="replace")
-    return None
+    info = next(
+        (members[f + member] for f in ("sources/", "Sources/", "") if f + member in members),
+        None,
+    )
+    if info is None:
+        # Tools disagree on the folder ("sources/", "Sources/", none) and on case: match the
+        # file name alone when exactly one member has it.
+        wanted = PurePosixPath(member).name.casefold()
+        found = [i for m, i in members.items() if PurePosixPath(m).name.casefold() == wanted]
+        info = found[0] if len(found) == 1 else None
+    if info is None:
+        return None
+    raw = _read_member(archive, info, name)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace")
 
 
 def _our_meta(description: str) -> dict[str, Any] | None:
@@ -617,7 +942,7 @@ class DocumentMatcher:
             if info.title:
                 self.by_title.setdefault(info.title, []).append(info)
             if getattr(info, "url", None):
-                self.by_url.setdefault(info.url, []).append(info)
+                self.by_url.setdefault(_url_key(info.url), []).append(info)
         self._docs: dict[str, Document | None] = {}
 
     def load(self, doc_id: str) -> Document | None:
@@ -637,8 +962,9 @@ class DocumentMatcher:
                 return doc
         if inc.doc_id and inc.doc_id in self.by_id:
             return self.load(inc.doc_id)
-        if inc.doc_url and len(self.by_url.get(inc.doc_url, [])) == 1:
-            return self.load(self.by_url[inc.doc_url][0].id)
+        same_url = self.by_url.get(_url_key(inc.doc_url), []) if inc.doc_url else []
+        if len(same_url) == 1:
+            return self.load(same_url[0].id)
         for name in (*inc.doc_names, inc.doc_id):
             if not name:
                 continue
@@ -662,6 +988,19 @@ class DocumentMatcher:
             if anchor is not None and (best is None or anchor.score > best[0]):
                 best = (anchor.score, info.id)
         return self.load(best[1]) if best else None
+
+
+def _url_key(url: str) -> str:
+    """A URL as it names a page whichever tool wrote it: no scheme, no "www.", no fragment,
+    no click-tracking parameters, no trailing slash ("http://www.x.org/a/?utm_source=t#c"
+    and "https://x.org/a" are one page)."""
+    from reader.core.documents.webmeta import citation_url
+
+    clean = citation_url(url) or url
+    parts = urlparse(clean)
+    host = parts.netloc.lower().removeprefix("www.")
+    path = parts.path.rstrip("/")
+    return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
 # Building tags -------------------------------------------------------------------------------
@@ -691,7 +1030,12 @@ def anchor_incoming(inc: Incoming, doc: Document | None) -> dict[str, Any]:
             anchor = match_quote(text, exact, prefix=inc.prefix, suffix=inc.suffix)
         if anchor is not None:
             selector = make_selector(text, anchor.start, anchor.end)
-            return _placed(selector, anchor.status, doc)
+            status = anchor.status
+            if status == MOVED and anchor.method == "exact" and not inc.doc_sha256:
+                # Another tool's offsets count into its own text (a browser's DOM): its
+                # quote found as it is in ours is where it belongs, not a move.
+                status = ANCHORED
+            return _placed(selector, status, doc)
     if start is None or end is None or not 0 <= start < end:
         start, end = 0, max(1, len(exact))
     return {
