@@ -637,6 +637,39 @@ def test_an_index_out_of_step_with_the_catalog_catches_up(
     assert stats.updated == 1 and ids(search(workspace, "tatou")) == ["001"]
 
 
+def test_catching_up_streams_the_catalog_instead_of_a_second_map(
+    workspace: Workspace, corpus_dir: Path, monkeypatch
+) -> None:
+    """An index out of step with the catalog (the catalog learned an edit, a new file and a
+    deletion; the index did not): `reader index` compares the index's id -> sha256 map with
+    the catalog's rows as they stream, without building the catalog's map of every document
+    as well, and ends holding exactly the catalog's documents."""
+    from reader.core.documents.corpus import Corpus
+
+    update_index(workspace)
+    file_of(corpus_dir, "001").write_text("Un texte\n\nLe tatou.\n", encoding="utf-8")
+    file_of(corpus_dir, "003").unlink()
+    (corpus_dir / "new.txt").write_text("New\n\nThe wombat digs.\n", encoding="utf-8")
+    corpus_of(workspace).scan()  # the catalog learns all three first; the index does not
+
+    def whole_map(self):
+        raise AssertionError("the catalog's id -> sha256 map of every document was built")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Corpus, "sha256s", whole_map)
+        stats = update_index(workspace)
+    assert (stats.added, stats.updated, stats.removed, stats.total) == (1, 1, 1, 4)
+    with index_module.searching(workspace) as searcher:
+        held = index_module._indexed(searcher.reader())
+    assert held == corpus_of(workspace).sha256s()
+    assert ids(search(workspace, "tatou")) == ["001"] and ids(search(workspace, "wombat")) == [
+        "new"
+    ]
+    assert search(workspace, "Rückerstattung").total == 0
+    again = update_index(workspace)
+    assert (again.added, again.updated, again.removed, again.total) == (0, 0, 0, 4)
+
+
 def test_threads_building_the_first_index_do_not_duplicate_documents(corpus_dir):
     """Several searches in one process (the app's workers at first launch) find no index:
     one builds it, the others wait for it; every document is in it once."""

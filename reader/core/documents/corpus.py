@@ -132,11 +132,17 @@ class ScanResult:
     generation: str = ""  # the catalog's version after the scan (Corpus.version)
     load_sha256s: Callable[[], dict[str, str]] = field(default=dict, repr=False)
     added: Sequence[str] = field(default_factory=Ids)  # the new ones among `changed`
+    stream_sha256s: Callable[[], Iterable[tuple[str, str]]] = field(default=tuple, repr=False)
 
     @cached_property
     def sha256s(self) -> dict[str, str]:
         """id -> sha256 of every document, read from the catalog on first use."""
         return self.load_sha256s()
+
+    def iter_sha256s(self) -> Iterator[tuple[str, str]]:
+        """(id, sha256) of every document, streamed from the catalog: no map of them all
+        (the index compares them with its own map, which it holds already)."""
+        return iter(self.stream_sha256s())
 
     @cached_property
     def documents(self) -> list[DocumentInfo]:
@@ -471,6 +477,11 @@ class Corpus:
         with self._db() as db:
             return dict(db.execute("SELECT id, sha256 FROM documents"))
 
+    def iter_sha256s(self) -> Iterator[tuple[str, str]]:
+        """(id, sha256) of every document in the catalog, row by row (a cursor, not a map)."""
+        with self._db() as db:
+            yield from db.execute("SELECT id, sha256 FROM documents")
+
     # Scanning -----------------------------------------------------------------------------
     @_repairing
     def scan(
@@ -730,6 +741,7 @@ class Corpus:
             kind=kind,
             generation=version,
             load_sha256s=self.sha256s,
+            stream_sha256s=self.iter_sha256s,
             added=added,
         )
         return self.last_scan

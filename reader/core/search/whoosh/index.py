@@ -751,20 +751,29 @@ class _Update:
         return scan
 
     def _catch_up(self, ws: Workspace, scan: Any, progress: Any, cancelled: Any) -> None:
+        """Compare the index's map (`indexed`, id -> sha256) with the catalog's documents,
+        streamed row by row (not a second map of them all), then index what the index lacks
+        or holds in another version, and remove what the catalog lost. Consumes `indexed`:
+        what is left in it are the documents the index holds in another version."""
         indexed = self.indexed
         if not indexed and self.written >= corpus_of(ws).count():
             return  # a first build that indexed every document as the scan read it
-        wanted = scan.sha256s
-        for doc_id in sorted(set(indexed) - set(wanted)):
-            self.delete(doc_id)
-        # what the scan read with new text went in then (or was already in: same sha256)
-        read = set(scan.changed)
-        todo = [
-            doc_id
-            for doc_id, sha in wanted.items()
-            if doc_id not in read and indexed.get(doc_id) != sha
-        ]
+        read = set(scan.changed)  # what the scan read went in then (or was in: same sha256)
+        todo: list[str] = []
+        stale: dict[str, str] = {}  # of `todo`, those the index holds in another version
+        for doc_id, sha in scan.iter_sha256s():
+            old = indexed.pop(doc_id, None)
+            if doc_id in read or old == sha:
+                continue
+            todo.append(doc_id)
+            if old is not None:
+                stale[doc_id] = old
         del read
+        gone = sorted(indexed)  # in the index, no longer in the catalog
+        indexed.clear()
+        indexed.update(stale)
+        for doc_id in gone:
+            self.delete(doc_id)
         for done, doc_id in enumerate(todo, 1):
             if cancelled and cancelled():
                 break
@@ -992,8 +1001,9 @@ def _update_in(
             if workers is not None:
                 update.workers = workers
             update.translated = machine_translations(ws)
+            held = len(indexed)  # before the catch-up consumes the map
             scan = update.run(ws, scan_fn, progress, cancelled)
-        stats.total = len(indexed) + stats.added - stats.removed  # without a new reader
+        stats.total = held + stats.added - stats.removed  # without a new reader
     if not (cancelled and cancelled()):
         _write_state(ws, catalog=_catalog_key(ws, scan.generation))
     stats.seconds = time.perf_counter() - started
