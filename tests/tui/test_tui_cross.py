@@ -280,3 +280,30 @@ def test_a_translation_hit_without_its_cached_sentence() -> None:
         "  via translation (no longer cached: translate the corpus again, A)",
         "  … un extrait …",
     ]
+
+
+def test_cross_hit_sentences_keep_their_indent_where_they_wrap() -> None:
+    """The original sentence and its translation wrap under themselves (beside each other on
+    a wide list, one under the other on a narrow one), never back to the title's column; a
+    hit labelled with its translated query keeps its snippets' hanging indent too."""
+    from reader.core.search import Hit, Snippet
+    from reader.tui.screens.library import hit_prompt
+    from reader.tui.widgets.hit_list import HangingText
+    from reader.tui.widgets.via import cross_prompt
+
+    french = " ".join(["Le journal du matin parle longuement de la ville."] * 4)
+    english = " ".join(["The morning paper talks at length about the town."] * 4)
+    snippet = Snippet(french, 0, len(french), [])
+    via = {"lang": "en", "text": english, "field": "translation"}
+    hit = Hit("a.txt", "T", "fr", None, 1.0, [snippet], via=via, cross=True)
+    prompt = cross_prompt(hit, hit_prompt(hit), "paper", None)
+    assert isinstance(prompt, CrossHit)
+    for width in (60, 130):
+        body = [line for line in _render(prompt, width)[2:] if line.strip()]
+        assert len(body) > 2 and all(line.startswith("  ") for line in body), body
+
+    via = {"lang": "fr", "text": "journal", "field": "query"}
+    hit = Hit("a.txt", "T", "fr", None, 1.0, [snippet], via=via, cross=True)
+    labelled = cross_prompt(hit, hit_prompt(hit), "paper", None)
+    assert isinstance(labelled, HangingText)
+    assert labelled.plain.splitlines() == ["T  fr · no date", "  via fr: journal", "  " + french]

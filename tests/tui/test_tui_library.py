@@ -459,3 +459,37 @@ async def test_search_header_before_the_scan_knows_its_total(make_app, workspace
         screen.post_message(IndexProgress(7, 7))  # every file read: the index is written out
         await pilot.pause()
         assert str(facets.render()).startswith("indexing 7/7, writing it out — results may")
+
+
+async def test_a_wrapped_snippet_keeps_its_indent(make_app, workspace: Workspace) -> None:
+    """A snippet longer than the hit list is wide wraps under itself, indented like its first
+    line, not back to the title's column."""
+    (workspace.corpus_root / "walrus.txt").write_text(
+        "Walruses\n\n"
+        + " ".join(
+            f"On the ice floe number {k} the walrus colony rested for a long while before "
+            "the tide turned and the hunters of the northern coast came back in their boats."
+            for k in range(6)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    app = make_app()
+    async with app.run_test(size=(70, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"walrus")
+        await settle(app, pilot, delay=0.2)
+        screen = app.screen
+        assert [hit.id for hit in screen.hits] == ["walrus.txt"]
+        hits = screen.query_one("#hits", OptionList)
+        prompt = hits.get_option_at_index(0).prompt
+        assert isinstance(prompt, Text) and prompt.plain.startswith("Walruses")
+        rendered = [hits.render_line(y).text for y in range(hits.size.height)]
+        top = next(y for y, line in enumerate(rendered) if "Walruses" in line)
+        left = rendered[top].index("Walruses")
+        snippets = [line[left:].rstrip() for line in rendered[top + 1 :]]
+        snippets = snippets[: next((i for i, s in enumerate(snippets) if not s), len(snippets))]
+        shown = [line.plain for line in prompt.split("\n")[1:]]
+        assert len(snippets) > len(shown)  # at least one snippet wrapped
+        assert all(line.startswith("  ") and line[2] != " " for line in snippets), snippets
+        assert " ".join(" ".join(snippets).split()) == " ".join(" ".join(shown).split())

@@ -27,7 +27,7 @@ from reader.tui.messages import (
     TagsChanged,
 )
 from reader.tui.widgets.document_table import COLUMNS, DocumentTable
-from reader.tui.widgets.hit_list import HitList
+from reader.tui.widgets.hit_list import HangingText, HitList
 from reader.tui.widgets.translate_all import TranslateAll
 from reader.tui.widgets.via import cross_prompt, translated_queries
 from reader.tui.workers import ShowsWorkerErrors
@@ -59,9 +59,10 @@ def _snippet_line(snippet: Any) -> Text:
     return line
 
 
-def hit_prompt(hit: Any) -> Text:
-    """A hit as two or more lines: title and metadata, then snippets with highlighted terms."""
-    prompt = Text(no_wrap=False)
+def hit_prompt(hit: Any) -> HangingText:
+    """A hit as two or more lines: title and metadata, then snippets with highlighted terms,
+    indented, and kept indented where a snippet wraps (`HangingText`)."""
+    prompt = HangingText(no_wrap=False)
     prompt.append(printable(str(hit.title)), style="bold")
     prompt.append(f"  {printable(hit.lang)} · {printable(hit.date or 'no date')}", style="dim")
     for snippet in hit.snippets[:2]:

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from reader.core.display import printable
+from reader.tui.widgets.hit_list import HangingText
 
 BESIDE = 100  # columns of the hit list from which the translation sits beside the original
 MARK = "reverse bold"
@@ -163,15 +165,18 @@ class CrossHit:
         return [self.head, original, translated]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # The sentences keep their indent where they wrap (a hanging indent, as snippets do).
+        translated = Text(f"{printable(self.lang)}: ", style="dim").append_text(self.translation)
         if options.max_width < BESIDE:
-            yield from self._under()
+            yield self.head
+            yield Padding(self.original, (0, 0, 0, 2))
+            yield Padding(translated, (0, 0, 0, 2))
             return
         yield self.head
         grid = Table.grid(expand=True, padding=(0, 2))
         grid.add_column(ratio=1)
         grid.add_column(ratio=1)
-        translated = Text(f"{printable(self.lang)}: ", style="dim").append_text(self.translation)
-        grid.add_row(Text("  ").append_text(self.original), translated)
+        grid.add_row(Padding(self.original, (0, 0, 0, 2)), translated)
         yield grid
 
 
@@ -186,7 +191,7 @@ def cross_prompt(
         return head
     if not is_translation(hit) or not hit.via.get("text"):  # (no sentence to show beside)
         title, rest = _split_first(head)
-        out = title.copy()
+        out = HangingText.of(title)  # snippets stay indented where they wrap
         out.append("\n  ")
         out.append_text(label)
         if rest is not None:
