@@ -249,6 +249,7 @@ def test_w3c_annotations_without_our_kinds_are_context_with_their_comment(tmp_pa
             "id": "http://example.org/anno1",
             "type": "Annotation",
             "motivation": "commenting",
+            "creator": "acct:carol@hypothes.is",  # Hypothesis' JSON-LD
             "body": {"type": "TextualBody", "value": "Developers disagree", "format": "text/plain"},
             "target": {
                 "source": "https://metrodaily.example.com/news/housing",
@@ -278,10 +279,11 @@ def test_w3c_annotations_without_our_kinds_are_context_with_their_comment(tmp_pa
         "imported 2, already present 0, orphaned 0, skipped 1 (no target passage)"
     )
     klima, metro = _tags(ws)
-    assert (metro["doc_id"], metro["tag"], metro["note"]) == (
+    assert (metro["doc_id"], metro["tag"], metro["note"], metro["author"]) == (
         "metro.html",
         "context",
         "Developers disagree",
+        "carol",
     )
     assert (klima["doc_id"], klima["exact"], klima["note"]) == (
         "klima.txt",

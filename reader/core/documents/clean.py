@@ -333,15 +333,41 @@ def declared_encoding(data: bytes) -> str | None:
     return codec
 
 
+def _windows_1252_bytes(error: UnicodeError) -> tuple[str, int]:
+    """A decoding error handler: bytes that are no UTF-8 read as windows-1252 (U+FFFD for its
+    five unused bytes)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = bytes(error.object[error.start : error.end])
+    return "".join(_WINDOWS_1252_LETTERS.get(byte, "\ufffd") for byte in bad), error.end
+
+
+# Bytes 0x80-0xFE as windows-1252 reads them; not 0xC2 and 0xC3 (alone, they are far more
+# often a UTF-8 character cut short than "Â" or "Ã") nor 0xFF ("ÿ": corruption).
+_WINDOWS_1252_LETTERS = {
+    byte: char
+    for byte in range(0x80, 0xFF)
+    if byte not in (0xC2, 0xC3)
+    and (char := bytes([byte]).decode("cp1252", errors="replace")) != "\ufffd"
+}
+
+
+codecs.register_error("reader-windows-1252", _windows_1252_bytes)
+
+
 def _utf8_with_few_errors(data: bytes) -> str | None:
-    """`data` as UTF-8 with its few bad bytes replaced, or None when it does not look like
-    UTF-8 (too many bad bytes, or fewer well-formed non-ASCII characters than bad bytes)."""
+    """`data` as UTF-8 with its few bad bytes read as windows-1252 (a UTF-8 text with a
+    pasted Windows apostrophe, 0x92, or a Latin-1 "é": mixed files are common), or None when
+    it does not look like UTF-8 (too many bad bytes, or fewer well-formed non-ASCII characters
+    than bad bytes)."""
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")
     if bad > _MAX_BAD_UTF8:
         return None
     good = len(text) - len(text.encode("ascii", "ignore")) - text.count("\ufffd")
-    return text if good >= bad else None
+    if good < bad:
+        return None
+    return data.decode("utf-8", errors="reader-windows-1252") if bad else text
 
 
 def _is_latin(text: str) -> bool:
@@ -529,7 +555,9 @@ def decode(data: bytes) -> str:
     detected = _detect_charset(data)
     if detected is not None:
         return detected
-    return fallback if fallback is not None else data.decode("utf-8", errors="replace")
+    if fallback is not None:
+        return fallback
+    return data.decode("utf-8", errors="reader-windows-1252")
 
 
 # Cleaning ------------------------------------------------------------------------------------

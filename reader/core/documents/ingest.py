@@ -52,6 +52,9 @@ FRONT_MATTER_KEYS = {
     "url": "url",
     "site": "site",
 }
+# An ANPA/IPTC wire slug: one token of words joined by hyphens, with a category prefix
+# ("BC-", "AM-"), a double hyphen or a word count (",0412").
+_WIRE_SLUG = re.compile(r"^(?=\S*(?:^[A-Z]{1,3}-[^-\s]+-|--|,\d{3,5}$))[\w&./'-]+(?:,\d{3,5})?$")
 _MD_HEADING = re.compile(r"^#{1,6}[ \t]+(.*?)[ \t#]*$", re.MULTILINE)
 _BYLINE = re.compile(
     r"^(?:by|par|di|da|von|por|door)\s+(\w[\w.'’-]*(?:\s+\w[\w.'’-]*){0,3})$", re.IGNORECASE
@@ -459,9 +462,11 @@ def build_document(parsed: Parsed, doc_id: str, path: Path) -> Document:
     text, paras = assemble(paragraphs, lang)
     title = parsed.title and clean_text(parsed.title).strip()
     if not title:
-        first = paras[0]
-        if _is_headline(paragraphs[0]) or not first.sentences:
-            title = paragraphs[0]
+        # A wire story's slug line ("BC-EU--Climate-Deal,0412") is no headline.
+        at = 1 if len(paragraphs) > 1 and _WIRE_SLUG.match(paragraphs[0]) else 0
+        first = paras[at]
+        if _is_headline(paragraphs[at]) or not first.sentences:
+            title = paragraphs[at]
         else:
             title = text[first.sentences[0].start : first.sentences[0].end]
     author = parsed.author or next(

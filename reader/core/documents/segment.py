@@ -19,6 +19,11 @@ from reader.core.documents.model import Paragraph, Sentence
 PARAGRAPH_SEPARATOR = "\n\n"
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 _STRUCTURAL_LINE = re.compile(r"^(#{1,6}\s|[-*+>]\s|\d{1,3}[.)]\s|\|)")
+# A wire story's byline ("By JANE DOE", "Von Anna Schmidt"): a line of its own, never the
+# end of the headline above it nor the start of the paragraph below.
+_BYLINE_LINE = re.compile(
+    r"^(?i:by|von|par|por|di|door)\s+(?:(?:[A-ZÀ-Þ][\w.'’-]*|and|und|et|y|e)\s*){1,7}(?<=\w)$"
+)
 _WRAP_MIN, _WRAP_MAX = 55, 100  # hard-wrapped text has lines of about this width
 _WRAP_FILL = 0.6  # and each line but the last fills at least this share of the width
 _SENTENCE_END = re.compile(r"[.!?…:;\"»”’)]\s*$")
@@ -91,12 +96,13 @@ def _unwrap(lines: list[str], width: int) -> list[str]:
     for raw in lines:
         line = raw.strip()
         indented = len(raw) - len(raw.lstrip()) > indent
-        structural = bool(_STRUCTURAL_LINE.match(line))
+        structural = bool(_STRUCTURAL_LINE.match(line) or _BYLINE_LINE.match(line))
         if (
             not paragraphs
             or indented
             or structural
             or _STRUCTURAL_LINE.match(previous)
+            or _BYLINE_LINE.match(previous.strip())
             or (_width(previous) < _WRAP_FILL * width and not line[:1].islower())
         ):
             paragraphs.append([line])

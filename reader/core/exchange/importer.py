@@ -358,6 +358,8 @@ def read_w3c(data: dict[str, Any], name: str = "the file") -> Parsed:
         if creators:
             first_creator = creators[0]
             author = first_creator if isinstance(first_creator, str) else None
+            if author and author.startswith("acct:"):  # Hypothesis: acct:alice@hypothes.is
+                author = author.removeprefix("acct:").split("@", 1)[0] or None
             if isinstance(first_creator, dict):
                 author = _str(first_creator.get("name")) or _str(first_creator.get("nickname"))
         links = tuple(
