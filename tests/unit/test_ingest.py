@@ -366,3 +366,14 @@ def test_utf8_wire_copy_with_a_pasted_windows_apostrophe(tmp_path):
     doc = read_document(tmp_path / "r.txt", tmp_path)
     assert "le ministre de l’Economie." in doc.text
     assert "\ufffd" not in doc.text
+
+
+def test_title_from_a_table_row_has_no_cell_borders(tmp_path):
+    (tmp_path / "t.html").write_text(
+        "<html><body><table><tr><td>Wahlergebnis: CDU 30 Prozent, SPD 25 Prozent, Grüne 15 "
+        "Prozent, FDP 6 Prozent laut vorläufigem amtlichen Endergebnis.</td></tr></table>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    doc = read_document(tmp_path / "t.html", tmp_path)
+    assert doc.title.startswith("Wahlergebnis: CDU 30 Prozent")

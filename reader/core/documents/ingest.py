@@ -469,6 +469,7 @@ def build_document(parsed: Parsed, doc_id: str, path: Path) -> Document:
             title = paragraphs[at]
         else:
             title = text[first.sentences[0].start : first.sentences[0].end]
+        title = title.strip(" |") or title  # a table row's cell borders (trafilatura's tables)
     author = parsed.author or next(
         (m.group(1) for p in paragraphs[:4] if (m := _BYLINE.match(p))), None
     )
