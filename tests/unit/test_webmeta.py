@@ -235,3 +235,60 @@ def test_escape_sequences_written_as_character_references_leave_no_residue(tmp_p
     )
     assert "pwned" not in doc.title and "[31m" not in doc.title
     assert "Breaking" in doc.title
+
+
+def test_head_tags_after_a_large_inline_script_are_read(tmp_path):
+    # News sites put 200-900 KB of scripts and styles in the head before their canonical link.
+    script = "<script>var config = {" + '"k": "v", ' * 30000 + "};</script>"
+    doc = read_page(
+        tmp_path,
+        '<meta property="og:url" content="https://m.metrodaily.example.com/news/big">'
+        + script
+        + '<link rel="canonical" href="https://metrodaily.example.com/news/big">',
+    )
+    assert doc.url == "https://metrodaily.example.com/news/big"
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("短缺药品保供稳价 全力保障临床用药需求-新华网", "短缺药品保供稳价 全力保障临床用药需求"),
+        (
+            "米朝首脳直通電話 トランプ戦術の成否：日本経済新聞",
+            "米朝首脳直通電話 トランプ戦術の成否",
+        ),
+        ("港特首梁振英就住宅违建事件道歉 - BBC中文网 - 两岸三地", "港特首梁振英就住宅违建事件道歉"),
+    ],
+)
+def test_cjk_page_title_without_its_outlet(tmp_path, title, expected):
+    (tmp_path / "p.html").write_text(
+        f"<html><head><title>{title}</title></head><body><article>"
+        "<p>国家卫生健康委员会等部门近日联合印发通知，要求各地做好短缺药品保供稳价工作，"
+        "全力保障临床用药需求。通知指出，要加强监测预警，完善储备制度。</p>"
+        "<p>各地要建立健全短缺药品供应保障工作会商联动机制，及时解决短缺问题。</p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    assert read_document(tmp_path / "p.html", tmp_path).title == expected
+
+
+def test_extracted_title_with_the_outlet_around_the_headline():
+    head = {
+        "og:title": "Nollywood Actress, Kate Henshaw Is Looking Stunning In New Photos",
+        "og:site_name": "LinkNaija | Nigeria's popular news platform",
+    }
+    extracted = f"{head['og:site_name']}: {head['og:title']}"
+    assert choose_title(extracted, head, head["og:site_name"]) == head["og:title"]
+    # A headline that only contains a short page title is kept.
+    assert choose_title("Tesla refunds: what we know", {"og:title": "Tesla"}, None) == (
+        "Tesla refunds: what we know"
+    )
+
+
+def test_an_outlet_that_is_the_title_is_no_outlet(tmp_path):
+    title = "Housing plan approved after long debate"
+    doc = read_page(
+        tmp_path, f'<title>{title}</title><meta property="og:site_name" content="{title}">'
+    )
+    assert doc.title == title
+    assert doc.site is None

@@ -384,9 +384,12 @@ def read_html(text: str) -> Parsed:
     head = page_metadata(text)
     ld = structured_metadata(text)
     site = head.get("og:site_name") or _text_str(found.sitename) or ld.get("ld:site")
+    title = choose_title(_text_str(found.title), head, site)
+    if site and title and site.casefold() == title.casefold():
+        site = ld.get("ld:site") if ld.get("ld:site") != site else None  # the title, not an outlet
     return Parsed(
         text=found.text,
-        title=choose_title(_text_str(found.title), head, site),
+        title=title,
         date=_iso_date(ld.get("ld:date")) or _iso_date(found.date),
         author=_text_str(found.author),
         declared_lang=lang_attr.group(1) if lang_attr else None,

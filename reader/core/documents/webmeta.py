@@ -14,7 +14,9 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-_HEAD_LIMIT = 65536  # the head of any sane page fits; a huge page is not scanned whole
+_HEAD_LIMIT = 65536  # at least this much is scanned for the head's tags ...
+_HEAD_MAX = 2 << 20  # ... and up to `</head>`, which modern pages put 200-900 KB in (CNN)
+_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<(meta|link)\b([^>]*)>", re.IGNORECASE)
 _ATTR = re.compile(r"""([a-zA-Z:_-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
@@ -36,6 +38,8 @@ _ARTICLE_TYPES = frozenset(
 )
 # Query parameters that track a click, not name a page (utm_*, and the ad networks' ids).
 _TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|yclid|igshid)$", re.I)
+_CJK = re.compile("[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+_CJK_SUFFIX = re.compile("\\s*[-_|｜－：:—]\\s*([^\\s\\-_|｜－：:—]{2,12})$")
 _SUFFIX = re.compile(r"\s+[|–—:-]\s+([^|–—]{1,60})$")  # "Headline | Outlet"
 # Titles that name a page's furniture, not its story (seen as the extracted <h1> of a page).
 NAVIGATION = frozenset(
@@ -76,9 +80,16 @@ def _attrs(raw: str) -> dict[str, str]:
     }
 
 
+def _head(page: str) -> str:
+    """The part of a page its `<head>` tags are in: up to `</head>`, at least _HEAD_LIMIT
+    characters, at most _HEAD_MAX."""
+    end = _HEAD_END.search(page, 0, _HEAD_MAX)
+    return page[: max(_HEAD_LIMIT, end.end() if end else _HEAD_LIMIT)]
+
+
 def page_metadata(page: str) -> dict[str, str]:
     """`canonical`, `og:url`, `og:site_name`, `og:title` and `title` of a page, when present."""
-    head = page[:_HEAD_LIMIT]
+    head = _head(page)
     found: dict[str, str] = {}
     for tag in _TAG.finditer(head):
         attrs = _attrs(tag.group(2))
@@ -109,11 +120,16 @@ def web_url(value: str | None) -> str | None:
 
 
 def _without_outlet(title: str, site: str | None) -> str:
-    """ "Headline | Outlet" -> "Headline" (when the tail names the outlet or is short)."""
+    """ "Headline | Outlet" -> "Headline" (when the tail names the outlet or is short);
+    also "标题-新华网", "見出し：日本経済新聞" (CJK titles put no spaces around the mark)."""
     match = _SUFFIX.search(title)
     if match and match.start() > 0:
         tail = match.group(1).strip()
         if (site and tail.casefold() == site.casefold()) or len(tail.split()) <= 3:
+            return title[: match.start()].strip()
+    if _CJK.search(title):
+        match = _CJK_SUFFIX.search(title)
+        if match and match.start() >= 2 * len(match.group(1)):
             return title[: match.start()].strip()
     return title
 
@@ -136,6 +152,15 @@ def choose_title(extracted: str | None, head: dict[str, str], site: str | None) 
         _without_outlet(head["title"], site) if head.get("title") else None
     )
     if extracted and not is_navigation(extracted, page_title):
+        if (
+            page_title
+            and (len(page_title.split()) >= 4 or (_CJK.search(page_title) and len(page_title) >= 6))
+            and len(page_title) < len(extracted)
+            and page_title.casefold() in extracted.casefold()
+        ):
+            # The page's own headline with the outlet around it ("Outlet | Tagline: Headline",
+            # "标题 - 新华网"): the headline.
+            return page_title
         return extracted
     return page_title or extracted
 
@@ -199,7 +224,7 @@ def structured_metadata(page: str) -> dict[str, str]:
     Broken, huge or deeply nested blocks are passed over; this never raises.
     """
     found: dict[str, str] = {}
-    base = _BASE.search(page[:_HEAD_LIMIT])
+    base = _BASE.search(_head(page))
     if base:
         href = _attrs(base.group(0)).get("href")
         if href:
