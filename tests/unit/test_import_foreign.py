@@ -392,3 +392,26 @@ def test_qdpx_with_texts_at_the_top_and_pdf_representations(tmp_path):
         "context",
         ["economy"],
     )
+
+
+def test_escape_sequences_in_another_tools_notes_leave_no_residue(tmp_path):
+    ws = _workspace(tmp_path / "a")
+    row = {
+        "id": "esc",
+        "user": "acct:\x1b]0;title\x07mallory@hypothes.is",
+        "uri": "https://metrodaily.example.com/news/housing",
+        "text": "see \x1b[31mthis\x1b[0m\x1b[2J now",
+        "tags": [],
+        "target": [
+            {
+                "source": "https://metrodaily.example.com/news/housing",
+                "selector": [{"type": "TextQuoteSelector", "exact": "did not go far enough"}],
+            }
+        ],
+    }
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps({"rows": [row]}), encoding="utf-8")
+    assert import_file(ws, path).line().startswith("imported 1")
+    (tag,) = _tags(ws)
+    assert tag["note"] == "see this now"
+    assert tag["author"] == "mallory"

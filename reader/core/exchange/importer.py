@@ -1095,9 +1095,9 @@ def build_tags(ws: Workspace, parsed: Parsed) -> tuple[list[Any], Counter]:
                 id=inc.id or str(uuid.uuid4()),
                 doc_id=doc_id,
                 tag=inc.tag,
-                note=inc.note,
+                note=_without_escapes(inc.note),
                 links=inc.links,
-                author=inc.author or ws.author,
+                author=_without_escapes(inc.author or "") or ws.author,
                 created=created,
                 updated=inc.updated or created,
                 verdict=inc.verdict or DEFAULT_VERDICT,
@@ -1185,6 +1185,16 @@ __all__ = [
     "import_file",
     "read_file",
 ]
+
+
+def _without_escapes(text: str) -> str:
+    """Another tool's free text without terminal escape sequences, whole ("\x1b[2J", not
+    just its ESC: the tag store drops control characters but would keep "[2J")."""
+    if "\x1b" not in text and "\x9b" not in text:
+        return text
+    from reader.core.documents.clean import clean_text
+
+    return clean_text(text)
 
 
 def _labels(values: list[str]) -> tuple[str, ...]:
