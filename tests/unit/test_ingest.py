@@ -14,6 +14,7 @@ from reader.core.documents.ingest import (
     document_from_text,
     ingest,
     read_document,
+    read_text,
     shorten,
 )
 from reader.core.workspace import Workspace, bundled_corpus
@@ -377,3 +378,41 @@ def test_title_from_a_table_row_has_no_cell_borders(tmp_path):
     )
     doc = read_document(tmp_path / "t.html", tmp_path)
     assert doc.title.startswith("Wahlergebnis: CDU 30 Prozent")
+
+
+PAGE_BODY = (
+    "<article><p>The council voted on Tuesday to approve the budget for next year after a "
+    "long debate.</p><p>The opposition voted against it and criticised the spending.</p>"
+    "</article>"
+)
+
+
+@pytest.mark.parametrize("name", ["saved-page.txt", "saved-page.md"])
+def test_a_web_page_saved_under_a_text_name_is_read_as_html(tmp_path, name):
+    (tmp_path / name).write_bytes(
+        b"\xef\xbb\xbf  <!-- saved from url=(0040)https://example.com -->\n<!DOCTYPE html>"
+        b"<html><head><title>Budget vote</title></head><body>"
+        + PAGE_BODY.encode()
+        + b"</body></html>"
+    )
+    doc = read_document(tmp_path / name, tmp_path)
+    assert doc.title == "Budget vote"
+    assert "<" not in doc.text and doc.text.startswith("The council voted")
+    assert read_text(tmp_path / name) == doc.text
+
+
+def test_an_html_file_without_tags_is_read_as_text(tmp_path):
+    (tmp_path / "plain.html").write_text(
+        "Der Stadtrat hat am Dienstag den Haushalt beschlossen.\n\n"
+        "Die Opposition stimmte dagegen und kritisierte die Ausgaben.\n",
+        encoding="utf-8",
+    )
+    doc = read_document(tmp_path / "plain.html", tmp_path)
+    assert (doc.lang, len(doc.paragraphs)) == ("de", 2)
+
+
+def test_text_that_mentions_html_stays_text(tmp_path):
+    (tmp_path / "a.txt").write_text(
+        "The <html> tag starts a page, the report said.\n", encoding="utf-8"
+    )
+    assert read_document(tmp_path / "a.txt", tmp_path).text.startswith("The <html> tag")

@@ -493,8 +493,27 @@ def build_document(parsed: Parsed, doc_id: str, path: Path) -> Document:
     )
 
 
+_HTML_START = re.compile(
+    r"\A[\s\ufeff]*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S
+)
+_ANY_TAG = re.compile(r"<(?:[a-zA-Z][\w:-]*[\s/>]|/[a-zA-Z]|!--|!doctype)", re.I)
+
+
+def content_kind(text: str, kind: str) -> str:
+    """The format a file's content is in, whatever its name says: a page saved as `.txt` or
+    `.md` (it starts with `<!DOCTYPE html>` or `<html>`) is HTML, and an `.html` file with no
+    tag at all is plain text."""
+    if kind != "html" and _HTML_START.match(text[:4096]):
+        return "html"
+    if kind == "html" and not _ANY_TAG.search(text):
+        return "text"
+    return kind
+
+
 def parse(text: str, kind: str) -> Parsed:
-    """Run the reader for a format ("text", "markdown" or "html") over decoded text."""
+    """Run the reader for a format ("text", "markdown" or "html") over decoded text (the
+    format its content is in: `content_kind`)."""
+    kind = content_kind(text, kind)
     if kind == "markdown":
         return read_markdown(text)
     if kind == "html":
