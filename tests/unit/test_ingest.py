@@ -387,10 +387,16 @@ PAGE_BODY = (
 )
 
 
-@pytest.mark.parametrize("name", ["saved-page.txt", "saved-page.md"])
-def test_a_web_page_saved_under_a_text_name_is_read_as_html(tmp_path, name):
+@pytest.mark.parametrize(
+    ("name", "start"),
+    [
+        ("saved-page.txt", b"\xef\xbb\xbf  <!-- saved from url=(0040)https://example.com -->\n"),
+        ("saved-page.md", b'<?xml version="1.0" encoding="utf-8"?>\n'),
+    ],
+)
+def test_a_web_page_saved_under_a_text_name_is_read_as_html(tmp_path, name, start):
     (tmp_path / name).write_bytes(
-        b"\xef\xbb\xbf  <!-- saved from url=(0040)https://example.com -->\n<!DOCTYPE html>"
+        start + b"<!DOCTYPE html>"
         b"<html><head><title>Budget vote</title></head><body>"
         + PAGE_BODY.encode()
         + b"</body></html>"
