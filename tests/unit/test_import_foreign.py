@@ -415,3 +415,18 @@ def test_escape_sequences_in_another_tools_notes_leave_no_residue(tmp_path):
     (tag,) = _tags(ws)
     assert tag["note"] == "see this now"
     assert tag["author"] == "mallory"
+
+
+def test_qdpx_zipped_with_its_project_folder(tmp_path):
+    ws = _workspace(tmp_path / "a")
+    s1 = KLIMA.index("deutlich senken soll")
+    project = (
+        QDE.format(s1=s1, e1=s1 + 20, s2=0, e2=5)
+        .replace("<PDFSource", "<!--")
+        .replace("</PDFSource>", "-->")
+    )
+    path = tmp_path / "nested.qdpx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("Study/project.qde", project)
+        archive.writestr("Study/Sources/B.txt", KLIMA)
+    assert import_file(ws, path).line() == "imported 1, already present 0, orphaned 0, skipped 0"

@@ -752,6 +752,10 @@ def read_qdpx(data: bytes, name: str = "the file") -> Parsed:
     archive, members = _open_zip(data, name)
     qde = [m for m in members if m.lower().endswith(".qde") and "/" not in m.strip("/")]
     if not qde:
+        # A project zipped with its folder ("Study/project.qde"): its one .qde.
+        nested = [m for m in members if m.lower().endswith(".qde")]
+        qde = nested if len(nested) == 1 else []
+    if not qde:
         raise ImportRefused(f"cannot import {name}: no project.qde in the archive")
     chosen = "project.qde" if "project.qde" in qde else qde[0]
     root = parse_xml(_read_member(archive, members[chosen], name), f"{name}:{chosen}")
