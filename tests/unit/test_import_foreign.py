@@ -278,6 +278,9 @@ def test_w3c_annotations_without_our_kinds_are_context_with_their_comment(tmp_pa
     assert import_file(ws, path).line() == (
         "imported 2, already present 0, orphaned 0, skipped 1 (no target passage)"
     )
+    graph = tmp_path / "graph.jsonld"  # the same, flattened into an @graph
+    graph.write_text(json.dumps({"@context": items[0]["@context"], "@graph": items}), "utf-8")
+    assert import_file(ws, graph).line().startswith("imported 0, already present 2")
     klima, metro = _tags(ws)
     assert (metro["doc_id"], metro["tag"], metro["note"], metro["author"]) == (
         "metro.html",

@@ -196,6 +196,8 @@ def _read_json_text(text: str, name: str) -> Parsed:
     reviews = _claim_reviews(data)
     if reviews:
         return read_claimreview(reviews, name)
+    if isinstance(data, dict) and isinstance(data.get("@graph"), list) and not _is_w3c(data):
+        data = data["@graph"]  # JSON-LD flattened into a graph of annotations
     if isinstance(data, dict) and isinstance(data.get("annotations"), list):
         return _flat(data["annotations"], "json", name)
     if isinstance(data, dict) and _is_w3c(data):
