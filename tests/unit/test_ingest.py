@@ -422,3 +422,16 @@ def test_text_that_mentions_html_stays_text(tmp_path):
         "The <html> tag starts a page, the report said.\n", encoding="utf-8"
     )
     assert read_document(tmp_path / "a.txt", tmp_path).text.startswith("The <html> tag")
+
+
+def test_a_tables_header_rule_is_no_paragraph(tmp_path):
+    (tmp_path / "t.html").write_text(
+        "<html><body><article><p>The council voted on Tuesday to approve the budget for next "
+        "year after a long debate.</p><table><tr><th>Item</th><th>2024</th></tr><tr><td>"
+        "Schools</td><td>5m</td></tr></table><p>The opposition voted against it.</p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    doc = read_document(tmp_path / "t.html", tmp_path)
+    assert "| Schools | 5m |" in doc.text
+    assert "---" not in doc.text

@@ -42,11 +42,12 @@ def _ingest():
 
 
 # Bump when ingestion would read a file differently: every cached entry is then re-read.
-INGEST_VERSION = 8  # 2: url, site, lang_confidence; 3: wire copy unwrapped, quotations split;
+INGEST_VERSION = 9  # 2: url, site, lang_confidence; 3: wire copy unwrapped, quotations split;
 # 4: UTF-16 CJK without BOM, invisible characters out of the language sample; 5: legacy code
 # pages ranked, lying charsets overruled, JSON-LD citation, no footer-year dates; 6: stray
 # windows-1252 bytes in UTF-8, wire slugs and bylines; 7: head tags after 64 KB, page titles
-# without their outlet; 8: format by content (a page saved as .txt is HTML)
+# without their outlet; 8: format by content (a page saved as .txt is HTML); 9: no table
+# header rules
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (

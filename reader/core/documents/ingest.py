@@ -316,6 +316,8 @@ _FLAT_ELEMENTS = frozenset(
 )
 _TAG = re.compile(r"<!--|<(/?)([a-z][a-z0-9:-]*)[^<>]*?(/?)>")
 _RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp"})  # no tags inside
+# The rule under a table's header row in trafilatura's text ("|---|---|"): no text of the page.
+_TABLE_RULE = re.compile(r"^\|(?:\s*:?-{3,}:?\s*\|)+[ \t]*$", re.MULTILINE)
 # The date is the page's own (metadata, markup, URL), never a guess from its text: htmldate's
 # extensive search takes a footer's "© 2024" for 2024-01-01.
 _DATES = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"}
@@ -388,7 +390,7 @@ def read_html(text: str) -> Parsed:
     if site and title and site.casefold() == title.casefold():
         site = ld.get("ld:site") if ld.get("ld:site") != site else None  # the title, not an outlet
     return Parsed(
-        text=found.text,
+        text=_TABLE_RULE.sub("", found.text),
         title=title,
         date=_iso_date(ld.get("ld:date")) or _iso_date(found.date),
         author=_text_str(found.author),
