@@ -433,3 +433,20 @@ def test_qdpx_zipped_with_its_project_folder(tmp_path):
         archive.writestr("Study/project.qde", project)
         archive.writestr("Study/Sources/B.txt", KLIMA)
     assert import_file(ws, path).line() == "imported 1, already present 0, orphaned 0, skipped 0"
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"@type": "Claim", "appearance": "https://metrodaily.example.com/news/housing"},
+        {"@type": "CreativeWork", "url": "https://metrodaily.example.com/news/housing/"},
+    ],
+)
+def test_claimreview_appearance_as_a_bare_url_or_the_reviewed_work(tmp_path, item):
+    ws = _workspace(tmp_path / "a")
+    review = {**FACT_CHECK, "claimReviewed": "did not go far enough", "itemReviewed": item}
+    path = tmp_path / "review.json"
+    path.write_text(json.dumps(review), encoding="utf-8")
+    assert import_file(ws, path).line() == "imported 1, already present 0, orphaned 0, skipped 0"
+    (tag,) = _tags(ws)
+    assert tag["doc_id"] == "metro.html"

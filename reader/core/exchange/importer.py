@@ -588,12 +588,16 @@ def read_claimreview(reviews: list[dict[str, Any]], name: str = "the file") -> P
             parsed.skipped.append("a ClaimReview without claimReviewed")
             continue
         claim = review.get("itemReviewed") if isinstance(review.get("itemReviewed"), dict) else {}
-        works = [
-            w
-            for w in (*_listed(claim.get("firstAppearance")), *_listed(claim.get("appearance")))
-            if isinstance(w, dict)
+        # Where the claim appeared: its appearances (objects or bare URLs), or, in older
+        # ClaimReviews, the reviewed CreativeWork itself.
+        found = [
+            *_listed(claim.get("firstAppearance")),
+            *_listed(claim.get("appearance")),
+            claim,
         ]
+        works = [w for w in found if isinstance(w, dict)]
         urls = [u for w in works if (u := _web_url(w.get("url")))]
+        urls += [u for w in found if (u := _web_url(w))]
         titles = [t for w in works if (t := _str(w.get("name")) or _str(w.get("headline")))]
         rating = review.get("reviewRating")
         verdict = _verdict_of(rating)
