@@ -132,31 +132,31 @@ def test_whatwg_labels_python_does_not_know(label, codec, body):
     assert body in decode(page)
 
 
-def test_page_that_says_utf8_but_is_windows_1252():
-    body = (
-        "<p>Le ministre a défendu mardi son projet de budget devant les députés à "
-        "l’Assemblée. « Nous ne céderons pas », a-t-il lancé.</p>"
-    )
-    page = f'<html><head><meta charset="utf-8"></head><body>{body}</body></html>'
-    assert body in decode(page.encode("cp1252"))
+_FRENCH = (
+    "<p>Le ministre a défendu mardi son projet de budget devant les députés à "
+    "l’Assemblée. « Nous ne céderons pas », a-t-il lancé.</p>"
+)
+_RUSSIAN = (
+    "<p>Президент заявил журналистам, что переговоры продолжатся на следующей неделе, "
+    "несмотря на разногласия между сторонами.</p>"
+)
 
 
-def test_page_that_says_windows_1251_but_is_windows_1252():
-    body = (
-        "<p>Le ministre a défendu mardi son projet de budget devant les députés à "
-        "l’Assemblée. « Nous ne céderons pas », a-t-il lancé.</p>"
-    )
-    page = f'<meta http-equiv="content-type" content="text/html; charset=windows-1251">{body}'
-    assert body in decode(page.encode("cp1252"))
-
-
-def test_page_that_says_latin1_but_is_windows_1251():
-    body = (
-        "<p>Президент заявил журналистам, что переговоры продолжатся на следующей неделе, "
-        "несмотря на разногласия между сторонами.</p>"
-    )
-    page = f'<meta charset="iso-8859-1">{body}'
-    assert body in decode(page.encode("cp1251"))
+@pytest.mark.parametrize(
+    ("declaration", "codec", "body"),
+    [
+        ('<html><head><meta charset="utf-8"></head>', "cp1252", _FRENCH),
+        (
+            '<meta http-equiv="content-type" content="text/html; charset=windows-1251">',
+            "cp1252",
+            _FRENCH,
+        ),
+        ('<meta charset="iso-8859-1">', "cp1251", _RUSSIAN),
+    ],
+    ids=["says-utf8-is-cp1252", "says-cp1251-is-cp1252", "says-latin1-is-cp1251"],
+)
+def test_a_page_whose_declaration_lies_is_read_by_its_real_charset(declaration, codec, body):
+    assert body in decode(f"{declaration}{body}".encode(codec))
 
 
 def test_genuine_windows_1251_page_with_latin_names_is_honoured():
