@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from reader.core.documents import corpus_of
+from reader.core.documents.webmeta import citation_url, json_ld_nodes, ld_nodes, node_types
 from reader.core.errors import ReaderError
 from reader.core.tags.anchoring import (
     ANCHORED,
@@ -193,7 +194,7 @@ def _read_json_text(text: str, name: str) -> Parsed:
     rows = _hypothesis_rows(data)
     if rows is not None:
         return read_hypothesis(rows, name)
-    reviews = _claim_reviews(data)
+    reviews = _claim_reviews(ld_nodes(data))
     if reviews:
         return read_claimreview(reviews, name)
     if isinstance(data, dict) and isinstance(data.get("@graph"), list) and not _is_w3c(data):
@@ -360,8 +361,8 @@ def read_w3c(data: dict[str, Any], name: str = "the file") -> Parsed:
         if creators:
             first_creator = creators[0]
             author = first_creator if isinstance(first_creator, str) else None
-            if author and author.startswith("acct:"):  # Hypothesis: acct:alice@hypothes.is
-                author = author.removeprefix("acct:").split("@", 1)[0] or None
+            if author and author.startswith("acct:"):
+                author = _account_name(author)
             if isinstance(first_creator, dict):
                 author = _str(first_creator.get("name")) or _str(first_creator.get("nickname"))
         links = tuple(
@@ -475,9 +476,7 @@ def read_hypothesis(rows: list[Any], name: str = "the file") -> Parsed:
         titles = [t for t in _listed(document.get("title")) if isinstance(t, str)]
         info = row.get("user_info") if isinstance(row.get("user_info"), dict) else {}
         user = _str(row.get("user")) or ""
-        author = _str(info.get("display_name")) or (
-            user.removeprefix("acct:").split("@", 1)[0] or None
-        )
+        author = _str(info.get("display_name")) or _account_name(user)
         uri = _str(target.get("source")) or _str(row.get("uri"))
         parsed.tags.append(
             Incoming(
@@ -529,17 +528,19 @@ _VERDICT_WORDS = {
 }
 
 
-def _claim_reviews(data: Any) -> list[dict[str, Any]]:
-    from reader.core.documents.webmeta import ld_nodes, node_types
+def _account_name(user: str) -> str | None:
+    """A Hypothesis account's user name ("acct:alice@hypothes.is" -> "alice")."""
+    return user.removeprefix("acct:").split("@", 1)[0] or None
 
-    return [n for n in ld_nodes(data) if "ClaimReview" in node_types(n)]
+
+def _claim_reviews(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ClaimReviews among JSON-LD objects."""
+    return [n for n in nodes if "ClaimReview" in node_types(n)]
 
 
 def read_page(text: str, name: str = "the file") -> Parsed:
     """A fact-check page: the schema.org ClaimReview JSON-LD embedded in its HTML."""
-    from reader.core.documents.webmeta import json_ld_nodes, node_types
-
-    reviews = [n for n in json_ld_nodes(text) if "ClaimReview" in node_types(n)]
+    reviews = _claim_reviews(json_ld_nodes(text))
     if not reviews:
         raise ImportRefused(
             f"cannot import {name}: a web page without schema.org ClaimReview JSON-LD "
@@ -1006,8 +1007,6 @@ def _url_key(url: str) -> str:
     """A URL as it names a page whichever tool wrote it: no scheme, no "www.", no fragment,
     no click-tracking parameters, no trailing slash ("http://www.x.org/a/?utm_source=t#c"
     and "https://x.org/a" are one page)."""
-    from reader.core.documents.webmeta import citation_url
-
     clean = citation_url(url) or url
     parts = urlparse(clean)
     host = parts.netloc.lower().removeprefix("www.")

@@ -160,13 +160,15 @@ class CrossHit:
         return "\n".join(line.plain for line in self._under())
 
     def _under(self) -> list[Text]:
-        original = Text("  ").append_text(self.original)
-        translated = Text(f"  {printable(self.lang)}: ", style="dim").append_text(self.translation)
-        return [self.head, original, translated]
+        return [self.head, Text("  ").append_text(self.original), Text("  ") + self._translated()]
+
+    def _translated(self) -> Text:
+        """The translated sentence after its language ("fr: ...")."""
+        return Text(f"{printable(self.lang)}: ", style="dim").append_text(self.translation)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         # The sentences keep their indent where they wrap (a hanging indent, as snippets do).
-        translated = Text(f"{printable(self.lang)}: ", style="dim").append_text(self.translation)
+        translated = self._translated()
         if options.max_width < BESIDE:
             yield self.head
             yield Padding(self.original, (0, 0, 0, 2))
